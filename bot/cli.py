@@ -1,0 +1,200 @@
+"""The `kstthc-bot` command: chat, database, outline, units and invites."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.config import Settings, get_settings
+from engine.outline import OutlineError, load_outline
+from storage.database import Database
+from storage.models import Role
+from storage.officers import create_invite
+from storage.units import (
+    UnitFileError,
+    import_units,
+    list_units,
+    province_units,
+    read_unit_file,
+    unit_by_code,
+)
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Awaitable[T]) -> T:
+    return asyncio.run(coroutine)  # type: ignore[arg-type]
+
+
+async def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    from bot.seed import seed_if_empty, today_in_vietnam
+
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        await db.upgrade()
+        async with db.transaction() as session:
+            await seed_if_empty(session, settings, today_in_vietnam())
+        return await work(db)
+    finally:
+        await db.close()
+
+
+@click.group()
+def main() -> None:
+    """kstthc-bot: báo cáo kiểm soát thủ tục hành chính qua Telegram, Zalo và console."""
+    # Vietnamese text must reach pipes and Windows consoles intact.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")
+
+
+@main.command()
+@click.option("--unit", "unit_code", help="Official code of the unit to report for.")
+@click.option("--invite", help="A one-time invite code from the VP office.")
+def chat(unit_code: str | None, invite: str | None) -> None:
+    """Fill in the report in the terminal (typed, or one answer per line on standard input)."""
+    from bot.console import run_chat, terminal_io
+
+    try:
+        code = _run(run_chat(get_settings(), terminal_io(), unit_code, invite))
+    except KeyboardInterrupt:
+        code = 0  # every answer given so far is already committed
+    sys.exit(code)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version."""
+
+    async def work(database: Database) -> None:
+        return None
+
+    _run(_with_database(get_settings(), work))
+    click.echo("database is up to date")
+
+
+@main.group()
+def outline() -> None:
+    """Check and read report outlines."""
+
+
+@outline.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+def outline_check(file: Path) -> None:
+    """Validate an outline file: a one-line summary, or every error with its line."""
+    try:
+        loaded = load_outline(file)
+    except OutlineError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+    asked = len(loaded.asked_questions)
+    click.echo(f"{file}: OK — {loaded.meta.id} {loaded.meta.version}: {len(loaded.sections)} "
+               f"sections, {asked} questions, {len(loaded.questions) - asked} calculated")
+
+
+@outline.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print the normalised outline as JSON.")
+@click.argument("file", type=click.Path(path_type=Path), required=False)
+def outline_show(as_json: bool, file: Path | None) -> None:
+    """Print an outline (the configured one by default)."""
+    from handlers.report import OUTLINES_DIR
+
+    path = file or OUTLINES_DIR / get_settings().outline_file
+    try:
+        loaded = load_outline(path)
+    except OutlineError as error:
+        for problem in error.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(loaded.as_json(), ensure_ascii=False, indent=2))
+        return
+    for section in loaded.sections:
+        click.echo(f"{section.number}. {section.title.vi}")
+        for question in section.questions:
+            click.echo(f"    {question.number} [{question.type}] {question.name}: "
+                       f"{question.label.vi}")
+
+
+@main.group()
+def units() -> None:
+    """Import and list units (đơn vị)."""
+
+
+@units.command("import")
+@click.option("--province", "province_code", type=int, default=None,
+              help="Import this province's communes and wards (default: the configured one).")
+@click.option("--file", "file", type=click.Path(exists=True, path_type=Path),
+              help="A CSV or XLSX file with columns code, name, level, parent.")
+def units_import(province_code: int | None, file: Path | None) -> None:
+    """Import communes from vietnam-provinces, and departments/districts from a file."""
+    settings = get_settings()
+    try:
+        records = read_unit_file(file) if file else province_units(
+            province_code or settings.province_code)
+    except (UnitFileError, ValueError) as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+
+    async def work(database: Database) -> tuple[int, int]:
+        async with database.transaction() as session:
+            return await import_units(session, records)
+
+    try:
+        created, updated = _run(_with_database(settings, work))
+    except UnitFileError as error:
+        click.echo(str(error), err=True)
+        sys.exit(1)
+    click.echo(f"{len(records)} units read: {created} created, {updated} updated")
+
+
+@units.command("list")
+@click.option("--level", type=click.Choice(["province", "department", "district", "commune"]))
+def units_list(level: str | None) -> None:
+    """List the units with their codes."""
+
+    async def work(database: Database) -> list[Any]:
+        async with database.transaction() as session:
+            return await list_units(session, level)
+
+    for unit in _run(_with_database(get_settings(), work)):
+        click.echo(f"{unit.code}\t{unit.level}\t{unit.name}")
+
+
+@main.command()
+@click.argument("unit_code", required=False)
+@click.option("--admin", is_flag=True, help="An invite for a VP office member.")
+@click.option("--days", default=14, show_default=True, help="Days before the code expires.")
+def invite(unit_code: str | None, admin: bool, days: int) -> None:
+    """Print a one-time code that binds an officer to UNIT_CODE (or to the VP office)."""
+    if not admin and not unit_code:
+        click.echo("give a UNIT_CODE, or --admin for the VP office", err=True)
+        sys.exit(2)
+
+    async def work(database: Database) -> str | None:
+        async with database.transaction() as session:
+            unit = await unit_by_code(session, unit_code) if unit_code else None
+            if unit_code and unit is None:
+                return None
+            code, _invite = await create_invite(
+                session, unit, Role.ADMIN if admin else Role.OFFICER, timedelta(days=days))
+            return code
+
+    code = _run(_with_database(get_settings(), work))
+    if code is None:
+        click.echo(f"unknown unit code {unit_code}; see `kstthc-bot units list`", err=True)
+        sys.exit(1)
+    click.echo(code)

@@ -1,0 +1,151 @@
+"""The console channel: a unit officer's chat in the terminal, typed or piped line by line."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TextIO
+
+from bot.config import Settings
+from bot.i18n import Translator, translator
+from bot.seed import seed_if_empty, today_in_vietnam
+from engine.commands import parse_text
+from engine.i18n import N_
+from engine.views import Outcome
+from handlers.render import render, render_notices
+from handlers.report import Report, open_report, resume, take_turn
+from storage.database import Database
+from storage.models import Officer, Unit
+from storage.officers import RedeemResult, bind_identity, officer_by_identity, redeem_invite
+from storage.units import first_commune, unit_by_code
+
+CHANNEL = "console"
+
+REDEEM_PROBLEMS = {
+    RedeemResult.UNKNOWN: N_("Mã mời không đúng. Vui lòng kiểm tra lại mã do Văn phòng UBND "
+                             "thành phố cung cấp."),
+    RedeemResult.USED: N_("Mã mời này đã được sử dụng. Vui lòng liên hệ Văn phòng UBND thành phố "
+                          "để được cấp mã mới."),
+    RedeemResult.EXPIRED: N_("Mã mời đã hết hạn. Vui lòng liên hệ Văn phòng UBND thành phố để "
+                             "được cấp mã mới."),
+}
+
+
+class ChatStop(Exception):
+    """The chat cannot start; the message says why, in the officer's language."""
+
+
+@dataclass(frozen=True)
+class ConsoleIO:
+    read_line: Callable[[], str | None]
+    write: Callable[[str], None]
+
+
+def terminal_io(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> ConsoleIO:
+    interactive = stdin.isatty()
+
+    def read_line() -> str | None:
+        try:
+            if interactive:
+                return input("> ")
+            line = stdin.readline()
+            return line.rstrip("\r\n") if line else None
+        except EOFError:
+            return None
+
+    def write(text: str) -> None:
+        stdout.write(text + "\n")
+        stdout.flush()
+
+    return ConsoleIO(read_line, write)
+
+
+async def _officer_and_unit(
+    db: Database, settings: Settings, t: Translator, io: ConsoleIO,
+    unit_code: str | None, invite: str | None,
+) -> tuple[Officer, Unit]:
+    _ = t.gettext
+    user = getpass.getuser()
+    async with db.transaction() as session:
+        if invite:
+            redeemed = await redeem_invite(session, invite, CHANNEL, user, name=user)
+            if redeemed.officer is None:
+                raise ChatStop(_(REDEEM_PROBLEMS[redeemed.result]))
+            officer = redeemed.officer
+        elif unit_code:
+            unit = await unit_by_code(session, unit_code)
+            if unit is None:
+                raise ChatStop(_("Không tìm thấy đơn vị có mã {code}. Xem danh sách bằng lệnh: "
+                                 "kstthc-bot units list").format(code=unit_code))
+            officer = await bind_identity(session, unit, CHANNEL, f"{user}@{unit.code}", user)
+        else:
+            found = await officer_by_identity(session, CHANNEL, user)
+            if found is None:
+                demo = await first_commune(session)
+                if demo is None:
+                    raise ChatStop(_("Chưa có đơn vị nào. Hãy nhập danh sách đơn vị: "
+                                     "kstthc-bot units import"))
+                io.write(_("Bạn đang dùng thử với tư cách cán bộ đầu mối của {unit} (mã {code}). "
+                           "Để báo cáo cho đơn vị khác: kstthc-bot chat --unit MÃ_ĐƠN_VỊ "
+                           "(xem mã bằng: kstthc-bot units list).").format(
+                    unit=demo.name, code=demo.code))
+                found = await bind_identity(session, demo, CHANNEL, f"{user}@{demo.code}", user)
+            officer = found
+        if officer.unit_id is None:
+            raise ChatStop(_("Tài khoản Văn phòng UBND không có báo cáo để điền trên console."))
+        unit = await session.get(Unit, officer.unit_id)
+        assert unit is not None
+        return officer, unit
+
+
+def _show(io: ConsoleIO, outcome: Outcome, t: Translator) -> None:
+    for line in render_notices(outcome.notices, t):
+        io.write(line)
+    for text in render(outcome.view, t):
+        io.write(text)
+    io.write("")
+
+
+async def run_chat(
+    settings: Settings, io: ConsoleIO, unit_code: str | None = None, invite: str | None = None,
+) -> int:
+    """Run one officer's chat until the input ends; every answer is committed as it is given."""
+    t = translator(settings.locale)
+    _ = t.gettext
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        await db.upgrade()
+        async with db.transaction() as session:
+            await seed_if_empty(session, settings, today_in_vietnam())
+        try:
+            officer, unit = await _officer_and_unit(db, settings, t, io, unit_code, invite)
+        except ChatStop as stop:
+            io.write(str(stop))
+            return 2
+        async with db.transaction() as session:
+            report = await open_report(session, officer, unit, CHANNEL)
+            if report is None:
+                io.write(_("Chưa có đợt báo cáo nào đang mở."))
+                return 2
+            io.write(_("{unit} — {campaign}, hạn nộp {deadline}.").format(
+                unit=unit.name, campaign=report.campaign.title,
+                deadline=report.campaign.deadline.strftime("%d/%m/%Y")))
+            outcome = await resume(session, report)
+        _show(io, outcome, t)
+        while (line := await asyncio.to_thread(io.read_line)) is not None:
+            if not line.strip():
+                continue
+            outcome = await _turn(db, report, line)
+            _show(io, outcome, t)
+        return 0
+    finally:
+        await db.close()
+
+
+async def _turn(db: Database, report: Report, line: str) -> Outcome:
+    # The transaction commits when the block ends: only then is "Đã lưu" shown.
+    async with db.transaction() as session:
+        return await take_turn(session, report, parse_text(line))

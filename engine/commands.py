@@ -1,0 +1,36 @@
+"""The words officers type for actions, in Vietnamese (with or without diacritics) and English."""
+
+from __future__ import annotations
+
+from engine.text import fold
+from engine.views import Action, Turn
+
+# Folded forms (lower case, no diacritics); "/command" forms are the Telegram commands.
+ACTION_WORDS: dict[Action, tuple[str, ...]] = {
+    Action.NONE: ("khong co", "kco", "k co", "none", "n/a"),
+    Action.BACK: ("lai", "quay lai", "tro lai", "back", "/back"),
+    Action.SKIP: ("sau", "de sau", "bo qua", "later", "skip", "/skip"),
+    Action.CONTINUE: ("tiep", "tiep tuc", "bao cao", "/baocao", "continue", "/continue"),
+    Action.CONTENTS: ("muc luc", "/mucluc", "contents", "menu", "/contents"),
+    Action.PROGRESS: ("tien do", "/tiendo", "progress", "/progress"),
+    Action.REVIEW: ("xem", "xem lai", "/xem", "review", "/review"),
+    Action.SUBMIT: ("nop", "nop bao cao", "/nop", "submit", "/submit"),
+    Action.CONFIRM: ("xac nhan", "xac nhan nop", "confirm"),
+    Action.HELP: ("huong dan", "/huongdan", "tro giup", "help", "/help", "?"),
+}
+
+_WORD_TO_ACTION = {word: action for action, words in ACTION_WORDS.items() for word in words}
+# Actions that take what follows the word as their target: "mục lục 4.3.a".
+_WITH_TARGET = {Action.CONTENTS}
+
+
+def parse_text(text: str) -> Turn:
+    """Turn one typed line into a turn: an action word, or else an answer."""
+    folded = fold(text)
+    action = _WORD_TO_ACTION.get(folded)
+    if action is not None:
+        return Turn(action)
+    for word, candidate in _WORD_TO_ACTION.items():
+        if candidate in _WITH_TARGET and folded.startswith(word + " "):
+            return Turn(candidate, target=folded[len(word) + 1:])
+    return Turn(Action.ANSWER, text=text)

@@ -1,0 +1,449 @@
+"""The pure conversation engine: outline + answers + a turn in, the next view and the verdict out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from engine.answers import NONE_ANSWER, SKIPPED_ANSWER, Answer, AnswerKind, expression_answers
+from engine.answers import expression_value as answer_expression_value
+from engine.expressions import ExpressionError, MissingReference
+from engine.i18n import N_, Message
+from engine.outline import Outline, Question
+from engine.qtypes import QUESTION_TYPES, AnswerProblem
+from engine.text import fold
+from engine.views import (
+    Action,
+    ClosedView,
+    CompletedView,
+    ConfirmSubmitView,
+    ContentsView,
+    FigureMessage,
+    HelpView,
+    Mode,
+    Notice,
+    NoticeKind,
+    Outcome,
+    ProgressView,
+    QuestionView,
+    ReviewItem,
+    ReviewView,
+    SectionProgress,
+    State,
+    SubmitBlockedView,
+    SubmittedView,
+    Turn,
+    View,
+)
+
+QUESTION_ACTIONS = (Action.NONE, Action.BACK, Action.SKIP, Action.CONTENTS)
+READ_ONLY_ACTIONS = frozenset({Action.REVIEW, Action.PROGRESS, Action.HELP, Action.CONTENTS})
+
+
+class ReportEngine:
+    """Answers questions about one outline; holds no state of its own between calls."""
+
+    def __init__(self, outline: Outline) -> None:
+        self.outline = outline
+        self._dependents: dict[str, tuple[Question, ...]] = {
+            q.name: tuple(
+                other for other in outline.questions
+                if other.constraint is not None and q.name in other.constraint.references
+            )
+            for q in outline.questions
+        }
+        self._steps: dict[Action, Callable[[State, Turn], Outcome]] = {
+            Action.ANSWER: self._answer,
+            Action.NONE: self._answer_none,
+            Action.BACK: self._back,
+            Action.SKIP: self._skip,
+            Action.CONTINUE: self._continue,
+            Action.CONTENTS: self._contents,
+            Action.JUMP: self._jump,
+            Action.PROGRESS: self._progress,
+            Action.REVIEW: self._review,
+            Action.SUBMIT: self._submit,
+            Action.CONFIRM: self._confirm,
+            Action.HELP: self._help,
+        }
+
+    # ----- what the outline means for these answers -------------------------------------
+
+    def context(self, state: State) -> dict[str, Any]:
+        return {"unit_level": state.unit_level}
+
+    def values(self, state: State, answers: dict[str, Answer] | None = None) -> dict[str, Any]:
+        """Expression values of the given answers plus every computable calculated item."""
+        values = expression_answers(self.outline, state.answers if answers is None else answers)
+        for question in self.outline.questions:
+            if question.calculate is None:
+                continue
+            try:
+                result = question.calculate.evaluate(values, self.context(state))
+            except (MissingReference, ExpressionError):
+                continue
+            if result is not None:
+                values[question.name] = float(result)
+        return values
+
+    def calculated(self, state: State) -> dict[str, Decimal]:
+        values = self.values(state)
+        return {
+            q.name: Decimal(str(values[q.name])).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            for q in self.outline.questions
+            if q.calculate is not None and q.name in values
+        }
+
+    def is_relevant(self, question: Question, state: State, values: dict[str, Any]) -> bool:
+        if question.relevant is None:
+            return True
+        try:
+            return bool(question.relevant.evaluate(values, self.context(state)))
+        except MissingReference:
+            return False
+
+    def relevant_questions(self, state: State) -> list[Question]:
+        values = self.values(state)
+        return [q for q in self.outline.asked_questions if self.is_relevant(q, state, values)]
+
+    def section_progress(self, state: State) -> tuple[SectionProgress, ...]:
+        relevant = {q.name for q in self.relevant_questions(state)}
+        progress = []
+        for section in self.outline.sections:
+            asked = [q for q in section.questions if q.name in relevant]
+            given = [q for q in asked if self._given(state, q.name)]
+            missing = tuple(q for q in asked if q.required and not self._given(state, q.name))
+            progress.append(SectionProgress(section, len(given), len(asked), missing))
+        return tuple(progress)
+
+    def missing_required(self, state: State) -> tuple[Question, ...]:
+        return tuple(q for p in self.section_progress(state) for q in p.missing_required)
+
+    def warnings(self, state: State, only_about: str | None = None) -> tuple[Notice, ...]:
+        """Soft findings (e.g. self-inspection coverage ≤ 50%) that do not block an answer."""
+        values = self.values(state)
+        notices = []
+        for question in self.outline.questions:
+            if question.warning is None or question.warning_message is None:
+                continue
+            if question.name not in values:
+                continue
+            if only_about and only_about not in self._inputs_of(question):
+                continue
+            current = values[question.name]
+            try:
+                flagged = question.warning.evaluate(values, self.context(state), current)
+            except MissingReference:
+                continue
+            if flagged:
+                figures = self._figures(question.warning.references, values)
+                figures["value"] = (question, Decimal(str(current)).quantize(Decimal("0.01")))
+                notices.append(Notice(NoticeKind.WARNING,
+                                      FigureMessage(question.warning_message, figures)))
+        return tuple(notices)
+
+    def _inputs_of(self, question: Question) -> set[str]:
+        """The asked questions a calculated item depends on, directly or through others."""
+        names: set[str] = set()
+        pending = [question]
+        while pending:
+            current = pending.pop()
+            for expression in (current.calculate, current.warning):
+                if expression is None:
+                    continue
+                for name in expression.references:
+                    if name not in names:
+                        names.add(name)
+                        pending.append(self.outline.question(name))
+        return names
+
+    # ----- navigation ----------------------------------------------------------------------
+
+    def _given(self, state: State, name: str) -> bool:
+        answer = state.answers.get(name)
+        return answer is not None and answer.given
+
+    def first_open(self, state: State, after: str | None = None) -> str | None:
+        """Where to go next: the first unanswered question after `after`, wrapping round,
+        and the ones left for later only when nothing else is open."""
+        relevant = self.relevant_questions(state)
+        names = [q.name for q in relevant]
+        start = names.index(after) + 1 if after in names else 0
+        ordered = names[start:] + names[:start]
+        for name in ordered:
+            if name not in state.answers:
+                return name
+        for name in ordered:
+            if not self._given(state, name):
+                return name
+        return None
+
+    def view_at(self, state: State, cursor: str | None) -> View:
+        if cursor is None:
+            return CompletedView(total=len(self.relevant_questions(state)))
+        relevant = self.relevant_questions(state)
+        names = [q.name for q in relevant]
+        question = self.outline.question(cursor)
+        position = names.index(cursor) + 1 if cursor in names else 0
+        return QuestionView(
+            question=question,
+            section=self.outline.section_of(cursor),
+            position=position,
+            total=len(names),
+            current=state.answers.get(cursor),
+            actions=QUESTION_ACTIONS,
+        )
+
+    def resume(self, state: State) -> Outcome:
+        """The view an officer sees on coming back: the open question, or the finished report."""
+        if state.submitted:
+            return Outcome(state, ClosedView())
+        cursor = state.cursor if self._cursor_valid(state) else self.first_open(state)
+        new_state = replace(state, cursor=cursor, mode=Mode.ANSWERING)
+        return Outcome(new_state, self.view_at(new_state, cursor))
+
+    def _cursor_valid(self, state: State) -> bool:
+        return state.cursor is not None and state.cursor in {
+            q.name for q in self.relevant_questions(state)
+        }
+
+    # ----- a step ----------------------------------------------------------------------------
+
+    def step(self, state: State, turn: Turn) -> Outcome:
+        if state.submitted and turn.action not in READ_ONLY_ACTIONS:
+            return Outcome(state, ClosedView(), notices=(_info(N_(
+                "Báo cáo của đơn vị đã được nộp; không thể thay đổi câu trả lời."
+            )),))
+        confirming = state.mode is Mode.CONFIRMING and turn.action is Action.ANSWER
+        if confirming and fold(turn.text) in CONFIRM_WORDS:
+            return self._confirm(state, turn)
+        if state.mode is Mode.CONTENTS and turn.action is Action.ANSWER:
+            return self._jump(state, replace(turn, action=Action.JUMP, target=turn.text))
+        if state.mode is not Mode.ANSWERING and turn.action not in (Action.CONFIRM, Action.JUMP):
+            state = replace(state, mode=Mode.ANSWERING)
+        return self._steps[turn.action](state, turn)
+
+    def _current(self, state: State) -> str | None:
+        return state.cursor if self._cursor_valid(state) else self.first_open(state)
+
+    def _answer(self, state: State, turn: Turn) -> Outcome:
+        cursor = self._current(state)
+        if cursor is None:
+            return self._at(state, None, _info(N_(
+                "Đơn vị đã trả lời đủ các câu hỏi. Gõ “xem” để xem lại hoặc “nộp” để nộp báo cáo."
+            )))
+        question = self.outline.question(cursor)
+        if question.type in CHOICE_TYPES and fold(turn.text) == "0":
+            return self._record(state, question, NONE_ANSWER)
+        try:
+            value = QUESTION_TYPES[question.type].parse(turn.text, question)
+        except AnswerProblem as problem:
+            return self._at(state, cursor, Notice(NoticeKind.ERROR, problem.message))
+        return self._record(state, question, Answer.of(value))
+
+    def _answer_none(self, state: State, turn: Turn) -> Outcome:
+        cursor = self._current(state)
+        if cursor is None:
+            return self._at(state, None)
+        return self._record(state, self.outline.question(cursor), NONE_ANSWER)
+
+    def _record(self, state: State, question: Question, answer: Answer) -> Outcome:
+        answers = {**state.answers, question.name: answer}
+        problem = self.check_rules(state, question, answer, answers)
+        if problem is not None:
+            return self._at(state, question.name, problem)
+        new_state = replace(state, answers=answers)
+        cursor = self.first_open(new_state, after=question.name)
+        shown = self.show_answer(question, answer)
+        notices = [Notice(NoticeKind.SAVED, Message(N_("Đã lưu: {answer}"), {"answer": shown}))]
+        notices.extend(self.warnings(new_state, only_about=question.name))
+        return Outcome(
+            replace(new_state, cursor=cursor),
+            self.view_at(new_state, cursor),
+            saved={question.name: answer},
+            notices=tuple(notices),
+        )
+
+    def check_rules(
+        self, state: State, question: Question, answer: Answer, answers: dict[str, Answer]
+    ) -> Notice | None:
+        """The first cross-field rule the tentative answer breaks, as an error naming figures."""
+        if answer.kind is AnswerKind.NONE and not question.numeric:
+            return None
+        values = self.values(state, answers)
+        for checked in (question, *self._dependents[question.name]):
+            constraint = checked.constraint
+            if constraint is None or checked.constraint_message is None:
+                continue
+            if checked is not question and checked.name not in values:
+                continue
+            if not self.is_relevant(checked, state, values):
+                continue
+            current = (answer_expression_value(question, answer) if checked is question
+                       else values[checked.name])
+            try:
+                satisfied = constraint.evaluate(values, self.context(state), current)
+            except MissingReference:
+                continue
+            if satisfied is False or satisfied is None:
+                figures = self._figures(constraint.references, values)
+                figures["value"] = (checked, current)
+                return Notice(NoticeKind.ERROR, FigureMessage(checked.constraint_message, figures))
+        return None
+
+    def _figures(self, names: Iterable[str], values: dict[str, Any]) -> dict[str, tuple[Question, Any]]:
+        return {name: (self.outline.question(name), values.get(name, 0)) for name in names}
+
+    def show_answer(self, question: Question, answer: Answer) -> Message | _Shown:
+        if answer.kind is AnswerKind.NONE:
+            return Message(N_("Không có"))
+        if answer.kind is AnswerKind.SKIPPED:
+            return Message(N_("(để sau)"))
+        return _Shown(question, answer.value)
+
+    def _back(self, state: State, turn: Turn) -> Outcome:
+        names = [q.name for q in self.relevant_questions(state)]
+        cursor = self._current(state)
+        if not names:
+            return self._at(state, None)
+        if cursor is None:
+            return self._at(state, names[-1])
+        index = names.index(cursor)
+        if index == 0:
+            return self._at(state, cursor, _info(N_("Đây là câu hỏi đầu tiên của đề cương.")))
+        return self._at(state, names[index - 1])
+
+    def _skip(self, state: State, turn: Turn) -> Outcome:
+        cursor = self._current(state)
+        if cursor is None:
+            return self._at(state, None)
+        saved: dict[str, Answer] = {}
+        answers = dict(state.answers)
+        if cursor not in answers:
+            answers[cursor] = SKIPPED_ANSWER
+            saved[cursor] = SKIPPED_ANSWER
+        new_state = replace(state, answers=answers)
+        following = self.first_open(new_state, after=cursor)
+        outcome = self._at(new_state, following)
+        notice = _info(N_("Đã để lại câu này; bot sẽ hỏi lại sau khi đi hết đề cương."))
+        return replace(outcome, saved=saved, notices=(notice,) if saved else ())
+
+    def _continue(self, state: State, turn: Turn) -> Outcome:
+        return self._at(state, self._current(state))
+
+    def _contents(self, state: State, turn: Turn) -> Outcome:
+        if turn.target:
+            return self._jump(state, turn)
+        return Outcome(replace(state, mode=Mode.CONTENTS),
+                       ContentsView(self.section_progress(state)))
+
+    def _jump(self, state: State, turn: Turn) -> Outcome:
+        target = self.find_target(state, turn.target)
+        if target is None:
+            notice = Notice(NoticeKind.ERROR, Message(
+                N_("Không tìm thấy mục hoặc câu “{target}”. Vui lòng gõ số mục (ví dụ: 4 hoặc II) "
+                   "hoặc số câu (ví dụ: 4.3.a)."), {"target": turn.target.strip()}))
+            return Outcome(replace(state, mode=Mode.CONTENTS),
+                           ContentsView(self.section_progress(state)), notices=(notice,))
+        return self._at(replace(state, mode=Mode.ANSWERING), target)
+
+    def find_target(self, state: State, text: str) -> str | None:
+        """A question name for what the officer typed: a section ("4", "I.4", "II"),
+        a question number ("4.3.a") or a question name."""
+        wanted = fold(text).replace(" ", "").removeprefix("muc").removeprefix("cau")
+        relevant = self.relevant_questions(state)
+        for question in relevant:
+            if wanted in (fold(question.number), question.name):
+                return question.name
+        for section in self.outline.sections:
+            numbers = {fold(section.number)}
+            if section.number.startswith("I."):
+                numbers.add(fold(section.number.removeprefix("I.")))
+            if wanted in numbers:
+                in_section = [q.name for q in relevant if q.section_number == section.number]
+                for name in in_section:
+                    if not self._given(state, name):
+                        return name
+                return in_section[0] if in_section else None
+        return None
+
+    def _progress(self, state: State, turn: Turn) -> Outcome:
+        sections = self.section_progress(state)
+        return Outcome(state, ProgressView(
+            sections=sections,
+            given=sum(p.given for p in sections),
+            total=sum(p.total for p in sections),
+            warnings=self.warnings(state),
+        ))
+
+    def review(self, state: State) -> ReviewView:
+        values = self.values(state)
+        calculated = self.calculated(state)
+        grouped = []
+        for section in self.outline.sections:
+            items = tuple(
+                ReviewItem(q, state.answers.get(q.name), calculated.get(q.name))
+                for q in section.questions
+                if (q.asked and self.is_relevant(q, state, values))
+                or (not q.asked and q.name in calculated)
+            )
+            grouped.append((section, items))
+        return ReviewView(tuple(grouped), self.warnings(state))
+
+    def _review(self, state: State, turn: Turn) -> Outcome:
+        return Outcome(state, self.review(state))
+
+    def _submit(self, state: State, turn: Turn) -> Outcome:
+        missing = self.missing_required(state)
+        if missing:
+            return Outcome(state, SubmitBlockedView(missing))
+        given, none_count, total = self.counts(state)
+        return Outcome(replace(state, mode=Mode.CONFIRMING),
+                       ConfirmSubmitView(given, none_count, total, self.warnings(state)))
+
+    def _confirm(self, state: State, turn: Turn) -> Outcome:
+        if state.mode is not Mode.CONFIRMING:
+            return self._submit(state, turn)
+        if self.missing_required(state):
+            return self._submit(replace(state, mode=Mode.ANSWERING), turn)
+        given, none_count, total = self.counts(state)
+        return Outcome(replace(state, mode=Mode.ANSWERING, submitted=True, cursor=None),
+                       SubmittedView(given, none_count, total), submit=True)
+
+    def counts(self, state: State) -> tuple[int, int, int]:
+        """(answered, of which "không có", relevant questions)."""
+        relevant = self.relevant_questions(state)
+        answers = [state.answers.get(q.name) for q in relevant]
+        given = sum(1 for a in answers if a is not None and a.given)
+        none_count = sum(1 for a in answers if a is not None and a.kind is AnswerKind.NONE)
+        return given, none_count, len(relevant)
+
+    def _help(self, state: State, turn: Turn) -> Outcome:
+        return Outcome(state, HelpView())
+
+    def _at(self, state: State, cursor: str | None, *notices: Notice) -> Outcome:
+        new_state = replace(state, cursor=cursor)
+        return Outcome(new_state, self.view_at(new_state, cursor), notices=notices)
+
+
+class _Shown:
+    """An answer value formatted for the officer's locale when rendered."""
+
+    def __init__(self, question: Question, value: Any) -> None:
+        self.question = question
+        self.value = value
+
+    def render(self, translator: Any) -> str:
+        return QUESTION_TYPES[self.question.type].show(self.value, self.question, translator)
+
+
+def _info(msgid: str) -> Notice:
+    return Notice(NoticeKind.INFO, Message(msgid))
+
+
+# Choices are listed numbered from 1, with "0. Không có" last.
+CHOICE_TYPES = frozenset({"yes_no", "select_one"})
+CONFIRM_WORDS = frozenset({"xac nhan", "dong y", "confirm", "co", "yes", "y", "ok"})
+

@@ -1,0 +1,394 @@
+"""The report outline as data: its model, and a loader that names the line at fault."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from engine.expressions import Expression, ExpressionError
+from engine.qtypes import QUESTION_TYPES, CalculatedFormat
+
+LANGUAGES = ("vi", "en")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+LINE_KEY = "__line__"
+
+
+class OutlineError(Exception):
+    """The outline file is not valid; `problems` lists every fault with its line."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class Text(BaseModel):
+    """A label in every language the bot speaks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    vi: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, locale: str) -> str:
+        return self.en if locale.startswith("en") else self.vi
+
+
+class Choice(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: str = Field(pattern=r"^[a-z0-9_]+$")
+    label: Text
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    name: str
+    number: str = Field(min_length=1)
+    type: str
+    label: Text
+    hint: Text | None = None
+    required: bool = True
+    constraint: Expression | None = None
+    constraint_message: Text | None = None
+    relevant: Expression | None = None
+    calculate: Expression | None = None
+    format: CalculatedFormat | None = None
+    warning: Expression | None = None
+    warning_message: Text | None = None
+    choices: tuple[Choice, ...] = ()
+    max_length: int = Field(default=2000, ge=1, le=20000)
+    line: int = 0
+    section_number: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError("name must be ascii snake_case (a-z, 0-9, _), starting with a letter")
+        return value
+
+    @field_validator("type")
+    @classmethod
+    def _type_is_known(cls, value: str) -> str:
+        if value not in QUESTION_TYPES:
+            known = ", ".join(sorted(QUESTION_TYPES))
+            raise ValueError(f"unknown type {value!r}; known types: {known}")
+        return value
+
+    @field_validator("constraint", "relevant", "calculate", "warning", mode="before")
+    @classmethod
+    def _parse_expression(cls, value: Any) -> Any:
+        if value is None or isinstance(value, Expression):
+            return value
+        if not isinstance(value, str):
+            raise ValueError("an expression must be a string")
+        try:
+            return Expression.parse(value)
+        except ExpressionError as error:
+            raise ValueError(str(error)) from error
+
+    @property
+    def asked(self) -> bool:
+        """Calculated items are never asked: the engine computes them."""
+        return self.type != "calculate"
+
+    @property
+    def numeric(self) -> bool:
+        return QUESTION_TYPES[self.type].numeric
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    number: str = Field(min_length=1)
+    part: str = Field(min_length=1)
+    title: Text
+    short: Text
+    questions: tuple[Question, ...]
+    line: int = 0
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    number: str = Field(min_length=1)
+    title: Text
+
+
+class OutlineMeta(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    version: str = Field(min_length=1)
+    title: Text
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A validated outline: parts → sections → questions, with lookups by name."""
+
+    meta: OutlineMeta
+    parts: tuple[Part, ...]
+    sections: tuple[Section, ...]
+    path: Path | None = None
+    _by_name: dict[str, Question] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for question in self.questions:
+            self._by_name[question.name] = question
+
+    @cached_property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for section in self.sections for q in section.questions)
+
+    @cached_property
+    def asked_questions(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.asked)
+
+    def question(self, name: str) -> Question:
+        return self._by_name[name]
+
+    def has_question(self, name: str) -> bool:
+        return name in self._by_name
+
+    def section(self, number: str) -> Section:
+        for section in self.sections:
+            if section.number == number:
+                return section
+        raise KeyError(number)
+
+    def section_of(self, name: str) -> Section:
+        return self.section(self.question(name).section_number)
+
+    def part(self, number: str) -> Part:
+        for part in self.parts:
+            if part.number == number:
+                return part
+        raise KeyError(number)
+
+    def as_json(self) -> dict[str, Any]:
+        """The normalised outline, for `kstthc-bot outline show --json`."""
+        return {
+            "id": self.meta.id,
+            "version": self.meta.version,
+            "title": self.meta.title.model_dump(),
+            "source": self.meta.source,
+            "parts": [part.model_dump() for part in self.parts],
+            "sections": [
+                {
+                    "number": section.number,
+                    "part": section.part,
+                    "title": section.title.model_dump(),
+                    "short": section.short.model_dump(),
+                    "questions": [_question_json(q) for q in section.questions],
+                }
+                for section in self.sections
+            ],
+        }
+
+
+def _question_json(question: Question) -> dict[str, Any]:
+    def text(value: Text | None) -> dict[str, str] | None:
+        return value.model_dump() if value else None
+
+    def expression(value: Expression | None) -> str | None:
+        return value.source if value else None
+
+    return {
+        "section": question.section_number,
+        "number": question.number,
+        "name": question.name,
+        "type": question.type,
+        "label": question.label.model_dump(),
+        "hint": text(question.hint),
+        "required": question.required and question.asked,
+        "constraint": expression(question.constraint),
+        "constraint_message": text(question.constraint_message),
+        "relevant": expression(question.relevant),
+        "calculate": expression(question.calculate),
+        "format": question.format,
+        "warning": expression(question.warning),
+        "warning_message": text(question.warning_message),
+        "choices": [choice.model_dump() for choice in question.choices],
+        "max_length": question.max_length if question.type == "text" else None,
+    }
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that records the line of every mapping, so errors can name it."""
+
+
+def _construct_mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping: dict[str, Any] = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
+    mapping[LINE_KEY] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping_with_line
+)
+
+
+def _strip_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_lines(v) for k, v in value.items() if k != LINE_KEY}
+    if isinstance(value, list):
+        return [_strip_lines(v) for v in value]
+    return value
+
+
+def _line_of(value: Any, default: int = 0) -> int:
+    return int(value.get(LINE_KEY, default)) if isinstance(value, dict) else default
+
+
+def _describe(error: ValidationError) -> list[str]:
+    messages = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        messages.append(f"{where}: {item['msg']}" if where else item["msg"])
+    return messages
+
+
+def load_outline(path: Path) -> Outline:
+    """Read and validate an outline file; raise OutlineError naming every fault's line."""
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+    except OSError as error:
+        raise OutlineError(path, [f"{path}: cannot read: {error.strerror}"]) from error
+    except yaml.MarkedYAMLError as error:
+        line = error.problem_mark.line + 1 if error.problem_mark else 0
+        raise OutlineError(path, [f"{path}:{line}: not valid YAML: {error.problem}"]) from error
+    return _build_outline(path, raw)
+
+
+def _build_outline(path: Path, raw: Any) -> Outline:
+    problems: list[str] = []
+
+    def fault(line: int, message: str, question: str | None = None) -> None:
+        subject = f"question {question!r}: " if question else ""
+        problems.append(f"{path}:{line}: {subject}{message}")
+
+    if not isinstance(raw, dict):
+        raise OutlineError(path, [f"{path}:1: the file must be a mapping with outline, parts, sections"])
+    for key in sorted(set(raw) - {"outline", "parts", "sections", LINE_KEY}):
+        fault(_line_of(raw, 1), f"unknown top-level key {key!r}")
+
+    meta: OutlineMeta | None = None
+    try:
+        meta = OutlineMeta.model_validate(_strip_lines(raw.get("outline")))
+    except ValidationError as error:
+        for message in _describe(error):
+            fault(_line_of(raw.get("outline"), 1), f"outline.{message}")
+
+    parts: list[Part] = []
+    for raw_part in raw.get("parts") or []:
+        try:
+            parts.append(Part.model_validate(_strip_lines(raw_part)))
+        except ValidationError as error:
+            for message in _describe(error):
+                fault(_line_of(raw_part), f"part: {message}")
+    if not parts:
+        fault(_line_of(raw, 1), "the outline has no parts")
+    part_numbers = {part.number for part in parts}
+
+    sections: list[Section] = []
+    seen_names: dict[str, int] = {}
+    for raw_section in raw.get("sections") or []:
+        section_line = _line_of(raw_section)
+        if not isinstance(raw_section, dict):
+            fault(section_line, "a section must be a mapping")
+            continue
+        questions: list[Question] = []
+        for raw_question in raw_section.get("questions") or []:
+            line = _line_of(raw_question, section_line)
+            name = raw_question.get("name") if isinstance(raw_question, dict) else None
+            if not isinstance(raw_question, dict):
+                fault(line, "a question must be a mapping")
+                continue
+            data = _strip_lines(raw_question)
+            data["line"] = line
+            data["section_number"] = raw_section.get("number", "")
+            try:
+                question = Question.model_validate(data)
+            except ValidationError as error:
+                for message in _describe(error):
+                    fault(line, message, name)
+                continue
+            if question.name in seen_names:
+                fault(line, f"duplicate name (first used on line {seen_names[question.name]})",
+                      question.name)
+                continue
+            seen_names[question.name] = line
+            for message in QUESTION_TYPES[question.type].check_definition(question):
+                fault(line, message, question.name)
+            questions.append(question)
+        section_data = {k: v for k, v in _strip_lines(raw_section).items() if k != "questions"}
+        try:
+            section = Section.model_validate(
+                {**section_data, "questions": questions, "line": section_line}
+            )
+        except ValidationError as error:
+            for message in _describe(error):
+                fault(section_line, f"section {raw_section.get('number', '?')}: {message}")
+            continue
+        if section.part not in part_numbers:
+            fault(section_line, f"section {section.number}: unknown part {section.part!r}")
+        if not section.questions:
+            fault(section_line, f"section {section.number}: has no questions")
+        sections.append(section)
+    if not sections:
+        fault(_line_of(raw, 1), "the outline has no sections")
+
+    _check_references(sections, seen_names, fault)
+    if problems or meta is None:
+        raise OutlineError(path, problems)
+    return Outline(meta=meta, parts=tuple(parts), sections=tuple(sections), path=path)
+
+
+def _check_references(
+    sections: list[Section], names: dict[str, int], fault: Any
+) -> None:
+    """Every `${name}` must exist; `.` only where a current value exists."""
+    for section in sections:
+        for question in section.questions:
+            for attribute in ("constraint", "relevant", "calculate", "warning"):
+                expression: Expression | None = getattr(question, attribute)
+                if expression is None:
+                    continue
+                for reference in sorted(expression.references - set(names)):
+                    fault(question.line, f"{attribute} refers to unknown question ${{{reference}}}",
+                          question.name)
+                if question.name in expression.references:
+                    fault(question.line, f"{attribute} refers to the question itself; use '.'",
+                          question.name)
+                if expression.uses_current_value and attribute in ("relevant", "calculate"):
+                    fault(question.line, f"{attribute} cannot use '.'", question.name)
+            for attribute, message in (("constraint", "constraint_message"),
+                                       ("warning", "warning_message")):
+                if getattr(question, attribute) is not None and getattr(question, message) is None:
+                    fault(question.line, f"{attribute} needs a {message}", question.name)
+            for message_attr, expression_attr in (("constraint_message", "constraint"),
+                                                  ("warning_message", "warning")):
+                text: Text | None = getattr(question, message_attr)
+                expression = getattr(question, expression_attr)
+                if text is None or expression is None:
+                    continue
+                allowed = expression.references | {"value"}
+                for language in LANGUAGES:
+                    for placeholder in re.findall(r"\{(\w+)\}", getattr(text, language)):
+                        if placeholder not in allowed:
+                            fault(question.line,
+                                  f"{message_attr}.{language} names {{{placeholder}}}, "
+                                  f"which its {expression_attr} does not use",
+                                  question.name)
+
+
+def default_outline_path() -> Path:
+    """The outline shipped with the package (Kế hoạch 20/KH-UBND, 2021)."""
+    return Path(__file__).resolve().parent.parent / "outlines" / "ke-hoach-20-2021.yaml"
+
+
+OutlineLanguage = Literal["vi", "en"]

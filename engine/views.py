@@ -1,0 +1,185 @@
+"""Platform-neutral results of a conversation step: what to show, what to tell, what to save."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from engine.answers import Answer
+from engine.i18n import Translator
+from engine.outline import Question, Section, Text
+from engine.qtypes import QUESTION_TYPES
+
+
+class Action(StrEnum):
+    """What an officer can do; channels turn words, commands and buttons into these."""
+
+    ANSWER = "answer"
+    NONE = "none"
+    BACK = "back"
+    SKIP = "skip"
+    CONTINUE = "continue"
+    CONTENTS = "contents"
+    JUMP = "jump"
+    PROGRESS = "progress"
+    REVIEW = "review"
+    SUBMIT = "submit"
+    CONFIRM = "confirm"
+    HELP = "help"
+
+
+class Mode(StrEnum):
+    ANSWERING = "answering"
+    CONTENTS = "contents"  # the next words name a section or question to jump to
+    CONFIRMING = "confirming"  # the next word confirms the submission
+
+
+class Renderable(Protocol):
+    def render(self, translator: Translator) -> str: ...
+
+
+@dataclass(frozen=True)
+class FigureMessage:
+    """An outline-authored message (constraint, warning) with figures formatted per locale."""
+
+    text: Text
+    figures: dict[str, tuple[Question, Any]]
+
+    def render(self, translator: Translator) -> str:
+        shown = {
+            placeholder: QUESTION_TYPES[question.type].show(value, question, translator)
+            for placeholder, (question, value) in self.figures.items()
+        }
+        return self.text.get(translator.locale).format(**shown)
+
+
+class NoticeKind(StrEnum):
+    SAVED = "saved"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: NoticeKind
+    message: Renderable
+
+
+@dataclass(frozen=True)
+class Turn:
+    action: Action
+    text: str = ""
+    target: str = ""
+
+
+@dataclass(frozen=True)
+class SectionProgress:
+    section: Section
+    given: int
+    total: int
+    missing_required: tuple[Question, ...]
+
+    @property
+    def complete(self) -> bool:
+        return self.given == self.total
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    question: Question
+    section: Section
+    position: int
+    total: int
+    current: Answer | None
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True)
+class ContentsView:
+    sections: tuple[SectionProgress, ...]
+
+
+@dataclass(frozen=True)
+class ProgressView:
+    sections: tuple[SectionProgress, ...]
+    given: int
+    total: int
+    warnings: tuple[Notice, ...]
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    question: Question
+    answer: Answer | None
+    calculated: Any = None
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    sections: tuple[tuple[Section, tuple[ReviewItem, ...]], ...]
+    warnings: tuple[Notice, ...]
+
+
+@dataclass(frozen=True)
+class SubmitBlockedView:
+    missing: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class ConfirmSubmitView:
+    given: int
+    none_count: int
+    total: int
+    warnings: tuple[Notice, ...]
+
+
+@dataclass(frozen=True)
+class SubmittedView:
+    given: int
+    none_count: int
+    total: int
+
+
+@dataclass(frozen=True)
+class CompletedView:
+    """Every relevant question has an answer: review or submit."""
+
+    total: int
+
+
+@dataclass(frozen=True)
+class HelpView:
+    pass
+
+
+@dataclass(frozen=True)
+class ClosedView:
+    """The report was submitted; it can be read, not changed."""
+
+
+View = (
+    QuestionView | ContentsView | ProgressView | ReviewView | SubmitBlockedView
+    | ConfirmSubmitView | SubmittedView | CompletedView | HelpView | ClosedView
+)
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything the engine needs to decide a step; loaded from and saved to storage."""
+
+    answers: dict[str, Answer]
+    cursor: str | None = None
+    mode: Mode = Mode.ANSWERING
+    unit_level: str = "commune"
+    submitted: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State
+    view: View
+    saved: dict[str, Answer] = field(default_factory=dict)
+    notices: tuple[Notice, ...] = ()
+    submit: bool = False

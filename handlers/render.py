@@ -1,0 +1,235 @@
+"""Views as text, in the officer's language: shared by every channel; a channel that has
+buttons passes `words=False` and draws the actions as buttons instead."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from engine.answers import Answer, AnswerKind
+from engine.i18n import N_, Translator
+from engine.outline import Question, Section
+from engine.qtypes import QUESTION_TYPES
+from engine.views import (
+    ClosedView,
+    CompletedView,
+    ConfirmSubmitView,
+    ContentsView,
+    HelpView,
+    Notice,
+    NoticeKind,
+    ProgressView,
+    QuestionView,
+    ReviewView,
+    SectionProgress,
+    SubmitBlockedView,
+    SubmittedView,
+    View,
+)
+
+NOTICE_MARKS = {
+    NoticeKind.SAVED: "✅",
+    NoticeKind.ERROR: "⚠️",
+    NoticeKind.WARNING: "❗",
+    NoticeKind.INFO: "ℹ️",
+}
+
+# What each question type expects, said to the officer under the question.
+EXPECTED_INPUT: dict[str, str] = {
+    "text": N_("Gõ nội dung trả lời."),
+    "integer": N_("Gõ một số nguyên, ví dụ: 25 hoặc 1.234."),
+    "decimal": N_("Gõ một số, ví dụ: 12,5."),
+    "percent": N_("Gõ tỷ lệ phần trăm, ví dụ: 12,5%."),
+    "yes_no": N_("Gõ số thứ tự của phương án."),
+    "select_one": N_("Gõ số thứ tự của phương án."),
+    "date": N_("Gõ ngày theo dạng ngày/tháng/năm, ví dụ: 29/10/2021."),
+    "calculate": "",
+}
+
+
+def section_heading(section: Section, translator: Translator) -> str:
+    _ = translator.gettext
+    number = section.number.removeprefix("I.")
+    return _("Mục {number} · {title}").format(number=number, title=section.short.get(translator.locale))
+
+
+def show_answer(question: Question, answer: Answer | None, translator: Translator) -> str:
+    _ = translator.gettext
+    if answer is None:
+        return _("(chưa trả lời)")
+    if answer.kind is AnswerKind.NONE:
+        return _("Không có")
+    if answer.kind is AnswerKind.SKIPPED:
+        return _("(để sau)")
+    return QUESTION_TYPES[question.type].show(answer.value, question, translator)
+
+
+def choice_lines(question: Question, translator: Translator) -> list[str]:
+    """Numbered choices for yes/no and lists; 0 is always "Không có"."""
+    _ = translator.gettext
+    if question.type == "yes_no":
+        labels = [_("Có"), _("Không")]
+    elif question.type == "select_one":
+        labels = [choice.label.get(translator.locale) for choice in question.choices]
+    else:
+        return []
+    numbered = [f"{index}. {label}" for index, label in enumerate(labels, start=1)]
+    return [*numbered, "0. " + _("Không có")]
+
+
+def question_text(view: QuestionView, translator: Translator, words: bool = True) -> str:
+    _ = translator.gettext
+    locale = translator.locale
+    question = view.question
+    lines = [
+        _("{section} — câu {position}/{total}").format(
+            section=section_heading(view.section, translator),
+            position=view.position, total=view.total),
+        "",
+        f"{question.number}. {question.label.get(locale)}",
+    ]
+    if question.hint:
+        lines.append(f"💡 {question.hint.get(locale)}")
+    lines.extend(choice_lines(question, translator))
+    if view.current is not None and view.current.kind is not AnswerKind.SKIPPED:
+        lines.append(_("Đã trả lời: {answer}").format(
+            answer=show_answer(question, view.current, translator)))
+    if words:
+        expected = EXPECTED_INPUT[question.type]
+        lines.append("")
+        lines.append(_(expected) + " " + _(
+            "Hoặc gõ: “không có” · “lại” (câu trước) · “sau” (để sau) · “mục lục”."))
+    return "\n".join(lines)
+
+
+def progress_line(progress: SectionProgress, translator: Translator) -> str:
+    heading = section_heading(progress.section, translator)
+    if progress.total == 0:
+        return "➖ " + translator.gettext("{section}: không áp dụng đối với đơn vị").format(
+            section=heading)
+    mark = "✅" if progress.complete else ("◻️" if progress.given == 0 else "✏️")
+    return f"{mark} {heading}: {progress.given}/{progress.total}"
+
+
+def contents_text(view: ContentsView, translator: Translator, words: bool = True) -> str:
+    _ = translator.gettext
+    lines = [_("MỤC LỤC ĐỀ CƯƠNG BÁO CÁO"), ""]
+    lines.extend(progress_line(p, translator) for p in view.sections)
+    if words:
+        lines.extend(["", _("Gõ số mục để chuyển đến (ví dụ: 4 hoặc II), hoặc số câu "
+                            "(ví dụ: 4.3.a); gõ “tiếp” để quay lại câu đang trả lời.")])
+    return "\n".join(lines)
+
+
+def progress_text(view: ProgressView, translator: Translator, words: bool = True) -> str:
+    _ = translator.gettext
+    lines = [_("TIẾN ĐỘ BÁO CÁO: đã trả lời {given}/{total} mục").format(
+        given=view.given, total=view.total), ""]
+    lines.extend(progress_line(p, translator) for p in view.sections)
+    lines.extend(render_notices(view.warnings, translator))
+    return "\n".join(lines)
+
+
+def review_texts(view: ReviewView, translator: Translator, words: bool = True) -> list[str]:
+    """One text per section, so a channel can split long reviews on section boundaries."""
+    _ = translator.gettext
+    locale = translator.locale
+    parts = []
+    for section, items in view.sections:
+        lines = [f"{section.number}. {section.title.get(locale)}"]
+        for item in items:
+            if item.question.asked:
+                shown = show_answer(item.question, item.answer, translator)
+            else:
+                shown = QUESTION_TYPES[item.question.type].show(item.calculated, item.question,
+                                                                translator) + " " + _("(tự tính)")
+            lines.append(f"  {item.question.number}. {item.question.label.get(locale)}: {shown}")
+        parts.append("\n".join(lines))
+    notices = render_notices(view.warnings, translator)
+    if notices:
+        parts.append("\n".join(notices))
+    if words:
+        parts.append(_("Để sửa một câu, gõ “mục lục” kèm số câu, ví dụ: mục lục 4.3.a. "
+                       "Gõ “nộp” để nộp báo cáo."))
+    return parts
+
+
+def submit_blocked_text(view: SubmitBlockedView, translator: Translator,
+                        words: bool = True) -> str:
+    _ = translator.gettext
+    locale = translator.locale
+    lines = [_("Chưa thể nộp: còn {count} mục bắt buộc chưa trả lời:").format(
+        count=len(view.missing))]
+    lines.extend(f"  • {q.number}. {q.label.get(locale)}" for q in view.missing[:20])
+    if len(view.missing) > 20:
+        lines.append("  …")
+    if words:
+        lines.append(_("Gõ “mục lục” kèm số câu để trả lời, ví dụ: mục lục {number}.").format(
+            number=view.missing[0].number))
+    return "\n".join(lines)
+
+
+def confirm_text(view: ConfirmSubmitView, translator: Translator, words: bool = True) -> str:
+    _ = translator.gettext
+    lines = [_("Đơn vị đã trả lời {given}/{total} mục (trong đó {none} mục “Không có”).").format(
+        given=view.given, total=view.total, none=view.none_count)]
+    lines.extend(render_notices(view.warnings, translator))
+    lines.append(_("Sau khi nộp, báo cáo không thể sửa. Gõ “xác nhận” để nộp, "
+                   "hoặc gõ bất kỳ lệnh nào khác để tiếp tục chỉnh sửa.") if words else
+                 _("Sau khi nộp, báo cáo không thể sửa. Xác nhận nộp báo cáo?"))
+    return "\n".join(lines)
+
+
+def submitted_text(view: SubmittedView, translator: Translator, words: bool = True) -> str:
+    _ = translator.gettext
+    return _("Đã nộp báo cáo. Đơn vị đã trả lời {given}/{total} mục (trong đó {none} mục "
+             "“Không có”). Văn phòng UBND thành phố đã được thông báo.").format(
+        given=view.given, total=view.total, none=view.none_count)
+
+
+def completed_text(view: CompletedView, translator: Translator, words: bool = True) -> str:
+    _ = translator.gettext
+    return _("Đơn vị đã trả lời đủ {total} mục của đề cương. Gõ “xem” để xem lại toàn bộ, "
+             "“nộp” để nộp báo cáo.").format(total=view.total)
+
+
+def help_text(view: HelpView, translator: Translator, words: bool = True) -> str:
+    _ = translator.gettext
+    return "\n".join([
+        _("HƯỚNG DẪN"),
+        _("Bot hỏi lần lượt từng mục của đề cương báo cáo; mỗi câu trả lời được lưu ngay."),
+        _("• Trả lời: gõ nội dung, số liệu (ví dụ 1.234 hoặc 12,5%) hoặc số thứ tự phương án."),
+        _("• “không có”: mục không có nội dung, số liệu để báo cáo."),
+        _("• “lại”: quay lại câu trước · “sau”: để lại câu này, trả lời sau."),
+        _("• “mục lục”: chuyển đến mục khác · “tiến độ”: xem tiến độ · “xem”: xem lại toàn bộ."),
+        _("• “nộp”: nộp báo cáo khi đã trả lời đủ các mục bắt buộc."),
+    ])
+
+
+def closed_text(view: ClosedView, translator: Translator, words: bool = True) -> str:
+    _ = translator.gettext
+    return _("Báo cáo của đơn vị đã được nộp. Gõ “xem” để xem lại nội dung đã nộp.")
+
+
+_TEXT_VIEWS: dict[type, Callable[[Any, Translator, bool], str]] = {
+    QuestionView: question_text,
+    ContentsView: contents_text,
+    ProgressView: progress_text,
+    SubmitBlockedView: submit_blocked_text,
+    ConfirmSubmitView: confirm_text,
+    SubmittedView: submitted_text,
+    CompletedView: completed_text,
+    HelpView: help_text,
+    ClosedView: closed_text,
+}
+
+
+def render_notices(notices: tuple[Notice, ...], translator: Translator) -> list[str]:
+    return [f"{NOTICE_MARKS[n.kind]} {n.message.render(translator)}" for n in notices]
+
+
+def render(view: View, translator: Translator, words: bool = True) -> list[str]:
+    """The view as one or more texts (a review gives one per section)."""
+    if isinstance(view, ReviewView):
+        return review_texts(view, translator, words)
+    return [_TEXT_VIEWS[type(view)](view, translator, words)]

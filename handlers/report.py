@@ -1,0 +1,115 @@
+"""Report filling over storage: load the officer's state, let the engine decide, save the
+outcome. Every channel calls these; the caller's transaction commits before anything is said."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import outlines
+from engine.conversation import ReportEngine
+from engine.outline import Outline, load_outline
+from engine.views import Mode, Outcome, State, Turn
+from storage.campaigns import open_campaigns
+from storage.models import Campaign, Officer, Submission, SubmissionStatus, Unit, UnitLevel
+from storage.reports import (
+    Actor,
+    conversation_for,
+    load_answers,
+    mark_submitted,
+    save_answer,
+    submission_for,
+)
+
+OUTLINES_DIR = Path(outlines.__file__).resolve().parent
+# The outline's relevance rules know three levels; the province itself reports like a department.
+ENGINE_LEVEL = {UnitLevel.PROVINCE: "department"}
+
+
+@lru_cache(maxsize=16)
+def outline_engine(outline_file: str) -> ReportEngine:
+    path = Path(outline_file)
+    return ReportEngine(load_outline(path if path.is_absolute() else OUTLINES_DIR / path))
+
+
+@dataclass(frozen=True)
+class Report:
+    """One officer at work on their unit's submission in a campaign (read-only rows; the
+    submission itself is re-read, and locked, in each event's session)."""
+
+    officer: Officer
+    unit: Unit
+    campaign: Campaign
+    channel: str
+
+    @property
+    def engine(self) -> ReportEngine:
+        return outline_engine(self.campaign.outline_file)
+
+    @property
+    def outline(self) -> Outline:
+        return self.engine.outline
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.officer.id, self.channel)
+
+
+async def open_report(
+    session: AsyncSession, officer: Officer, unit: Unit, channel: str
+) -> Report | None:
+    """The officer's current report: the newest campaign; None when there is no campaign."""
+    campaigns = await open_campaigns(session)
+    if not campaigns:
+        return None
+    return Report(officer, unit, campaign_of_unit(campaigns, unit), channel)
+
+
+def campaign_of_unit(campaigns: list[Campaign], unit: Unit) -> Campaign:
+    """Units report in the newest campaign (campaigns per unit come with the deadlines work)."""
+    return campaigns[0]
+
+
+async def load_state(
+    session: AsyncSession, report: Report, submission: Submission
+) -> State:
+    answers = await load_answers(session, submission, report.outline)
+    conversation = await conversation_for(session, report.officer.id, submission)
+    return State(
+        answers=answers,
+        cursor=conversation.cursor,
+        mode=Mode(conversation.mode),
+        unit_level=ENGINE_LEVEL.get(UnitLevel(report.unit.level), report.unit.level),
+        submitted=submission.status != SubmissionStatus.DRAFT,
+    )
+
+
+async def _save(
+    session: AsyncSession, report: Report, submission: Submission, outcome: Outcome
+) -> None:
+    for name, answer in outcome.saved.items():
+        await save_answer(session, submission, report.outline, name, answer, report.actor)
+    if outcome.submit:
+        await mark_submitted(session, submission, report.actor)
+    conversation = await conversation_for(session, report.officer.id, submission)
+    conversation.cursor = outcome.state.cursor
+    conversation.mode = outcome.state.mode.value
+    await session.flush()
+
+
+async def take_turn(session: AsyncSession, report: Report, turn: Turn) -> Outcome:
+    """Apply one officer turn; the answers it gives are in the session, to be committed."""
+    submission = await submission_for(session, report.campaign, report.unit.id)
+    outcome = report.engine.step(await load_state(session, report, submission), turn)
+    await _save(session, report, submission, outcome)
+    return outcome
+
+
+async def resume(session: AsyncSession, report: Report) -> Outcome:
+    submission = await submission_for(session, report.campaign, report.unit.id)
+    outcome = report.engine.resume(await load_state(session, report, submission))
+    await _save(session, report, submission, outcome)
+    return outcome

@@ -1,0 +1,113 @@
+"""Officers, their channel identities, and the one-time invites that bind them to a unit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Identity, Invite, Officer, Role, Unit, utcnow
+
+# No 0/O, 1/I/L: the code is read aloud on the phone and typed on small keyboards.
+INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+INVITE_LENGTH = 8
+DEFAULT_INVITE_TTL = timedelta(days=14)
+
+
+class RedeemResult(StrEnum):
+    OK = "ok"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    result: RedeemResult
+    officer: Officer | None = None
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode("ascii", "ignore")).hexdigest()
+
+
+def format_code(raw: str) -> str:
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+async def create_invite(
+    session: AsyncSession,
+    unit: Unit | None,
+    role: Role = Role.OFFICER,
+    ttl: timedelta = DEFAULT_INVITE_TTL,
+) -> tuple[str, Invite]:
+    """A new one-time code (shown once, stored only as a hash) and its row."""
+    raw = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+    invite = Invite(code_hash=hash_code(raw), unit_id=unit.id if unit else None, role=role,
+                    expires_at=utcnow() + ttl)
+    session.add(invite)
+    await session.flush()
+    return format_code(raw), invite
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def redeem_invite(
+    session: AsyncSession, code: str, channel: str, external_id: str, name: str = "",
+    chat_id: str | None = None,
+) -> Redeemed:
+    """Bind the channel identity to the invite's unit and role, once."""
+    invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
+    if invite is None:
+        return Redeemed(RedeemResult.UNKNOWN)
+    if invite.used_at is not None:
+        return Redeemed(RedeemResult.USED)
+    if _aware(invite.expires_at) < utcnow():
+        return Redeemed(RedeemResult.EXPIRED)
+    officer = await officer_by_identity(session, channel, external_id)
+    if officer is None:
+        officer = Officer(unit_id=invite.unit_id, role=invite.role, name=name)
+        session.add(officer)
+        await session.flush()
+        session.add(Identity(officer_id=officer.id, channel=channel, external_id=external_id,
+                             chat_id=chat_id))
+    else:
+        officer.unit_id, officer.role = invite.unit_id, invite.role
+    invite.used_at, invite.used_by = utcnow(), officer.id
+    await session.flush()
+    return Redeemed(RedeemResult.OK, officer)
+
+
+async def officer_by_identity(
+    session: AsyncSession, channel: str, external_id: str
+) -> Officer | None:
+    return await session.scalar(
+        select(Officer).join(Identity, Identity.officer_id == Officer.id)
+        .where(Identity.channel == channel, Identity.external_id == external_id)
+    )
+
+
+async def bind_identity(
+    session: AsyncSession, unit: Unit, channel: str, external_id: str, name: str = ""
+) -> Officer:
+    """The console's local officer for a unit: the person at the server's keyboard is trusted."""
+    officer = await officer_by_identity(session, channel, external_id)
+    if officer is None:
+        officer = Officer(unit_id=unit.id, role=Role.OFFICER, name=name)
+        session.add(officer)
+        await session.flush()
+        session.add(Identity(officer_id=officer.id, channel=channel, external_id=external_id))
+        await session.flush()
+    return officer

@@ -1,0 +1,125 @@
+"""Submissions, their answers, the history, and each officer's place in the conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.answers import Answer, deserialise, serialise
+from engine.outline import Outline
+from storage.models import (
+    AnswerRow,
+    Campaign,
+    Conversation,
+    HistoryEntry,
+    Submission,
+    SubmissionStatus,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, and through which channel: written to every history entry."""
+
+    officer_id: int
+    channel: str
+
+
+async def submission_for(session: AsyncSession, campaign: Campaign, unit_id: int) -> Submission:
+    """The unit's submission in the campaign, created as a draft on first use."""
+    # FOR UPDATE serialises officers of one unit on PostgreSQL; SQLite's BEGIN IMMEDIATE
+    # already does, and ignores the clause.
+    found = await session.scalar(
+        select(Submission).where(Submission.campaign_id == campaign.id,
+                                 Submission.unit_id == unit_id).with_for_update()
+    )
+    if found is not None:
+        return found
+    submission = Submission(campaign_id=campaign.id, unit_id=unit_id,
+                            status=SubmissionStatus.DRAFT)
+    session.add(submission)
+    await session.flush()
+    return submission
+
+
+async def load_answers(
+    session: AsyncSession, submission: Submission, outline: Outline
+) -> dict[str, Answer]:
+    rows = await session.scalars(select(AnswerRow).where(AnswerRow.submission_id == submission.id))
+    return {
+        row.question: deserialise(outline.question(row.question), row.kind, row.value)
+        for row in rows
+        if outline.has_question(row.question)
+    }
+
+
+async def save_answer(
+    session: AsyncSession,
+    submission: Submission,
+    outline: Outline,
+    question_name: str,
+    answer: Answer,
+    actor: Actor,
+    at: datetime | None = None,
+) -> None:
+    """Write the current answer and append it to the history (committed by the caller)."""
+    when = at or utcnow()
+    stored = serialise(outline.question(question_name), answer)
+    row = await session.scalar(
+        select(AnswerRow).where(AnswerRow.submission_id == submission.id,
+                                AnswerRow.question == question_name)
+    )
+    if row is None:
+        session.add(AnswerRow(submission_id=submission.id, question=question_name,
+                              kind=answer.kind.value, value=stored, officer_id=actor.officer_id,
+                              channel=actor.channel, answered_at=when))
+    else:
+        row.kind, row.value = answer.kind.value, stored
+        row.officer_id, row.channel, row.answered_at = actor.officer_id, actor.channel, when
+    session.add(HistoryEntry(submission_id=submission.id, event="answer", question=question_name,
+                             kind=answer.kind.value, value=stored, officer_id=actor.officer_id,
+                             channel=actor.channel, at=when))
+    submission.updated_at = when
+
+
+async def mark_submitted(session: AsyncSession, submission: Submission, actor: Actor) -> None:
+    now = utcnow()
+    submission.status = SubmissionStatus.SUBMITTED
+    submission.submitted_at = now
+    submission.submitted_by = actor.officer_id
+    submission.updated_at = now
+    session.add(HistoryEntry(submission_id=submission.id, event="submit",
+                             officer_id=actor.officer_id, channel=actor.channel, at=now))
+
+
+async def history(session: AsyncSession, submission: Submission) -> list[HistoryEntry]:
+    rows = await session.scalars(
+        select(HistoryEntry).where(HistoryEntry.submission_id == submission.id)
+        .order_by(HistoryEntry.id)
+    )
+    return list(rows)
+
+
+async def conversation_for(
+    session: AsyncSession, officer_id: int, submission: Submission
+) -> Conversation:
+    found = await session.scalar(
+        select(Conversation).where(Conversation.officer_id == officer_id,
+                                   Conversation.submission_id == submission.id)
+    )
+    if found is not None:
+        return found
+    conversation = Conversation(officer_id=officer_id, submission_id=submission.id)
+    session.add(conversation)
+    await session.flush()
+    return conversation
+
+
+async def count_answers(session: AsyncSession, submission: Submission) -> int:
+    return int(await session.scalar(
+        select(func.count()).select_from(AnswerRow).where(AnswerRow.submission_id == submission.id)
+    ) or 0)
