@@ -80,6 +80,8 @@ class ReportEngine:
         for question in self.outline.questions:
             if question.calculate is None:
                 continue
+            if question.relevant is not None and not self.is_relevant(question, state, values):
+                continue
             try:
                 result = question.calculate.evaluate(values, self.context(state))
             except (MissingReference, ExpressionError):

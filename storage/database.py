@@ -40,7 +40,9 @@ def _prepare_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, sqlite_synchronous: str = "FULL", schema: str | None = None, echo: bool = False
+) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -51,15 +53,20 @@ def create_engine(url: str, *, sqlite_synchronous: str = "FULL", echo: bool = Fa
         )
         _prepare_sqlite(engine, sqlite_synchronous)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if schema:
+        connect_args["server_settings"] = {"search_path": schema}
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
 
 
 class Database:
     """An engine and its sessions; `transaction()` is the one place that commits."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
+    def __init__(
+        self, url: str, *, sqlite_synchronous: str = "FULL", schema: str | None = None
+    ) -> None:
         self.url = url
-        self.engine = create_engine(url, sqlite_synchronous=sqlite_synchronous)
+        self.engine = create_engine(url, sqlite_synchronous=sqlite_synchronous, schema=schema)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
