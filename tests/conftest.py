@@ -33,7 +33,9 @@ def sqlite_url(path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[str, str | None]]:
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[str, str | None]]:
     """(url, schema) of an empty database of each kind the machine has."""
     if request.param == "sqlite":
         yield sqlite_url(tmp_path / "kstthc.sqlite3"), None
