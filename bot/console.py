@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TextIO
@@ -135,7 +136,8 @@ async def run_chat(
                 deadline=report.campaign.deadline.strftime("%d/%m/%Y")))
             outcome = await resume(session, report)
         _show(io, outcome, t)
-        while (line := await asyncio.to_thread(io.read_line)) is not None:
+        lines = _read_lines_in_background(io)
+        while (line := await lines.get()) is not None:
             if not line.strip():
                 continue
             outcome = await _turn(db, report, line)
@@ -143,6 +145,25 @@ async def run_chat(
         return 0
     finally:
         await db.close()
+
+
+def _read_lines_in_background(io: ConsoleIO) -> asyncio.Queue[str | None]:
+    """Read input in a daemon thread: Ctrl-C or the end of a pipe never waits on a blocked read."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        while True:
+            line = io.read_line()
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            except RuntimeError:  # the chat has ended and its loop is closed
+                return
+            if line is None:
+                return
+
+    threading.Thread(target=pump, name="console-input", daemon=True).start()
+    return queue
 
 
 async def _turn(db: Database, report: Report, line: str) -> Outcome:

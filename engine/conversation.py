@@ -98,26 +98,45 @@ class ReportEngine:
             if q.calculate is not None and q.name in values
         }
 
-    def is_relevant(self, question: Question, state: State, values: dict[str, Any]) -> bool:
+    def relevance(self, question: Question, state: State, values: dict[str, Any]) -> bool | None:
+        """True or False, or None while an answer it depends on is not given yet."""
         if question.relevant is None:
             return True
         try:
             return bool(question.relevant.evaluate(values, self.context(state)))
-        except MissingReference:
-            return False
+        except MissingReference as missing:
+            # A detail of a question that is itself never asked is never asked either.
+            depended_on = self.outline.question(str(missing.args[0]))
+            if self.relevance(depended_on, state, values) is False:
+                return False
+            return None
+
+    def is_relevant(self, question: Question, state: State, values: dict[str, Any]) -> bool:
+        return self.relevance(question, state, values) is True
 
     def relevant_questions(self, state: State) -> list[Question]:
+        """The questions to ask now, in order."""
         values = self.values(state)
         return [q for q in self.outline.asked_questions if self.is_relevant(q, state, values)]
 
+    def counted_questions(self, state: State) -> list[Question]:
+        """The questions the officer may still be asked: those to ask now and those waiting on
+        an earlier answer (a "nếu có" detail before its yes/no). Counting these keeps "câu N/M"
+        steady until an answer really removes items."""
+        values = self.values(state)
+        return [q for q in self.outline.asked_questions
+                if self.relevance(q, state, values) is not False]
+
     def section_progress(self, state: State) -> tuple[SectionProgress, ...]:
-        relevant = {q.name for q in self.relevant_questions(state)}
+        values = self.values(state)
         progress = []
         for section in self.outline.sections:
-            asked = [q for q in section.questions if q.name in relevant]
-            given = [q for q in asked if self._given(state, q.name)]
-            missing = tuple(q for q in asked if q.required and not self._given(state, q.name))
-            progress.append(SectionProgress(section, len(given), len(asked), missing))
+            verdicts = [(q, self.relevance(q, state, values)) for q in section.questions if q.asked]
+            counted = [q for q, verdict in verdicts if verdict is not False]
+            given = [q for q in counted if self._given(state, q.name)]
+            missing = tuple(q for q, verdict in verdicts
+                            if verdict and q.required and not self._given(state, q.name))
+            progress.append(SectionProgress(section, len(given), len(counted), missing))
         return tuple(progress)
 
     def missing_required(self, state: State) -> tuple[Question, ...]:
@@ -185,8 +204,7 @@ class ReportEngine:
     def view_at(self, state: State, cursor: str | None) -> View:
         if cursor is None:
             return CompletedView(total=len(self.relevant_questions(state)))
-        relevant = self.relevant_questions(state)
-        names = [q.name for q in relevant]
+        names = [q.name for q in self.counted_questions(state)]
         question = self.outline.question(cursor)
         position = names.index(cursor) + 1 if cursor in names else 0
         return QuestionView(
