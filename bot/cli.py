@@ -69,6 +69,24 @@ def chat(unit_code: str | None, invite: str | None) -> None:
     sys.exit(code)
 
 
+@main.command()
+@click.option("--webhook", is_flag=True, help="Serve a webhook instead of polling "
+              "(needs KSTTHC_TELEGRAM_WEBHOOK_URL and KSTTHC_TELEGRAM_WEBHOOK_SECRET).")
+def run(webhook: bool) -> None:
+    """Run the bot: every channel whose token is set, until SIGTERM."""
+    from bot.run import configure_logging, run_channels
+
+    settings = get_settings()
+    if webhook and not (settings.telegram_webhook_url and settings.telegram_webhook_secret):
+        click.echo("--webhook needs KSTTHC_TELEGRAM_WEBHOOK_URL and KSTTHC_TELEGRAM_WEBHOOK_SECRET",
+                   err=True)
+        sys.exit(2)
+    if not webhook:
+        settings = settings.model_copy(update={"telegram_webhook_url": None})
+    configure_logging(settings)
+    sys.exit(_run(run_channels(settings)))
+
+
 @main.group()
 def db() -> None:
     """Database schema."""

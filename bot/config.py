@@ -24,8 +24,26 @@ class Settings(BaseSettings):
     outline_file: str = "ke-hoach-20-2021.yaml"
     telegram_token: str | None = None
     telegram_api_base: str = "https://api.telegram.org"
+    telegram_workers: int = Field(default=8, ge=1, le=256)
+    telegram_poll_timeout: int = Field(default=25, ge=0, le=50)
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = Field(default=None, min_length=8, max_length=256)
+    telegram_webhook_host: str = "127.0.0.1"
+    telegram_webhook_port: int = 8080
+    telegram_webhook_path: str = "/telegram/webhook"
+    telegram_webhook_max_body: int = 1_000_000
+    telegram_notify_chats: str = Field(default="", description="comma-separated group chat ids")
+    outbox_rate_per_s: float = Field(default=25.0, gt=0)
+    outbox_per_chat_interval: float = Field(default=1.0, ge=0)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    shutdown_grace: float = Field(default=8.0, gt=0)
     zalo_token: str | None = None
     zalo_api_base: str = "https://bot-api.zaloplatforms.com"
+
+
+    @property
+    def telegram_notify_chat_list(self) -> list[str]:
+        return [chat.strip() for chat in self.telegram_notify_chats.split(",") if chat.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -14,26 +14,16 @@ from bot.config import Settings
 from bot.i18n import Translator, translator
 from bot.seed import seed_if_empty, today_in_vietnam
 from engine.commands import parse_text
-from engine.i18n import N_
 from engine.views import Outcome
+from handlers.registration import REDEEM_PROBLEMS
 from handlers.render import render, render_notices
 from handlers.report import Report, open_report, resume, take_turn
 from storage.database import Database
 from storage.models import Officer, Unit
-from storage.officers import RedeemResult, bind_identity, officer_by_identity, redeem_invite
+from storage.officers import bind_identity, officer_by_identity, redeem_invite
 from storage.units import first_commune, unit_by_code
 
 CHANNEL = "console"
-
-REDEEM_PROBLEMS = {
-    RedeemResult.UNKNOWN: N_("Mã mời không đúng. Vui lòng kiểm tra lại mã do Văn phòng UBND "
-                             "thành phố cung cấp."),
-    RedeemResult.USED: N_("Mã mời này đã được sử dụng. Vui lòng liên hệ Văn phòng UBND thành phố "
-                          "để được cấp mã mới."),
-    RedeemResult.EXPIRED: N_("Mã mời đã hết hạn. Vui lòng liên hệ Văn phòng UBND thành phố để "
-                             "được cấp mã mới."),
-}
-
 
 class ChatStop(Exception):
     """The chat cannot start; the message says why, in the officer's language."""
@@ -74,7 +64,7 @@ async def _officer_and_unit(
         if invite:
             redeemed = await redeem_invite(session, invite, CHANNEL, user, name=user)
             if redeemed.officer is None:
-                raise ChatStop(_(REDEEM_PROBLEMS[redeemed.result]))
+                raise ChatStop(_(REDEEM_PROBLEMS[redeemed.result]).format(left=0))
             officer = redeemed.officer
         elif unit_code:
             unit = await unit_by_code(session, unit_code)
@@ -169,4 +159,6 @@ def _read_lines_in_background(io: ConsoleIO) -> asyncio.Queue[str | None]:
 async def _turn(db: Database, report: Report, line: str) -> Outcome:
     # The transaction commits when the block ends: only then is "Đã lưu" shown.
     async with db.transaction() as session:
-        return await take_turn(session, report, parse_text(line))
+        outcome = await take_turn(session, report, parse_text(line))
+    assert outcome is not None  # typed lines are never stale
+    return outcome

@@ -32,5 +32,6 @@ def parse_text(text: str) -> Turn:
         return Turn(action)
     for word, candidate in _WORD_TO_ACTION.items():
         if candidate in _WITH_TARGET and folded.startswith(word + " "):
-            return Turn(candidate, target=folded[len(word) + 1:])
+            # The target keeps its letters: "4.3.đ" and "4.3.d" are different items.
+            return Turn(candidate, target=" ".join(text.split()[len(word.split()):]))
     return Turn(Action.ANSWER, text=text)

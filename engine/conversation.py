@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
@@ -224,6 +225,10 @@ class ReportEngine:
         new_state = replace(state, cursor=cursor, mode=Mode.ANSWERING)
         return Outcome(new_state, self.view_at(new_state, cursor))
 
+    def is_current(self, state: State, name: str) -> bool:
+        """Whether `name` is the question the officer is at (buttons of older ones are stale)."""
+        return not state.submitted and self._current(state) == name
+
     def _cursor_valid(self, state: State) -> bool:
         return state.cursor is not None and state.cursor in {
             q.name for q in self.relevant_questions(state)
@@ -271,18 +276,30 @@ class ReportEngine:
 
     def _record(self, state: State, question: Question, answer: Answer) -> Outcome:
         answers = {**state.answers, question.name: answer}
-        problem = self.check_rules(state, question, answer, answers)
-        if problem is not None:
-            return self._at(state, question.name, problem)
+        broken = self.broken_rules(state, question, answer, answers)
+        own = [notice for checked, notice in broken if checked is question]
+        if own:
+            return self._at(state, question.name, own[0])
+        # The new figure contradicts figures given earlier that depend on it: keep the new one
+        # and ask those again, rather than lock the officer out of correcting either.
+        cleared = tuple(checked.name for checked, _notice in broken)
+        for name in cleared:
+            answers.pop(name, None)
         new_state = replace(state, answers=answers)
-        cursor = self.first_open(new_state, after=question.name)
+        cursor = cleared[0] if cleared else self.first_open(new_state, after=question.name)
         shown = self.show_answer(question, answer)
         notices = [Notice(NoticeKind.SAVED, Message(N_("Đã lưu: {answer}"), {"answer": shown}))]
+        for checked, notice in broken:
+            notices.append(Notice(NoticeKind.WARNING, notice.message))
+            notices.append(Notice(NoticeKind.INFO, Message(
+                N_("Câu {number} không còn khớp với số liệu vừa nhập nên đã được xóa; vui lòng nhập lại."),
+                {"number": checked.number})))
         notices.extend(self.warnings(new_state, only_about=question.name))
         return Outcome(
             replace(new_state, cursor=cursor),
             self.view_at(new_state, cursor),
             saved={question.name: answer},
+            cleared=cleared,
             notices=tuple(notices),
         )
 
@@ -290,9 +307,18 @@ class ReportEngine:
         self, state: State, question: Question, answer: Answer, answers: dict[str, Answer]
     ) -> Notice | None:
         """The first cross-field rule the tentative answer breaks, as an error naming figures."""
+        broken = self.broken_rules(state, question, answer, answers)
+        return broken[0][1] if broken else None
+
+    def broken_rules(
+        self, state: State, question: Question, answer: Answer, answers: dict[str, Answer]
+    ) -> list[tuple[Question, Notice]]:
+        """Every rule the tentative answer breaks: the question's own, then those of answered
+        questions that refer to it; each as an error naming the figures."""
         if answer.kind is AnswerKind.NONE and not question.numeric:
-            return None
+            return []
         values = self.values(state, answers)
+        broken = []
         for checked in (question, *self._dependents[question.name]):
             constraint = checked.constraint
             if constraint is None or checked.constraint_message is None:
@@ -310,8 +336,9 @@ class ReportEngine:
             if satisfied is False or satisfied is None:
                 figures = self._figures(constraint.references, values)
                 figures["value"] = (checked, current)
-                return Notice(NoticeKind.ERROR, FigureMessage(checked.constraint_message, figures))
-        return None
+                notice = Notice(NoticeKind.ERROR, FigureMessage(checked.constraint_message, figures))
+                broken.append((checked, notice))
+        return broken
 
     def _figures(self, names: Iterable[str], values: dict[str, Any]) -> dict[str, tuple[Question, Any]]:
         return {name: (self.outline.question(name), values.get(name, 0)) for name in names}
@@ -374,6 +401,13 @@ class ReportEngine:
         a question number ("4.3.a") or a question name."""
         wanted = fold(text).replace(" ", "").removeprefix("muc").removeprefix("cau")
         relevant = self.relevant_questions(state)
+        # Exact number first: the outline letters items "d" and "đ" apart ("4.3.d", "4.3.đ"),
+        # and folding alone would send "4.3.đ" to "4.3.d".
+        exact = "".join(unicodedata.normalize("NFC", text).lower().split())
+        exact = exact.removeprefix("mục").removeprefix("câu")
+        for question in self.outline.questions:
+            if exact == question.number.lower():
+                return question.name if question.name in {q.name for q in relevant} else None
         for question in relevant:
             if wanted in (fold(question.number), question.name):
                 return question.name

@@ -260,7 +260,12 @@ def load_outline(path: Path) -> Outline:
         raise OutlineError(path, [f"{path}: cannot read: {error.strerror}"]) from error
     except yaml.MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else 0
-        raise OutlineError(path, [f"{path}:{line}: not valid YAML: {error.problem}"]) from error
+        message = f"{path}:{line}: not valid YAML: {error.problem}"
+        if error.context and error.context_mark and error.context_mark.line + 1 != line:
+            # An unclosed bracket or quote is only noticed lines later, often at the end of the
+            # file: name the line where the construct began too.
+            message += f" ({error.context} on line {error.context_mark.line + 1})"
+        raise OutlineError(path, [message]) from error
     return _build_outline(path, raw)
 
 

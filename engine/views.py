@@ -181,5 +181,6 @@ class Outcome:
     state: State
     view: View
     saved: dict[str, Answer] = field(default_factory=dict)
+    cleared: tuple[str, ...] = ()  # answers withdrawn because a figure they depend on changed
     notices: tuple[Notice, ...] = ()
     submit: bool = False

@@ -228,6 +228,52 @@ def render_notices(notices: tuple[Notice, ...], translator: Translator) -> list[
     return [f"{NOTICE_MARKS[n.kind]} {n.message.render(translator)}" for n in notices]
 
 
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut at line ends, else at spaces, never mid-word
+    unless a single word is longer than the limit."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        current = ""
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit + 1)
+            cut = cut if cut > 0 else limit
+            pieces.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+        current = line
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
+
+
+def pack_texts(texts: list[str], limit: int) -> list[str]:
+    """Join texts (e.g. a review's sections) into as few messages as fit the limit."""
+    messages: list[str] = []
+    for text in texts:
+        for piece in split_text(text, limit):
+            if messages and len(messages[-1]) + 2 + len(piece) <= limit:
+                messages[-1] = f"{messages[-1]}\n\n{piece}"
+            else:
+                messages.append(piece)
+    return messages
+
+
+def recorded_text(question: Question, section: Section, answer: Answer | None,
+                  translator: Translator) -> str:
+    """A question as it reads once answered: the chat becomes a record of the report."""
+    return "\n".join([
+        section_heading(section, translator),
+        f"{question.number}. {question.label.get(translator.locale)}",
+        "✅ " + show_answer(question, answer, translator),
+    ])
+
+
 def render(view: View, translator: Translator, words: bool = True) -> list[str]:
     """The view as one or more texts (a review gives one per section)."""
     if isinstance(view, ReviewView):

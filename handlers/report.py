@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import outlines
 from engine.conversation import ReportEngine
 from engine.outline import Outline, load_outline
-from engine.views import Mode, Outcome, State, Turn
+from engine.views import Mode, Outcome, ReviewView, State, Turn
+from handlers.notifications import notify_submitted
 from storage.campaigns import open_campaigns
 from storage.models import Campaign, Officer, Submission, SubmissionStatus, Unit, UnitLevel
 from storage.reports import (
     Actor,
+    clear_answer,
     conversation_for,
     load_answers,
     mark_submitted,
@@ -92,6 +94,8 @@ async def _save(
 ) -> None:
     for name, answer in outcome.saved.items():
         await save_answer(session, submission, report.outline, name, answer, report.actor)
+    for name in outcome.cleared:
+        await clear_answer(session, submission, name, report.actor)
     if outcome.submit:
         await mark_submitted(session, submission, report.actor)
     conversation = await conversation_for(session, report.officer.id, submission)
@@ -100,11 +104,24 @@ async def _save(
     await session.flush()
 
 
-async def take_turn(session: AsyncSession, report: Report, turn: Turn) -> Outcome:
-    """Apply one officer turn; the answers it gives are in the session, to be committed."""
+async def take_turn(
+    session: AsyncSession, report: Report, turn: Turn, on_question: str | None = None,
+    notify_chats: dict[str, list[str]] | None = None,
+) -> Outcome | None:
+    """Apply one officer turn; the answers it gives are in the session, to be committed.
+
+    `on_question` is the question a button was shown with: if the officer has moved on since
+    (an old message), the turn is refused and None returned, changing nothing."""
     submission = await submission_for(session, report.campaign, report.unit.id)
-    outcome = report.engine.step(await load_state(session, report, submission), turn)
+    state = await load_state(session, report, submission)
+    if on_question is not None and not report.engine.is_current(state, on_question):
+        return None
+    outcome = report.engine.step(state, turn)
     await _save(session, report, submission, outcome)
+    if outcome.submit:
+        given, none_count, total = report.engine.counts(outcome.state)
+        await notify_submitted(session, submission, report.unit, report.campaign,
+                               given, none_count, total, notify_chats)
     return outcome
 
 
@@ -113,3 +130,19 @@ async def resume(session: AsyncSession, report: Report) -> Outcome:
     outcome = report.engine.resume(await load_state(session, report, submission))
     await _save(session, report, submission, outcome)
     return outcome
+
+
+async def submission_review(session: AsyncSession, submission_id: int) -> tuple[str, ReviewView] | None:
+    """A unit's report as the VP office reads it: a heading and every answer."""
+    submission = await session.get(Submission, submission_id)
+    if submission is None:
+        return None
+    campaign = await session.get(Campaign, submission.campaign_id)
+    unit = await session.get(Unit, submission.unit_id)
+    if campaign is None or unit is None:
+        return None
+    engine = outline_engine(campaign.outline_file)
+    answers = await load_answers(session, submission, engine.outline)
+    level = ENGINE_LEVEL.get(UnitLevel(unit.level), unit.level)
+    state = State(answers=answers, unit_level=level)
+    return f"{unit.name} ({unit.code}) — {campaign.title}", engine.review(state)

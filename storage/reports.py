@@ -19,6 +19,7 @@ from storage.models import (
     SubmissionStatus,
     utcnow,
 )
+from storage.upsert import insert_ignoring_duplicates
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,20 @@ async def submission_for(session: AsyncSession, campaign: Campaign, unit_id: int
     """The unit's submission in the campaign, created as a draft on first use."""
     # FOR UPDATE serialises officers of one unit on PostgreSQL; SQLite's BEGIN IMMEDIATE
     # already does, and ignores the clause.
-    found = await session.scalar(
-        select(Submission).where(Submission.campaign_id == campaign.id,
-                                 Submission.unit_id == unit_id).with_for_update()
-    )
+    query = select(Submission).where(Submission.campaign_id == campaign.id,
+                                     Submission.unit_id == unit_id).with_for_update()
+    found = await session.scalar(query)
     if found is not None:
         return found
-    submission = Submission(campaign_id=campaign.id, unit_id=unit_id,
-                            status=SubmissionStatus.DRAFT)
-    session.add(submission)
-    await session.flush()
-    return submission
+    # Two officers' first answers at once on PostgreSQL both find nothing to lock: a plain
+    # INSERT would fail the second with a unique violation. ON CONFLICT DO NOTHING waits for
+    # the first to commit instead, and the SELECT then locks the one shared row.
+    await insert_ignoring_duplicates(
+        session, Submission,
+        [{"campaign_id": campaign.id, "unit_id": unit_id, "status": SubmissionStatus.DRAFT}],
+        unique=("campaign_id", "unit_id"),
+    )
+    return (await session.scalars(query)).one()
 
 
 async def load_answers(
@@ -83,6 +87,23 @@ async def save_answer(
     session.add(HistoryEntry(submission_id=submission.id, event="answer", question=question_name,
                              kind=answer.kind.value, value=stored, officer_id=actor.officer_id,
                              channel=actor.channel, at=when))
+    submission.updated_at = when
+
+
+async def clear_answer(
+    session: AsyncSession, submission: Submission, question_name: str, actor: Actor
+) -> None:
+    """Withdraw an answer (it must be given again); the history keeps what it was."""
+    row = await session.scalar(
+        select(AnswerRow).where(AnswerRow.submission_id == submission.id,
+                                AnswerRow.question == question_name)
+    )
+    if row is None:
+        return
+    await session.delete(row)
+    when = utcnow()
+    session.add(HistoryEntry(submission_id=submission.id, event="clear", question=question_name,
+                             officer_id=actor.officer_id, channel=actor.channel, at=when))
     submission.updated_at = when
 
 

@@ -1,0 +1,51 @@
+"""`kstthc-bot run`: every channel whose token is set, in one process, until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from bot.config import Settings
+from bot.seed import seed_if_empty, today_in_vietnam
+from bot.telegram.session import install_redaction
+from storage.database import Database
+
+log = logging.getLogger("kstthc")
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # aiohttp's client logs nothing per request; keep the server's access log (paths only) quiet too.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    install_redaction(settings.telegram_token, settings.zalo_token, settings.telegram_webhook_secret)
+
+
+async def run_channels(settings: Settings) -> int:
+    from bot.telegram.runner import TelegramChannel
+
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    await db.upgrade()
+    async with db.transaction() as session:
+        await seed_if_empty(session, settings, today_in_vietnam())
+    channels = []
+    if settings.telegram_token:
+        channels.append(TelegramChannel(settings, db))
+    if not channels:
+        log.error("no channel to run: set KSTTHC_TELEGRAM_TOKEN")
+        await db.close()
+        return 2
+    def stop_all() -> None:
+        for channel in channels:
+            channel.stop()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop_all)
+    log.info("running %s", ", ".join(type(c).__name__ for c in channels))
+    try:
+        await asyncio.gather(*(channel.run() for channel in channels))
+    finally:
+        await db.close()
+    log.info("stopped")
+    return 0

@@ -1,0 +1,49 @@
+"""One database session per update, the officer it comes from, and their language."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, User
+from sqlalchemy import select
+
+from bot.i18n import translator
+from storage.database import Database
+from storage.inbox import claim_event
+from storage.models import Identity, Officer
+
+CHANNEL = "telegram"
+
+
+class EventContext(BaseMiddleware):
+    """Opens the event's transaction (the one place that commits), claims the stored update so
+    it is processed once, and injects `session`, `identity`, `officer` and `t`."""
+
+    def __init__(self, db: Database, default_locale: str = "vi") -> None:
+        self.db = db
+        self.default_locale = default_locale
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        async with self.db.transaction() as session:
+            inbox_id = data.get("inbox_id")
+            if inbox_id is not None and await claim_event(session, inbox_id) is None:
+                return None  # processed already: a redelivery, or another worker has it
+            user: User | None = data.get("event_from_user")
+            identity = officer = None
+            if user is not None:
+                row = (await session.execute(
+                    select(Identity, Officer).join(Officer, Officer.id == Identity.officer_id)
+                    .where(Identity.channel == CHANNEL, Identity.external_id == str(user.id))
+                )).first()
+                if row is not None:
+                    identity, officer = row[0], row[1]
+            data.update(session=session, identity=identity, officer=officer,
+                        t=translator(officer.locale if officer else self.default_locale))
+            return await handler(event, data)

@@ -1,0 +1,62 @@
+"""What a handler wants said, collected during the event and said only after it is committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.telegram.render import TelegramMessage
+
+
+@dataclass(frozen=True)
+class Send:
+    chat_id: int
+    message: TelegramMessage
+    prompt_for: tuple[int, str] | None = None  # (identity id, question) to edit once answered
+
+
+@dataclass(frozen=True)
+class Edit:
+    chat_id: int
+    message_id: int
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+@dataclass(frozen=True)
+class AnswerCallback:
+    callback_id: str
+    text: str = ""
+    alert: bool = False
+
+
+@dataclass(frozen=True)
+class SendDocument:
+    chat_id: int
+    filename: str
+    content: bytes
+    caption: str = ""
+
+
+Reply = Send | Edit | AnswerCallback | SendDocument
+
+
+@dataclass
+class Replies:
+    items: list[Reply] = field(default_factory=list)
+
+    def send(self, chat_id: int, message: TelegramMessage,
+             prompt_for: tuple[int, str] | None = None) -> None:
+        self.items.append(Send(chat_id, message, prompt_for))
+
+    def send_all(self, chat_id: int, messages: list[TelegramMessage],
+                 prompt_for: tuple[int, str] | None = None) -> None:
+        for index, message in enumerate(messages):
+            self.send(chat_id, message, prompt_for if index == len(messages) - 1 else None)
+
+    def edit(self, chat_id: int, message_id: int, text: str) -> None:
+        self.items.append(Edit(chat_id, message_id, text))
+
+    def answer_callback(self, callback_id: str, text: str = "", alert: bool = False) -> None:
+        self.items.append(AnswerCallback(callback_id, text, alert))

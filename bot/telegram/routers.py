@@ -1,0 +1,348 @@
+"""Telegram updates → the platform-neutral handlers; their outcomes → messages and buttons.
+
+Every handler only records what to say in `replies`: the runner says it after the commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, Message, TelegramObject
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator
+from bot.telegram.render import (
+    Act,
+    Goto,
+    Language,
+    Pick,
+    SectionList,
+    TelegramMessage,
+    ViewSubmission,
+    button,
+    escape,
+    section_questions_keyboard,
+    view_messages,
+)
+from bot.telegram.replies import Replies
+from engine.commands import parse_text
+from engine.i18n import N_
+from engine.views import Action, NoticeKind, Outcome, QuestionView, Turn
+from handlers.overview import campaign_overview, overview_texts
+from handlers.registration import HOW_TO_REGISTER, register
+from handlers.render import pack_texts, recorded_text, render, render_notices
+from handlers.report import Report, open_report, resume, submission_review, take_turn
+from storage.campaigns import open_campaigns
+from storage.models import Identity, Officer, Role, Unit
+from storage.officers import normalise_code
+
+CHANNEL = "telegram"
+STALE = N_("Câu hỏi này đã qua. Vui lòng dùng tin nhắn mới nhất của bot.")
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+COMMAND_ACTIONS = {
+    "baocao": Action.CONTINUE, "mucluc": Action.CONTENTS, "tiendo": Action.PROGRESS,
+    "xem": Action.REVIEW, "nop": Action.SUBMIT, "huongdan": Action.HELP,
+}
+
+
+# ----- filters: plain async callables, cheap on the hot path ------------------------------------
+
+async def unregistered(event: TelegramObject, officer: Officer | None) -> bool:
+    return officer is None
+
+
+async def is_admin(event: TelegramObject, officer: Officer | None) -> bool:
+    return officer is not None and officer.role == Role.ADMIN
+
+
+async def is_unit_officer(event: TelegramObject, officer: Officer | None) -> bool:
+    return officer is not None and officer.role == Role.OFFICER and officer.unit_id is not None
+
+
+async def has_text(message: Message) -> bool:
+    return message.text is not None
+
+
+@dataclass
+class Chat:
+    """What every handler works with: the event's session, who is writing, where to answer."""
+
+    session: AsyncSession
+    officer: Officer
+    identity: Identity
+    t: Translator
+    replies: Replies
+    chat_id: int
+    notify_chats: dict[str, list[str]]
+
+    def say(self, text: str) -> None:
+        self.replies.send(self.chat_id, TelegramMessage(text))
+
+    async def report(self) -> Report | None:
+        unit = await self.session.get(Unit, self.officer.unit_id)
+        if unit is None:
+            return None
+        return await open_report(self.session, self.officer, unit, CHANNEL)
+
+
+def chat_of(event: Message | CallbackQuery, data: dict[str, Any]) -> Chat:
+    if isinstance(event, Message):
+        chat_id = event.chat.id
+    else:
+        chat_id = event.message.chat.id if event.message is not None else event.from_user.id
+    return Chat(data["session"], data["officer"], data["identity"], data["t"], data["replies"],
+                chat_id, data.get("notify_chats", {}))
+
+
+# ----- saying an outcome ---------------------------------------------------------------------------
+
+def say_outcome(chat: Chat, report: Report, outcome: Outcome) -> None:
+    t = chat.t
+    identity = chat.identity
+    edited = False
+    if identity.prompt_message_id and identity.prompt_question in outcome.saved:
+        question = report.outline.question(identity.prompt_question)
+        text = recorded_text(question, report.outline.section_of(question.name),
+                             outcome.saved[question.name], t)
+        chat.replies.edit(chat.chat_id, identity.prompt_message_id, escape(text))
+        edited = True
+    notices = tuple(n for n in outcome.notices if not (edited and n.kind is NoticeKind.SAVED))
+    refused = any(n.kind is NoticeKind.ERROR for n in notices) and not outcome.saved
+    if refused and isinstance(outcome.view, QuestionView) and identity.prompt_question == \
+            outcome.view.question.name:
+        chat.say(escape("\n".join(render_notices(notices, t))))  # the question stays open above
+        return
+    messages = view_messages(outcome.view, t)
+    if notices:
+        lead = escape("\n".join(render_notices(notices, t)))
+        messages.insert(0, TelegramMessage(lead))
+    prompt = (identity.id, outcome.view.question.name) if isinstance(outcome.view, QuestionView) else None
+    chat.replies.send_all(chat.chat_id, messages, prompt)
+
+
+async def run_turn(chat: Chat, turn: Turn, on_question: str | None = None,
+                   callback: CallbackQuery | None = None) -> None:
+    report = await chat.report()
+    if report is None:
+        chat.say(escape(chat.t.gettext("Chưa có đợt báo cáo nào đang mở.")))
+        return
+    outcome = await take_turn(chat.session, report, turn, on_question, chat.notify_chats)
+    if callback is not None:
+        if outcome is None:
+            chat.replies.answer_callback(callback.id, chat.t.gettext(STALE), alert=True)
+            return
+        chat.replies.answer_callback(callback.id)
+    if outcome is not None:
+        say_outcome(chat, report, outcome)
+
+
+async def greet_and_resume(chat: Chat) -> None:
+    _ = chat.t.gettext
+    report = await chat.report()
+    if report is None:
+        chat.say(escape(_("Chưa có đợt báo cáo nào đang mở.")))
+        return
+    chat.say(escape(_("Xin chào! Anh/chị là cán bộ đầu mối của {unit}. Đợt báo cáo: {campaign}; "
+                      "hạn nộp {deadline}. Gõ /huongdan để xem cách trả lời.").format(
+        unit=report.unit.name, campaign=report.campaign.title,
+        deadline=report.campaign.deadline.strftime("%d/%m/%Y"))))
+    say_outcome(chat, report, await resume(chat.session, report))
+
+
+# ----- routers -----------------------------------------------------------------------------------
+
+def registration_router() -> Router:
+    router = Router(name="registration")
+
+    @router.message(CommandStart(deep_link=True))
+    async def start_with_code(message: Message, command: CommandObject, **data: Any) -> None:
+        await try_code(message, command.args or "", data)
+
+    @router.message(CommandStart(), unregistered)
+    async def start_without_code(message: Message, **data: Any) -> None:
+        t: Translator = data["t"]
+        data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(HOW_TO_REGISTER))))
+
+    @router.message(unregistered, has_text)
+    async def code_typed(message: Message, **data: Any) -> None:
+        await try_code(message, message.text or "", data)
+
+    @router.callback_query(unregistered)
+    async def press_unregistered(callback: CallbackQuery, **data: Any) -> None:
+        t: Translator = data["t"]
+        data["replies"].answer_callback(callback.id, t.gettext(HOW_TO_REGISTER), alert=True)
+
+    return router
+
+
+async def try_code(message: Message, code: str, data: dict[str, Any]) -> None:
+    t: Translator = data["t"]
+    replies: Replies = data["replies"]
+    user = message.from_user
+    if user is None:
+        return
+    if len(normalise_code(code)) < 6:
+        replies.send(message.chat.id, TelegramMessage(escape(t.gettext(HOW_TO_REGISTER))))
+        return
+    outcome = await register(data["session"], CHANNEL, str(user.id), code, user.full_name,
+                             chat_id=str(message.chat.id))
+    if outcome.problem is not None:
+        replies.send(message.chat.id, TelegramMessage(escape(outcome.problem.render(t))))
+        return
+    officer = outcome.officer
+    assert officer is not None
+    identity = await _identity(data["session"], user.id)
+    chat = Chat(data["session"], officer, identity, t, replies, message.chat.id,
+                data.get("notify_chats", {}))
+    if officer.role == Role.ADMIN:
+        chat.say(escape(t.gettext("Xin chào! Anh/chị đã đăng ký là cán bộ Văn phòng UBND thành phố. "
+                                  "Bot sẽ báo khi đơn vị nộp báo cáo; gõ /tiendo để xem tiến độ.")))
+        return
+    await greet_and_resume(chat)
+
+
+async def _identity(session: AsyncSession, user_id: int) -> Identity:
+    from sqlalchemy import select
+
+    identity = await session.scalar(select(Identity).where(
+        Identity.channel == CHANNEL, Identity.external_id == str(user_id)))
+    assert identity is not None
+    return identity
+
+
+def common_router() -> Router:
+    """Commands every registered person has."""
+    router = Router(name="common")
+
+    @router.message(Command("ngonngu", "language"))
+    async def choose_language(message: Message, **data: Any) -> None:
+        t: Translator = data["t"]
+        keyboard = [[button(name, Language(code=code)) for code, name in LANGUAGE_NAMES.items()]]
+        from aiogram.types import InlineKeyboardMarkup
+
+        data["replies"].send(message.chat.id, TelegramMessage(
+            escape(t.gettext("Chọn ngôn ngữ:")), InlineKeyboardMarkup(inline_keyboard=keyboard)))
+
+    @router.callback_query(Language.filter())
+    async def set_language(callback: CallbackQuery, callback_data: Language, **data: Any) -> None:
+        from bot.i18n import translator
+
+        officer: Officer = data["officer"]
+        officer.locale = callback_data.code if callback_data.code in LANGUAGE_NAMES else "vi"
+        t = translator(officer.locale)
+        data["replies"].answer_callback(callback.id)
+        data["replies"].send(callback.from_user.id, TelegramMessage(
+            escape(t.gettext("Đã chuyển ngôn ngữ sang tiếng Việt."))))
+
+    return router
+
+
+def admin_router() -> Router:
+    router = Router(name="admin")
+    router.message.filter(is_admin)
+    router.callback_query.filter(is_admin)
+
+    @router.message(Command("tiendo", "progress"))
+    async def progress(message: Message, **data: Any) -> None:
+        t: Translator = data["t"]
+        campaigns = await open_campaigns(data["session"])
+        if not campaigns:
+            data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(
+                "Chưa có đợt báo cáo nào đang mở."))))
+            return
+        overview = await campaign_overview(data["session"], campaigns[0])
+        for text in pack_texts([escape(x) for x in overview_texts(overview, t)], 4096):
+            data["replies"].send(message.chat.id, TelegramMessage(text))
+
+    @router.callback_query(ViewSubmission.filter())
+    async def view_submission(callback: CallbackQuery, callback_data: ViewSubmission,
+                              **data: Any) -> None:
+        t: Translator = data["t"]
+        data["replies"].answer_callback(callback.id)
+        review = await submission_review(data["session"], callback_data.submission)
+        if review is None:
+            data["replies"].send(callback.from_user.id, TelegramMessage(escape(t.gettext(
+                "Không tìm thấy báo cáo."))))
+            return
+        heading, view = review
+        texts = [escape(heading), *(escape(x) for x in render(view, t, words=False))]
+        for text in pack_texts(texts, 4096):
+            data["replies"].send(callback.from_user.id, TelegramMessage(text))
+
+    @router.message()
+    async def admin_help(message: Message, **data: Any) -> None:
+        t: Translator = data["t"]
+        data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(
+            "Anh/chị là cán bộ Văn phòng UBND thành phố: gõ /tiendo để xem tiến độ nộp báo cáo của "
+            "các đơn vị; bot tự động báo khi có đơn vị nộp."))))
+
+    return router
+
+
+def officer_router() -> Router:
+    router = Router(name="officer")
+    router.message.filter(is_unit_officer)
+    router.callback_query.filter(is_unit_officer)
+
+    @router.message(CommandStart())
+    async def start(message: Message, **data: Any) -> None:
+        await greet_and_resume(chat_of(message, data))
+
+    @router.message(Command(*COMMAND_ACTIONS))
+    async def command(message: Message, command: CommandObject, **data: Any) -> None:
+        await run_turn(chat_of(message, data), Turn(COMMAND_ACTIONS[command.command]))
+
+    @router.message(has_text)
+    async def text(message: Message, **data: Any) -> None:
+        await run_turn(chat_of(message, data), parse_text(message.text or ""))
+
+    @router.callback_query(Pick.filter())
+    async def pick(callback: CallbackQuery, callback_data: Pick, **data: Any) -> None:
+        await run_turn(chat_of(callback, data), Turn(Action.ANSWER, text=str(callback_data.n)),
+                       on_question=callback_data.q, callback=callback)
+
+    @router.callback_query(Act.filter())
+    async def act(callback: CallbackQuery, callback_data: Act, **data: Any) -> None:
+        try:
+            action = Action(callback_data.act)
+        except ValueError:
+            action = Action.HELP
+        if action is Action.ANSWER:
+            action = Action.HELP  # answers come with a choice (Pick) or as text, never bare
+        await run_turn(chat_of(callback, data), Turn(action), on_question=callback_data.q or None,
+                       callback=callback)
+
+    @router.callback_query(Goto.filter())
+    async def goto(callback: CallbackQuery, callback_data: Goto, **data: Any) -> None:
+        await run_turn(chat_of(callback, data), Turn(Action.JUMP, target=callback_data.target),
+                       callback=callback)
+
+    @router.callback_query(SectionList.filter())
+    async def section_list(callback: CallbackQuery, callback_data: SectionList, **data: Any) -> None:
+        chat = chat_of(callback, data)
+        chat.replies.answer_callback(callback.id)
+        report = await chat.report()
+        if report is None:
+            return
+        try:
+            section = report.outline.section(callback_data.section)
+        except KeyError:
+            return
+        chat.replies.send(chat.chat_id, TelegramMessage(
+            escape(chat.t.gettext("Chọn câu cần sửa:")),
+            section_questions_keyboard(report.outline, section, chat.t)))
+
+    @router.callback_query()
+    async def unknown_button(callback: CallbackQuery, **data: Any) -> None:
+        t: Translator = data["t"]
+        data["replies"].answer_callback(callback.id, t.gettext(STALE), alert=True)
+
+    return router
+
+
+def build_router() -> Router:
+    root = Router(name="kstthc")
+    root.include_routers(registration_router(), common_router(), admin_router(), officer_router())
+    return root

@@ -1,0 +1,272 @@
+"""The Telegram channel at run time: updates stored before they are acknowledged (polling or
+webhook), processed in order per chat by a bounded set of workers, replies said after commit,
+and the outbox delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import zlib
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+)
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeDefault,
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.i18n import translator
+from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
+from bot.telegram.middleware import CHANNEL, EventContext
+from bot.telegram.render import escape
+from bot.telegram.replies import AnswerCallback, Edit, Replies, Send, SendDocument
+from bot.telegram.routers import build_router
+from bot.telegram.session import RetryRequests, is_timeout, repeat_after_timeout
+from engine.i18n import N_
+from storage.database import Database
+from storage.inbox import IncomingEvent, pending_events, pending_ids, store_events
+from storage.models import Identity
+from storage.outbox import Outgoing
+
+log = logging.getLogger(__name__)
+ALLOWED_UPDATES = ["message", "callback_query"]
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+COMMANDS = {
+    "baocao": N_("Tiếp tục báo cáo"),
+    "mucluc": N_("Mục lục: chuyển đến mục, câu"),
+    "tiendo": N_("Tiến độ báo cáo"),
+    "xem": N_("Xem lại toàn bộ câu trả lời"),
+    "nop": N_("Nộp báo cáo"),
+    "huongdan": N_("Hướng dẫn"),
+    "ngonngu": N_("Đổi ngôn ngữ"),
+}
+
+
+def chat_key(update: dict[str, Any]) -> str:
+    """Updates of one chat share a key, so one worker handles them in order."""
+    for kind in ("message", "edited_message", "callback_query"):
+        event = update.get(kind)
+        if isinstance(event, dict):
+            source = event.get("from") or event.get("chat") or {}
+            return str(source.get("id", "0"))
+    return "0"
+
+
+class TelegramChannel:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        assert settings.telegram_token, "KSTTHC_TELEGRAM_TOKEN is not set"
+        self.settings = settings
+        self.db = db
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+        session.middleware(RetryRequests())
+        self.bot = Bot(settings.telegram_token, session=session,
+                       default=DefaultBotProperties(parse_mode="HTML"))
+        self.dispatcher = Dispatcher()
+        self.dispatcher.update.outer_middleware(EventContext(db, settings.locale))
+        self.dispatcher.include_router(build_router())
+        self.queues: list[asyncio.Queue[tuple[int, str] | None]] = [
+            asyncio.Queue() for _ in range(settings.telegram_workers)]
+        self.notify_chats = {CHANNEL: settings.telegram_notify_chat_list}
+        self.stopping = asyncio.Event()
+        self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings)
+
+    # ----- receiving -------------------------------------------------------------------------
+
+    async def receive(self, updates: list[dict[str, Any]]) -> None:
+        """Store updates (committed) and hand them to the workers."""
+        events = [IncomingEvent(str(u["update_id"]), chat_key(u), json.dumps(u, ensure_ascii=False))
+                  for u in updates]
+        async with self.db.transaction() as session:
+            await store_events(session, CHANNEL, events)
+            rows = await pending_ids(session, CHANNEL, [e.update_id for e in events])
+        for row in rows:
+            self.dispatch(row.id, row.chat_key, row.payload)
+
+    def dispatch(self, inbox_id: int, key: str, payload: str) -> None:
+        index = zlib.crc32(key.encode()) % len(self.queues)
+        self.queues[index].put_nowait((inbox_id, payload))
+
+    async def requeue_pending(self) -> None:
+        """What a crash left stored but unprocessed is processed first, in order."""
+        async with self.db.transaction() as session:
+            rows = await pending_events(session, CHANNEL)
+        for row in rows:
+            self.dispatch(row.id, row.chat_key, row.payload)
+
+    async def poll(self) -> None:
+        offset: int | None = None
+        timeout = self.settings.telegram_poll_timeout
+        while not self.stopping.is_set():
+            try:
+                updates = await self.bot.get_updates(offset=offset, timeout=timeout,
+                                                     allowed_updates=ALLOWED_UPDATES)
+            except TelegramAPIError as error:
+                log.warning("getUpdates failed: %s", type(error).__name__)
+                await asyncio.sleep(1)
+                continue
+            if not updates:
+                continue
+            await self.receive([u.model_dump(mode="json", exclude_none=True, by_alias=True)
+                                for u in updates])
+            # Only now, with the updates committed, does the next call acknowledge them.
+            offset = updates[-1].update_id + 1
+
+    # ----- processing ------------------------------------------------------------------------
+
+    async def work(self, queue: asyncio.Queue[tuple[int, str] | None]) -> None:
+        while (item := await queue.get()) is not None:
+            inbox_id, payload = item
+            try:
+                await self.process(inbox_id, payload)
+            except Exception:
+                log.exception("update %s failed", inbox_id)
+
+    async def process(self, inbox_id: int, payload: str) -> None:
+        update = Update.model_validate(json.loads(payload), context={"bot": self.bot})
+        replies = Replies()
+        await self.dispatcher.feed_update(self.bot, update, inbox_id=inbox_id, replies=replies,
+                                          notify_chats=self.notify_chats)
+        # feed_update has returned: the event's transaction is committed; now speak.
+        await self.say(replies)
+        self.outbox.wake()
+
+    async def say(self, replies: Replies) -> None:
+        for reply in replies.items:
+            try:
+                await self._say_one(reply)
+            except TelegramAPIError as error:
+                log.warning("could not deliver a reply: %s", type(error).__name__)
+
+    async def _say_one(self, reply: Send | Edit | AnswerCallback | SendDocument) -> None:
+        if isinstance(reply, Send):
+            sent = await self.bot.send_message(reply.chat_id, reply.message.text,
+                                               reply_markup=reply.message.keyboard)
+            if reply.prompt_for is not None:
+                await self.remember_prompt(*reply.prompt_for, message_id=sent.message_id)
+        elif isinstance(reply, Edit):
+            # Unchanged, or deleted by the officer: the record is in the database anyway.
+            with contextlib.suppress(TelegramBadRequest):
+                await self.bot.edit_message_text(text=reply.text, chat_id=reply.chat_id,
+                                                 message_id=reply.message_id,
+                                                 reply_markup=reply.keyboard)
+        elif isinstance(reply, AnswerCallback):
+            await self.bot.answer_callback_query(reply.callback_id, text=reply.text or None,
+                                                 show_alert=reply.alert)
+        else:
+            await self.bot.send_document(reply.chat_id, BufferedInputFile(reply.content, reply.filename),
+                                         caption=reply.caption or None)
+
+    async def remember_prompt(self, identity_id: int, question: str, message_id: int) -> None:
+        async with self.db.transaction() as session:
+            identity = await session.scalar(select(Identity).where(Identity.id == identity_id))
+            if identity is not None:
+                identity.prompt_message_id, identity.prompt_question = message_id, question
+
+    async def deliver_outgoing(self, chat_id: str, message: Outgoing) -> None:
+        keyboard = None
+        if message.buttons:
+            keyboard = InlineKeyboardMarkup(inline_keyboard=[
+                [InlineKeyboardButton(text=b["text"], callback_data=b["data"]) for b in row]
+                for row in message.buttons])
+        token = repeat_after_timeout.set(False)
+        try:
+            await self.bot.send_message(int(chat_id), escape(message.text), reply_markup=keyboard)
+        except (TelegramForbiddenError, TelegramBadRequest) as error:
+            raise DeliveryRefused(type(error).__name__) from error
+        except TelegramNetworkError as error:
+            raise (DeliveryUnknown if is_timeout(error) else DeliveryFailed)(error.message) from error
+        except TelegramAPIError as error:
+            raise DeliveryFailed(type(error).__name__) from error
+        finally:
+            repeat_after_timeout.reset(token)
+
+    # ----- running ---------------------------------------------------------------------------
+
+    async def set_commands(self) -> None:
+        for locale in ("vi", "en"):
+            t = translator(locale)
+            commands = [BotCommand(command=c, description=t.gettext(d)) for c, d in COMMANDS.items()]
+            await self.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
+                                           language_code=locale)
+        t = translator("vi")
+        await self.bot.set_my_commands(
+            [BotCommand(command=c, description=t.gettext(d)) for c, d in COMMANDS.items()])
+
+    async def run(self) -> None:
+        await self.set_commands()
+        workers = [asyncio.create_task(self.work(queue)) for queue in self.queues]
+        await self.requeue_pending()
+        sender = asyncio.create_task(self.outbox.run(self.stopping))
+        receiver: asyncio.Task[None]
+        runner: web.AppRunner | None = None
+        if self.settings.telegram_webhook_url:
+            runner = await self.start_webhook()
+            receiver = asyncio.create_task(self.stopping.wait())  # type: ignore[arg-type]
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            receiver = asyncio.create_task(self.poll())
+        await self.stopping.wait()
+        receiver.cancel()
+        if runner is not None:
+            await runner.cleanup()
+        for queue in self.queues:
+            queue.put_nowait(None)  # workers finish what they hold; the rest stays in the inbox
+        await asyncio.wait([*workers, sender], timeout=self.settings.shutdown_grace)
+        await self.bot.session.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    # ----- webhook ---------------------------------------------------------------------------
+
+    def webhook_app(self) -> web.Application:
+        app = web.Application(client_max_size=self.settings.telegram_webhook_max_body)
+        app.router.add_post(self.settings.telegram_webhook_path, self.on_webhook)
+        return app
+
+    async def on_webhook(self, request: web.Request) -> web.Response:
+        expected = (self.settings.telegram_webhook_secret or "").encode()
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        # Checked in constant time, before the body is even read.
+        if not expected or not hmac.compare_digest(given, expected):
+            return web.Response(status=401)
+        if (request.content_length or 0) > self.settings.telegram_webhook_max_body:
+            return web.Response(status=413)
+        try:
+            update = await request.json()
+        except (ValueError, web.HTTPRequestEntityTooLarge):
+            return web.Response(status=400)
+        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+            return web.Response(status=400)
+        await self.receive([update])
+        return web.Response(status=200)
+
+    async def start_webhook(self) -> web.AppRunner:
+        runner = web.AppRunner(self.webhook_app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.settings.telegram_webhook_host,
+                           self.settings.telegram_webhook_port)
+        await site.start()
+        await self.bot.set_webhook(self.settings.telegram_webhook_url or "",
+                                   secret_token=self.settings.telegram_webhook_secret,
+                                   allowed_updates=ALLOWED_UPDATES)
+        return runner

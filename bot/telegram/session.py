@@ -1,0 +1,81 @@
+"""Talking to the Bot API reliably: honour 429 retry_after, retry 5xx and network errors with
+backoff, and never repeat blindly a request that may already have reached Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import random
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+
+log = logging.getLogger(__name__)
+
+# Outbox deliveries set this: a timed-out send is recorded as "unknown", not sent again.
+repeat_after_timeout: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "repeat_after_timeout", default=True)
+
+
+def is_timeout(error: TelegramNetworkError) -> bool:
+    return "timeout" in error.message.lower()
+
+
+class RetryRequests(BaseRequestMiddleware):
+    def __init__(self, max_attempts: int = 6, base_delay: float = 0.5, max_delay: float = 30.0) -> None:
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                if attempt >= self.max_attempts * 2:
+                    raise
+                log.warning("Telegram asked to wait %ss before %s", error.retry_after,
+                            type(method).__name__)
+                await asyncio.sleep(error.retry_after)
+            except (TelegramServerError, TelegramNetworkError) as error:
+                unsafe = isinstance(error, TelegramNetworkError) and is_timeout(error) and \
+                    not isinstance(method, GetUpdates) and not repeat_after_timeout.get()
+                if unsafe or attempt >= self.max_attempts:
+                    raise
+                delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+                log.warning("%s failed (%s); retrying in %.1fs", type(method).__name__,
+                            type(error).__name__, delay)
+                await asyncio.sleep(delay * (0.5 + random.random() / 2))
+
+
+class RedactToken(logging.Filter):
+    """Keeps the bot token out of every log line, whatever library wrote it."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "<token>")
+            record.msg, record.args = message, ()
+        return True
+
+
+def install_redaction(*secrets: str | None) -> None:
+    redaction = RedactToken([s for s in secrets if s])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redaction)
+
+

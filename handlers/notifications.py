@@ -1,0 +1,50 @@
+"""Telling the VP office: messages written to the outbox in the transaction that caused them."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import translator
+from storage.models import Campaign, Identity, Officer, Role, Submission, Unit
+from storage.outbox import Outgoing, enqueue
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+async def admin_recipients(session: AsyncSession) -> list[tuple[Identity, Officer]]:
+    """Every channel identity of every VP office member that has a chat to write to."""
+    rows = await session.execute(
+        select(Identity, Officer).join(Officer, Officer.id == Identity.officer_id)
+        .where(Officer.role == Role.ADMIN, Identity.chat_id.is_not(None))
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+async def notify_submitted(
+    session: AsyncSession, submission: Submission, unit: Unit, campaign: Campaign,
+    given: int, none_count: int, total: int, extra_chats: dict[str, list[str]] | None = None,
+) -> int:
+    """Queue "unit X has submitted" for each VP office member and each configured group chat."""
+    assert submission.submitted_at is not None
+    moment = submission.submitted_at
+    moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(VIETNAM)
+    recipients = [(identity.channel, identity.chat_id or "", officer.locale)
+                  for identity, officer in await admin_recipients(session)]
+    for channel, chats in (extra_chats or {}).items():
+        recipients.extend((channel, chat, "vi") for chat in chats)
+    queued = 0
+    for channel, chat_id, locale in recipients:
+        _ = translator(locale).gettext
+        text = _("📥 {unit} đã nộp báo cáo “{campaign}” lúc {time}: trả lời {given}/{total} mục, "
+                 "trong đó {none} mục “Không có”.").format(
+            unit=unit.name, campaign=campaign.title, time=moment.strftime("%H:%M %d/%m/%Y"),
+            given=given, total=total, none=none_count)
+        buttons = [[{"text": _("Xem báo cáo"), "data": f"v:{submission.id}"}]]
+        key = f"submitted:{submission.id}:{moment.isoformat()}:{channel}:{chat_id}"
+        if await enqueue(session, key, channel, chat_id, "submitted", Outgoing(text, buttons)):
+            queued += 1
+    return queued

@@ -1,0 +1,61 @@
+"""Registration with a one-time invite code, with a limit on wrong guesses per chat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.i18n import N_, Message
+from storage.models import Officer, RegistrationAttempt, Unit, utcnow
+from storage.officers import RedeemResult, redeem_invite
+
+MAX_WRONG_CODES = 5
+WRONG_CODE_WINDOW = timedelta(hours=1)
+
+REDEEM_PROBLEMS = {
+    RedeemResult.UNKNOWN: N_("Mã mời không đúng. Vui lòng kiểm tra lại mã do Văn phòng UBND thành phố "
+                             "cung cấp (còn {left} lần thử trong giờ này)."),
+    RedeemResult.USED: N_("Mã mời này đã được sử dụng. Vui lòng liên hệ Văn phòng UBND thành phố để "
+                          "được cấp mã mới."),
+    RedeemResult.EXPIRED: N_("Mã mời đã hết hạn. Vui lòng liên hệ Văn phòng UBND thành phố để được "
+                             "cấp mã mới."),
+}
+TOO_MANY_TRIES = N_("Anh/chị đã nhập sai mã mời {limit} lần trong một giờ. Vui lòng thử lại sau "
+                    "{minutes} phút hoặc liên hệ Văn phòng UBND thành phố.")
+HOW_TO_REGISTER = N_("Xin chào! Đây là bot báo cáo công tác kiểm soát thủ tục hành chính của UBND "
+                     "thành phố. Để bắt đầu, vui lòng gửi mã mời do Văn phòng UBND thành phố cấp cho "
+                     "đơn vị (ví dụ: ABCD-EFGH).")
+
+
+@dataclass(frozen=True)
+class Registration:
+    officer: Officer | None
+    unit: Unit | None = None
+    problem: Message | None = None
+
+
+async def register(
+    session: AsyncSession, channel: str, external_id: str, code: str, name: str = "",
+    chat_id: str | None = None,
+) -> Registration:
+    """Redeem `code` for this chat's user, unless the chat has guessed wrong too often."""
+    since = utcnow() - WRONG_CODE_WINDOW
+    wrong = int(await session.scalar(
+        select(func.count()).select_from(RegistrationAttempt).where(
+            RegistrationAttempt.channel == channel, RegistrationAttempt.external_id == external_id,
+            RegistrationAttempt.at >= since)
+    ) or 0)
+    if wrong >= MAX_WRONG_CODES:
+        minutes = int(WRONG_CODE_WINDOW.total_seconds() // 60)
+        return Registration(None, problem=Message(TOO_MANY_TRIES,
+                                                  {"limit": MAX_WRONG_CODES, "minutes": minutes}))
+    redeemed = await redeem_invite(session, code, channel, external_id, name=name, chat_id=chat_id)
+    if redeemed.officer is None:
+        session.add(RegistrationAttempt(channel=channel, external_id=external_id))
+        left = MAX_WRONG_CODES - wrong - 1
+        return Registration(None, problem=Message(REDEEM_PROBLEMS[redeemed.result], {"left": left}))
+    unit = await session.get(Unit, redeemed.officer.unit_id) if redeemed.officer.unit_id else None
+    return Registration(redeemed.officer, unit)

@@ -1,0 +1,58 @@
+"""The inbox: incoming platform events, stored before they are acknowledged."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboxUpdate, utcnow
+from storage.upsert import insert_ignoring_duplicates
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    update_id: str
+    chat_key: str
+    payload: str
+
+
+async def store_events(session: AsyncSession, channel: str, events: Sequence[IncomingEvent]) -> None:
+    """Insert events; one already stored (a redelivery) is left as it is."""
+    if not events:
+        return
+    await insert_ignoring_duplicates(
+        session, InboxUpdate,
+        [{"channel": channel, "update_id": e.update_id, "chat_key": e.chat_key, "payload": e.payload,
+          "received_at": utcnow()} for e in events],
+        unique=("channel", "update_id"),
+    )
+
+
+async def pending_events(session: AsyncSession, channel: str, limit: int = 10_000) -> list[InboxUpdate]:
+    rows = await session.scalars(
+        select(InboxUpdate).where(InboxUpdate.channel == channel, InboxUpdate.processed_at.is_(None))
+        .order_by(InboxUpdate.id).limit(limit)
+    )
+    return list(rows)
+
+
+async def pending_ids(session: AsyncSession, channel: str, update_ids: Sequence[str]) -> list[InboxUpdate]:
+    rows = await session.scalars(
+        select(InboxUpdate).where(InboxUpdate.channel == channel, InboxUpdate.update_id.in_(update_ids),
+                                  InboxUpdate.processed_at.is_(None)).order_by(InboxUpdate.id)
+    )
+    return list(rows)
+
+
+async def claim_event(session: AsyncSession, inbox_id: int) -> InboxUpdate | None:
+    """The event, locked, if it still needs processing; marked processed in this transaction."""
+    row = await session.scalar(
+        select(InboxUpdate).where(InboxUpdate.id == inbox_id).with_for_update(skip_locked=True)
+    )
+    if row is None or row.processed_at is not None:
+        return None
+    row.processed_at = utcnow()
+    return row

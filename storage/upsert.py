@@ -1,0 +1,24 @@
+"""INSERT … ON CONFLICT DO NOTHING for SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Base
+
+
+async def insert_ignoring_duplicates(
+    session: AsyncSession, model: type[Base], rows: Sequence[dict[str, Any]], unique: Sequence[str]
+) -> int:
+    """Insert rows, skipping those whose `unique` columns exist already; returns rows inserted."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=list(unique))
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
