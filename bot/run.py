@@ -18,6 +18,9 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # aiohttp's client logs nothing per request; keep the server's access log (paths only) quiet too.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # One line per update or migration step is noise at this scale.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     install_redaction(settings.telegram_token, settings.zalo_token, settings.telegram_webhook_secret)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -244,7 +245,7 @@ class ReportEngine:
         confirming = state.mode is Mode.CONFIRMING and turn.action is Action.ANSWER
         if confirming and fold(turn.text) in CONFIRM_WORDS:
             return self._confirm(state, turn)
-        if state.mode is Mode.CONTENTS and turn.action is Action.ANSWER:
+        if state.mode is Mode.CONTENTS and turn.action is Action.ANSWER and looks_like_target(turn.text):
             return self._jump(state, replace(turn, action=Action.JUMP, target=turn.text))
         if state.mode is not Mode.ANSWERING and turn.action not in (Action.CONFIRM, Action.JUMP):
             state = replace(state, mode=Mode.ANSWERING)
@@ -495,6 +496,15 @@ class _Shown:
 
 def _info(msgid: str) -> Notice:
     return Notice(NoticeKind.INFO, Message(msgid))
+
+
+# "4", "II", "4.3.a", "mục 4.3.đ": what an officer types to name a section or a question.
+TARGET = re.compile(r"^((muc|cau)\s*)?[ivx0-9]+(\.[0-9a-z]+)*$")
+
+
+def looks_like_target(text: str) -> bool:
+    """After the contents, a section or question number jumps; anything else is an answer."""
+    return TARGET.match(fold(text)) is not None
 
 
 # Choices are listed numbered from 1, with "0. Không có" last.

@@ -6,11 +6,9 @@ from __future__ import annotations
 import os
 import queue
 import re
-import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,14 +17,10 @@ from pathlib import Path
 import pytest
 
 from engine.conversation import ReportEngine
+from tests.commands import command
 from tests.scripted_officer import script_for
 
 TIMEOUT = 60
-
-
-def command() -> list[str]:
-    installed = shutil.which("kstthc-bot")
-    return [installed] if installed else [sys.executable, "-m", "bot"]
 
 
 @pytest.fixture
