@@ -6,14 +6,26 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from bot.config import Settings, get_settings
+from bot.seed import today_in_vietnam
+from deadlines.schedule import DeadlineKind
+from deadlines.workdays import VisitNoticeTooShortError, remediation_due, report_due_before_visit
 from engine.outline import OutlineError, load_outline
+from handlers.campaigns import (
+    CampaignProblem,
+    campaign_by_code,
+    create_campaign,
+    set_conclusion,
+    set_visit,
+    unit_deadlines,
+)
+from storage.campaigns import open_campaigns
 from storage.database import Database
 from storage.models import Role
 from storage.officers import create_invite
@@ -34,7 +46,7 @@ def _run(coroutine: Awaitable[T]) -> T:
 
 
 async def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    from bot.seed import seed_if_empty, today_in_vietnam
+    from bot.seed import seed_if_empty
 
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
@@ -101,6 +113,140 @@ def db_upgrade() -> None:
 
     _run(_with_database(get_settings(), work))
     click.echo("database is up to date")
+
+
+@main.group()
+def campaign() -> None:
+    """Campaigns (đợt báo cáo) and their deadlines."""
+
+
+def _parse_day(value: str) -> date:
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+
+
+@campaign.command("create")
+@click.argument("code")
+@click.option("--title", required=True, help="The report's title, as units will read it.")
+@click.option("--kind", type=click.Choice([k.value for k in DeadlineKind]), default="fixed_date",
+              show_default=True)
+@click.option("--deadline", help="Due date of a fixed-date campaign (YYYY-MM-DD or DD/MM/YYYY).")
+@click.option("--outline", "outline_file", help="Outline file (default: the configured one).")
+def campaign_create(code: str, title: str, kind: str, deadline: str | None, outline_file: str | None) -> None:
+    """Create a campaign."""
+    settings = get_settings()
+    if kind == DeadlineKind.FIXED_DATE and not deadline:
+        raise click.UsageError("a fixed-date campaign needs --deadline")
+    due = _parse_day(deadline) if deadline else today_in_vietnam()
+
+    async def work(database: Database) -> None:
+        async with database.transaction() as session:
+            await create_campaign(session, code, title, kind, due, outline_file or settings.outline_file)
+
+    try:
+        _run(_with_database(settings, work))
+    except CampaignProblem as problem:
+        raise click.ClickException(str(problem)) from problem
+    click.echo(f"campaign {code} created")
+
+
+@campaign.command("visit")
+@click.argument("code")
+@click.argument("unit_code")
+@click.argument("visit")
+@click.option("--unscheduled", is_flag=True, help="An unscheduled inspection (3 working days' notice).")
+@click.option("--notice", help="The day the unit was notified (default: today).")
+def campaign_visit(code: str, unit_code: str, visit: str, unscheduled: bool, notice: str | None) -> None:
+    """Set or move a unit's inspection visit; its report is due 5 working days before."""
+    settings = get_settings()
+    calendar = settings.working_calendar()
+    visit_day = _parse_day(visit)
+    notice_day = _parse_day(notice) if notice else today_in_vietnam()
+
+    async def work(database: Database) -> None:
+        async with database.transaction() as session:
+            found, unit = await _campaign_and_unit(session, code, unit_code)
+            await set_visit(session, found, unit, visit_day, notice_day, unscheduled, calendar)
+
+    try:
+        _run(_with_database(settings, work))
+    except VisitNoticeTooShortError as error:
+        raise click.ClickException(
+            f"notice too short: the earliest lawful visit date is {error.earliest_lawful:%d/%m/%Y}"
+        ) from error
+    except CampaignProblem as problem:
+        raise click.ClickException(str(problem)) from problem
+    due = report_due_before_visit(visit_day, calendar)
+    click.echo(f"visit {visit_day:%d/%m/%Y} recorded; the report is due {due:%d/%m/%Y}")
+
+
+@campaign.command("conclusion")
+@click.argument("code")
+@click.argument("unit_code")
+@click.argument("received")
+def campaign_conclusion(code: str, unit_code: str, received: str) -> None:
+    """Record the day a unit received the inspection conclusion (30 working days to report)."""
+    settings = get_settings()
+    day = _parse_day(received)
+
+    async def work(database: Database) -> None:
+        async with database.transaction() as session:
+            found, unit = await _campaign_and_unit(session, code, unit_code)
+            await set_conclusion(session, found, unit, day)
+
+    try:
+        _run(_with_database(settings, work))
+    except CampaignProblem as problem:
+        raise click.ClickException(str(problem)) from problem
+    due = remediation_due(day, settings.working_calendar())
+    click.echo(f"conclusion received {day:%d/%m/%Y} recorded; the report is due {due:%d/%m/%Y}")
+
+
+@campaign.command("deadlines")
+@click.argument("code")
+def campaign_deadlines(code: str) -> None:
+    """Every unit's deadline in a campaign, soonest first, with its progress."""
+    settings = get_settings()
+
+    async def work(database: Database) -> list[Any]:
+        async with database.transaction() as session:
+            found = await campaign_by_code(session, code)
+            if found is None:
+                raise CampaignProblem(f"unknown campaign {code!r}")
+            return await unit_deadlines(session, found, settings.working_calendar())
+
+    try:
+        rows = _run(_with_database(settings, work))
+    except CampaignProblem as problem:
+        raise click.ClickException(str(problem)) from problem
+    for row in rows:
+        click.echo(f"{row.deadline:%d/%m/%Y}\t{row.progress.value}\t{row.unit.code}\t{row.unit.name}")
+
+
+@campaign.command("list")
+def campaign_list() -> None:
+    """The campaigns, newest first."""
+
+    async def work(database: Database) -> list[Any]:
+        async with database.transaction() as session:
+            return await open_campaigns(session)
+
+    for found in _run(_with_database(get_settings(), work)):
+        click.echo(f"{found.code}\t{found.deadline_kind}\t{found.deadline:%d/%m/%Y}\t{found.title}")
+
+
+async def _campaign_and_unit(session: Any, code: str, unit_code: str) -> tuple[Any, Any]:
+    found = await campaign_by_code(session, code)
+    if found is None:
+        raise CampaignProblem(f"unknown campaign {code!r}")
+    unit = await unit_by_code(session, unit_code)
+    if unit is None:
+        raise CampaignProblem(f"unknown unit {unit_code!r}")
+    return found, unit
 
 
 @main.group()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from deadlines.workdays import WorkingCalendar, load_calendar
 
 DEFAULT_DATABASE_FILE = "kstthc.sqlite3"
 
@@ -37,9 +41,24 @@ class Settings(BaseSettings):
     outbox_per_chat_interval: float = Field(default=1.0, ge=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
     shutdown_grace: float = Field(default=8.0, gt=0)
+    calendar_file: Path | None = Field(
+        default=None, description="YAML of the province's own days off and make-up working days")
+    planner_interval: float = Field(default=60.0, gt=0)
+    now: datetime | None = Field(
+        default=None, description="a frozen clock, for tests and drills only (KSTTHC_NOW)")
     zalo_token: str | None = None
     zalo_api_base: str = "https://bot-api.zaloplatforms.com"
 
+
+    def clock(self) -> Callable[[], datetime]:
+        frozen = self.now
+        if frozen is not None:
+            fixed = frozen if frozen.tzinfo else frozen.replace(tzinfo=UTC)
+            return lambda: fixed
+        return lambda: datetime.now(UTC)
+
+    def working_calendar(self) -> WorkingCalendar:
+        return load_calendar(self.calendar_file) if self.calendar_file else WorkingCalendar()
 
     @property
     def telegram_notify_chat_list(self) -> list[str]:

@@ -1,4 +1,8 @@
-"""Delivering the outbox: paced under the platform's limits, each message once."""
+"""Delivering the outbox: paced under the platform's limits, each message at most once.
+
+A row is claimed, marked "sending" (committed) just before the request, and recorded after
+it. A process killed mid-request leaves the row "sending"; when its claim runs out it becomes
+"unknown" and is not sent again: the message may have reached the officer."""
 
 from __future__ import annotations
 
@@ -10,14 +14,18 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from deadlines.workdays import WorkingCalendar
+from handlers.notifications import notify_failed_delivery
+from handlers.reminders import word
 from storage.database import Database
-from storage.models import OutboxMessage, utcnow
+from storage.models import OutboxMessage
 from storage.outbox import OutboxStatus, Outgoing, claim_due
 
 log = logging.getLogger(__name__)
@@ -32,10 +40,11 @@ class DeliveryUnknown(Exception):
 
 
 class DeliveryFailed(Exception):
-    """A passing failure (5xx, network): try again later."""
+    """A passing failure (5xx, network, rate limit exhausted): try again later."""
 
 
 Deliver = Callable[[str, Outgoing], Awaitable[None]]
+Clock = Callable[[], datetime]
 
 
 @dataclass
@@ -45,25 +54,26 @@ class Pacer:
     rate: float
     per_chat: float
     _next_any: float = 0.0
-    _next_chat: dict[str, float] | None = None
+    _next_chat: dict[str, float] = field(default_factory=dict)
 
     async def wait(self, chat_id: str) -> None:
-        chats = self._next_chat if self._next_chat is not None else {}
-        self._next_chat = chats
         now = time.monotonic()
-        ready = max(self._next_any, chats.get(chat_id, 0.0))
+        ready = max(self._next_any, self._next_chat.get(chat_id, 0.0))
         if ready > now:
             await asyncio.sleep(ready - now)
             now = time.monotonic()
         self._next_any = max(now, self._next_any) + 1.0 / self.rate
-        chats[chat_id] = now + self.per_chat
+        self._next_chat[chat_id] = now + self.per_chat
 
 
 class OutboxSender:
-    def __init__(self, db: Database, channel: str, deliver: Deliver, settings: Settings) -> None:
+    def __init__(self, db: Database, channel: str, deliver: Deliver, settings: Settings,
+                 calendar: WorkingCalendar, clock: Clock) -> None:
         self.db = db
         self.channel = channel
         self.deliver = deliver
+        self.calendar = calendar
+        self.clock = clock
         self.pacer = Pacer(settings.outbox_rate_per_s, settings.outbox_per_chat_interval)
         self.max_attempts = settings.outbox_max_attempts
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -86,24 +96,50 @@ class OutboxSender:
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
 
     async def drain_once(self, batch: int = 50) -> int:
+        """Deliver what is due now; returns how many rows were handled."""
+        now = self.clock()
         async with self.db.transaction() as session:
-            claimed = [(row.id, row.chat_id, row.payload)
-                       for row in await claim_due(session, self.channel, self.worker, batch)]
-        for row_id, chat_id, payload in claimed:
-            await self.pacer.wait(chat_id)
-            status, error = OutboxStatus.SENT, None
-            try:
-                await self.deliver(chat_id, Outgoing.from_json(payload))
-            except DeliveryRefused as refused:
-                status, error = OutboxStatus.FAILED, str(refused)
-            except DeliveryUnknown as unknown:
-                status, error = OutboxStatus.UNKNOWN, str(unknown)
-            except DeliveryFailed as failed:
-                status, error = OutboxStatus.PENDING, str(failed)
-            await self.record(row_id, status, error)
+            await self._give_up_on_interrupted(session, now)
+            claimed = [row.id for row in await claim_due(session, self.channel, self.worker, batch, now)]
+        for row_id in claimed:
+            await self._deliver_one(row_id)
         return len(claimed)
 
+    async def _give_up_on_interrupted(self, session: AsyncSession, now: datetime) -> None:
+        await session.execute(update(OutboxMessage).where(
+            OutboxMessage.channel == self.channel, OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_until < now,
+        ).values(status=OutboxStatus.UNKNOWN, last_error="interrupted while sending"))
+
+    async def _deliver_one(self, row_id: int) -> None:
+        now = self.clock()
+        async with self.db.transaction() as session:
+            row = await session.scalar(select(OutboxMessage).where(OutboxMessage.id == row_id))
+            if row is None or row.status != OutboxStatus.PENDING or row.claimed_by != self.worker:
+                return
+            message = await word(session, row.kind, row.payload, now, self.calendar)
+            if message is None:
+                row.status, row.last_error = OutboxStatus.DROPPED, "no longer wanted"
+                return
+            if isinstance(message, datetime):
+                row.due_at, row.claimed_by, row.claimed_until = message, None, None
+                return
+            row.status = OutboxStatus.SENDING
+            chat_id = row.chat_id
+        await self.pacer.wait(chat_id)
+        status, error = OutboxStatus.SENT, None
+        try:
+            await self.deliver(chat_id, message)
+        except DeliveryRefused as refused:
+            status, error = OutboxStatus.FAILED, str(refused)
+        except DeliveryUnknown as unknown:
+            status, error = OutboxStatus.UNKNOWN, str(unknown)
+        except DeliveryFailed as failed:
+            status, error = OutboxStatus.PENDING, str(failed)
+        await self.record(row_id, status, error)
+
     async def record(self, row_id: int, status: str, error: str | None) -> None:
+        now = self.clock()
         async with self.db.transaction() as session:
             row = await session.scalar(select(OutboxMessage).where(OutboxMessage.id == row_id))
             if row is None:
@@ -114,7 +150,9 @@ class OutboxSender:
             if status == OutboxStatus.PENDING and row.attempts >= self.max_attempts:
                 status = OutboxStatus.FAILED
             if status == OutboxStatus.PENDING:
-                row.due_at = utcnow() + timedelta(seconds=min(600, 5 * 2 ** row.attempts))
+                row.due_at = now + timedelta(seconds=min(600, 5 * 2 ** row.attempts))
             row.status = status
             if status == OutboxStatus.SENT:
-                row.sent_at = utcnow()
+                row.sent_at = now
+            if status == OutboxStatus.FAILED:
+                await notify_failed_delivery(session, row)

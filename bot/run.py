@@ -7,6 +7,7 @@ import logging
 import signal
 
 from bot.config import Settings
+from bot.scheduler import run_planner
 from bot.seed import seed_if_empty, today_in_vietnam
 from bot.telegram.session import install_redaction
 from storage.database import Database
@@ -38,7 +39,10 @@ async def run_channels(settings: Settings) -> int:
         log.error("no channel to run: set KSTTHC_TELEGRAM_TOKEN")
         await db.close()
         return 2
+    stopping = asyncio.Event()
+
     def stop_all() -> None:
+        stopping.set()
         for channel in channels:
             channel.stop()
 
@@ -46,9 +50,13 @@ async def run_channels(settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop_all)
     log.info("running %s", ", ".join(type(c).__name__ for c in channels))
+    planner = asyncio.create_task(run_planner(db, settings.working_calendar(), settings.clock(),
+                                              settings.planner_interval, stopping))
     try:
         await asyncio.gather(*(channel.run() for channel in channels))
     finally:
+        stopping.set()
+        await asyncio.wait([planner], timeout=settings.shutdown_grace)
         await db.close()
     log.info("stopped")
     return 0

@@ -498,8 +498,8 @@ def _info(msgid: str) -> Notice:
     return Notice(NoticeKind.INFO, Message(msgid))
 
 
-# "4", "II", "4.3.a", "mục 4.3.đ": what an officer types to name a section or a question.
-TARGET = re.compile(r"^((muc|cau)\s*)?[ivx0-9]+(\.[0-9a-z]+)*$")
+# "4", "II", "4.3.a", "mục 4.3.đ" or a question's name: what names a section or a question.
+TARGET = re.compile(r"^((muc|cau)\s*)?[ivx0-9]+(\.[0-9a-z]+)*$|^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 
 
 def looks_like_target(text: str) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
-from storage.models import Campaign, Identity, Officer, Role, Submission, Unit
+from storage.models import Campaign, Identity, Officer, OutboxMessage, Role, Submission, Unit
 from storage.outbox import Outgoing, enqueue
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -48,3 +48,16 @@ async def notify_submitted(
         if await enqueue(session, key, channel, chat_id, "submitted", Outgoing(text, buttons)):
             queued += 1
     return queued
+
+
+async def notify_failed_delivery(session: AsyncSession, row: OutboxMessage) -> None:
+    """A message that could not be delivered after every retry: the VP office hears of it."""
+    if row.kind == "delivery_failed":
+        return
+    for identity, officer in await admin_recipients(session):
+        _ = translator(officer.locale).gettext
+        text = _("⚠️ Không gửi được tin nhắn ({kind}) tới cuộc trò chuyện {chat} qua {channel}: "
+                 "{error}.").format(kind=row.kind, chat=row.chat_id, channel=row.channel,
+                                    error=row.last_error or "?")
+        await enqueue(session, f"failed:{row.id}:{identity.channel}:{identity.chat_id}",
+                      identity.channel, identity.chat_id or "", "delivery_failed", Outgoing(text))

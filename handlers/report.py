@@ -4,18 +4,30 @@ outcome. Every channel calls these; the caller's transaction commits before anyt
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import outlines
+from deadlines.schedule import DeadlineKind
 from engine.conversation import ReportEngine
 from engine.outline import Outline, load_outline
 from engine.views import Mode, Outcome, ReviewView, State, Turn
 from handlers.notifications import notify_submitted
 from storage.campaigns import open_campaigns
-from storage.models import Campaign, Officer, Submission, SubmissionStatus, Unit, UnitLevel
+from storage.models import (
+    Campaign,
+    CampaignUnit,
+    Officer,
+    Submission,
+    SubmissionStatus,
+    Unit,
+    UnitLevel,
+)
+from storage.outbox import drop_unit_reminders
 from storage.reports import (
     Actor,
     clear_answer,
@@ -63,16 +75,31 @@ class Report:
 async def open_report(
     session: AsyncSession, officer: Officer, unit: Unit, channel: str
 ) -> Report | None:
-    """The officer's current report: the newest campaign; None when there is no campaign."""
-    campaigns = await open_campaigns(session)
+    """The officer's current report; None when the unit takes part in no campaign."""
+    campaign = await current_campaign(session, unit)
+    return Report(officer, unit, campaign, channel) if campaign else None
+
+
+async def current_campaign(session: AsyncSession, unit: Unit) -> Campaign | None:
+    """Of the campaigns the unit takes part in (every fixed-date one; a visit or conclusion one
+    once its date is recorded), the first still to submit, soonest date first; else the newest."""
+    dated = {cu.campaign_id: cu for cu in await session.scalars(
+        select(CampaignUnit).where(CampaignUnit.unit_id == unit.id))}
+    campaigns = [c for c in await open_campaigns(session)
+                 if c.deadline_kind == DeadlineKind.FIXED_DATE or c.id in dated]
     if not campaigns:
         return None
-    return Report(officer, unit, campaign_of_unit(campaigns, unit), channel)
+    done = set(await session.scalars(select(Submission.campaign_id).where(
+        Submission.unit_id == unit.id, Submission.status != SubmissionStatus.DRAFT)))
 
+    def counts_from(campaign: Campaign) -> date:
+        record = dated.get(campaign.id)
+        return (record and (record.visit_date or record.conclusion_date)) or campaign.deadline
 
-def campaign_of_unit(campaigns: list[Campaign], unit: Unit) -> Campaign:
-    """Units report in the newest campaign (campaigns per unit come with the deadlines work)."""
-    return campaigns[0]
+    open_ones = [c for c in campaigns if c.id not in done]
+    if open_ones:
+        return min(open_ones, key=counts_from)
+    return max(campaigns, key=lambda c: c.id)
 
 
 async def load_state(
@@ -122,6 +149,7 @@ async def take_turn(
         given, none_count, total = report.engine.counts(outcome.state)
         await notify_submitted(session, submission, report.unit, report.campaign,
                                given, none_count, total, notify_chats)
+        await drop_unit_reminders(session, report.campaign.id, report.unit.id, "submitted")
     return outcome
 
 

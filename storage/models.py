@@ -114,7 +114,23 @@ class Campaign(Base):
     outline_version: Mapped[str] = mapped_column(String(32))
     deadline_kind: Mapped[str] = mapped_column(String(32), default="fixed_date")
     deadline: Mapped[date] = mapped_column(Date)
+    # Reminder schedule and office hours, as JSON (see handlers.reminders.ReminderSettings).
+    settings: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CampaignUnit(Base):
+    """A unit taking part in a campaign, with the dates its own deadline counts from."""
+
+    __tablename__ = "campaign_units"
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    visit_date: Mapped[date | None] = mapped_column(Date)
+    unscheduled: Mapped[bool] = mapped_column(default=False)
+    notice_date: Mapped[date | None] = mapped_column(Date)
+    conclusion_date: Mapped[date | None] = mapped_column(Date)
 
 
 class Submission(Base):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, utcnow
@@ -18,6 +18,7 @@ CLAIM_TIME = timedelta(minutes=2)
 
 class OutboxStatus:
     PENDING = "pending"
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
     UNKNOWN = "unknown"  # the request may have reached the platform: not blindly repeated
@@ -69,3 +70,14 @@ async def claim_due(
     for row in rows:
         row.claimed_by, row.claimed_until = worker, moment + CLAIM_TIME
     return rows
+
+
+REMINDER = "reminder"
+
+
+async def drop_unit_reminders(session: AsyncSession, campaign_id: int, unit_id: int, reason: str) -> None:
+    """A unit that submits, or whose date moves, has its waiting reminders withdrawn."""
+    await session.execute(update(OutboxMessage).where(
+        OutboxMessage.key.like(f"{REMINDER}:{campaign_id}:{unit_id}:%"),
+        OutboxMessage.status == OutboxStatus.PENDING,
+    ).values(status=OutboxStatus.DROPPED, last_error=reason))

@@ -760,7 +760,7 @@ def test_a_section_jump_lands_on_its_first_open_question(engine: ReportEngine) -
     assert at(say(engine, State(answers=full), "mục lục", "III")) == "future_directions"
 
 
-@pytest.mark.parametrize("typed", ["99", "4.9.z", "V", "báo cáo năm", "11.2.đ"])
+@pytest.mark.parametrize("typed", ["99", "4.9.z", "V", "11.2.đ"])
 def test_an_unknown_target_stays_in_contents(engine: ReportEngine, typed: str) -> None:
     state = State(answers={}, cursor="control_urging")
     outcome = say(engine, state, "mục lục", typed)
@@ -771,6 +771,15 @@ def test_an_unknown_target_stays_in_contents(engine: ReportEngine, typed: str) -
     assert len(errors) == 1 and f"“{typed}”" in errors[0]
     # Still in the contents: the next target works.
     assert at(say(engine, outcome.state, "4")) == "handling_legal_basis"
+
+
+def test_free_text_after_the_contents_answers_the_open_question(engine: ReportEngine) -> None:
+    """Only what looks like a section or question number jumps: an officer who opened the
+    contents (a button, on Telegram) and then types an answer has it saved."""
+    state = State(answers={}, cursor="control_urging")
+    outcome = say(engine, state, "mục lục", "báo cáo năm")
+    assert outcome.saved == {"control_urging": Answer.of("báo cáo năm")}
+    assert outcome.state.mode is Mode.ANSWERING
 
 
 def test_continue_leaves_the_contents_where_the_officer_was(engine: ReportEngine) -> None:

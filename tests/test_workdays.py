@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import workdays
-from bot.workdays import (
+from deadlines.workdays import (
     VN_TZ,
     CalendarFileError,
     OfficeHours,

@@ -12,6 +12,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Settings
 from bot.i18n import Translator
 from bot.telegram.render import (
     Act,
@@ -27,9 +28,11 @@ from bot.telegram.render import (
     view_messages,
 )
 from bot.telegram.replies import Replies
+from deadlines.workdays import VN_TZ
 from engine.commands import parse_text
 from engine.i18n import N_
 from engine.views import Action, NoticeKind, Outcome, QuestionView, Turn
+from handlers.admin_commands import COMMANDS, AdminContext, run_admin_command
 from handlers.overview import campaign_overview, overview_texts
 from handlers.registration import HOW_TO_REGISTER, register
 from handlers.render import pack_texts, recorded_text, render, render_notices
@@ -271,12 +274,24 @@ def admin_router() -> Router:
         for text in pack_texts(texts, 4096):
             data["replies"].send(callback.from_user.id, TelegramMessage(text))
 
+    @router.message(Command(*COMMANDS))
+    async def campaign_command(message: Message, command: CommandObject, **data: Any) -> None:
+        settings: Settings = data["settings"]
+        now = settings.clock()().astimezone(VN_TZ)
+        ctx = AdminContext(data["session"], data["t"], settings.working_calendar(), now.date(),
+                           settings.outline_file)
+        texts = await run_admin_command(ctx, command.command, command.args or "")
+        for text in pack_texts([escape(x) for x in texts], 4096):
+            data["replies"].send(message.chat.id, TelegramMessage(text))
+
     @router.message()
     async def admin_help(message: Message, **data: Any) -> None:
         t: Translator = data["t"]
         data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(
-            "Anh/chị là cán bộ Văn phòng UBND thành phố: gõ /tiendo để xem tiến độ nộp báo cáo của "
-            "các đơn vị; bot tự động báo khi có đơn vị nộp."))))
+            "Anh/chị là cán bộ Văn phòng UBND thành phố. Các lệnh: /tiendo (tiến độ nộp báo cáo), "
+            "/hannop (hạn nộp của từng đơn vị), /lichkiemtra MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY [dotxuat], "
+            "/ketluan MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY, /taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY TÊN. "
+            "Bot tự động báo khi có đơn vị nộp."))))
 
     return router
 

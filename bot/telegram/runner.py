@@ -87,7 +87,8 @@ class TelegramChannel:
             asyncio.Queue() for _ in range(settings.telegram_workers)]
         self.notify_chats = {CHANNEL: settings.telegram_notify_chat_list}
         self.stopping = asyncio.Event()
-        self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings)
+        self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings,
+                                   settings.working_calendar(), settings.clock())
 
     # ----- receiving -------------------------------------------------------------------------
 
@@ -144,7 +145,7 @@ class TelegramChannel:
         update = Update.model_validate(json.loads(payload), context={"bot": self.bot})
         replies = Replies()
         await self.dispatcher.feed_update(self.bot, update, inbox_id=inbox_id, replies=replies,
-                                          notify_chats=self.notify_chats)
+                                          notify_chats=self.notify_chats, settings=self.settings)
         # feed_update has returned: the event's transaction is committed; now speak.
         await self.say(replies)
         self.outbox.wake()

@@ -1,0 +1,1 @@
+"""Deadlines of the plan, counted in Vietnamese working days; reminder schedules."""

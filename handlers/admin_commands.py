@@ -1,0 +1,151 @@
+"""The VP office's typed campaign commands, the same in every chat channel:
+/taodot, /lichkiemtra, /ketluan, /hannop."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from deadlines.schedule import DeadlineKind
+from deadlines.workdays import (
+    VisitNoticeTooShortError,
+    WorkingCalendar,
+    remediation_due,
+    report_due_before_visit,
+)
+from engine.i18n import N_, Translator
+from handlers.campaigns import (
+    CampaignProblem,
+    campaign_by_code,
+    create_campaign,
+    set_conclusion,
+    set_visit,
+    unit_deadlines,
+)
+from handlers.overview import Progress
+from storage.campaigns import open_campaigns
+from storage.models import Campaign, Unit
+from storage.units import unit_by_code
+
+KIND_WORDS = {"codinh": DeadlineKind.FIXED_DATE, "kiemtra": DeadlineKind.BEFORE_VISIT,
+              "ketluan": DeadlineKind.AFTER_CONCLUSION}
+PROGRESS_WORDS = {Progress.SUBMITTED: N_("đã nộp"), Progress.IN_PROGRESS: N_("đang thực hiện"),
+                  Progress.NOT_STARTED: N_("chưa bắt đầu")}
+
+
+class Refusal(Exception):
+    """The command cannot be carried out; the message is already in the officer's language."""
+
+
+@dataclass(frozen=True)
+class AdminContext:
+    session: AsyncSession
+    t: Translator
+    calendar: WorkingCalendar
+    today: date
+    outline_file: str
+
+
+def _day(text: str, t: Translator) -> date:
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        raise Refusal(t.gettext("“{text}” không phải là ngày theo dạng ngày/tháng/năm, ví dụ: 29/10/2021.")
+                      .format(text=text)) from None
+
+
+async def _campaign_unit(ctx: AdminContext, campaign_code: str, unit_code: str) -> tuple[Campaign, Unit]:
+    campaign = await campaign_by_code(ctx.session, campaign_code)
+    if campaign is None:
+        raise Refusal(ctx.t.gettext("Không có đợt báo cáo mã {code}. Gõ /hannop để xem các đợt.")
+                      .format(code=campaign_code))
+    unit = await unit_by_code(ctx.session, unit_code)
+    if unit is None:
+        raise Refusal(ctx.t.gettext("Không tìm thấy đơn vị có mã {code}.").format(code=unit_code))
+    return campaign, unit
+
+
+async def create(ctx: AdminContext, args: list[str]) -> list[str]:
+    _ = ctx.t.gettext
+    if len(args) < 4 or args[1] not in KIND_WORDS:
+        raise Refusal(_("Cú pháp: /taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY TÊN ĐỢT (NGÀY là hạn nộp "
+                        "với đợt cố định, ví dụ: /taodot tu-kiem-tra-2027 codinh 31/10/2027 "
+                        "Báo cáo tự kiểm tra)."))
+    try:
+        campaign = await create_campaign(ctx.session, args[0], " ".join(args[3:]), KIND_WORDS[args[1]],
+                                         _day(args[2], ctx.t), ctx.outline_file)
+    except CampaignProblem:
+        raise Refusal(_("Đã có đợt báo cáo mã {code}.").format(code=args[0])) from None
+    return [_("Đã tạo đợt báo cáo {code}: {title}.").format(code=campaign.code, title=campaign.title)]
+
+
+async def visit(ctx: AdminContext, args: list[str]) -> list[str]:
+    _ = ctx.t.gettext
+    if len(args) < 3:
+        raise Refusal(_("Cú pháp: /lichkiemtra MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY [dotxuat]"))
+    campaign, unit = await _campaign_unit(ctx, args[0], args[1])
+    day = _day(args[2], ctx.t)
+    unscheduled = len(args) > 3 and args[3].lower() in ("dotxuat", "đột xuất", "độtxuất")
+    try:
+        await set_visit(ctx.session, campaign, unit, day, ctx.today, unscheduled, ctx.calendar)
+    except VisitNoticeTooShortError as error:
+        raise Refusal(_("Không thể đặt lịch kiểm tra ngày {day}: phải thông báo trước ít nhất {days} ngày "
+                        "làm việc. Ngày kiểm tra sớm nhất hợp lệ là {earliest}.").format(
+            day=day.strftime("%d/%m/%Y"), days=error.required_working_days,
+            earliest=error.earliest_lawful.strftime("%d/%m/%Y"))) from None
+    except CampaignProblem:
+        raise Refusal(_("Đợt {code} không tính hạn theo lịch kiểm tra.").format(code=campaign.code)) from None
+    due = report_due_before_visit(day, ctx.calendar)
+    return [_("Đã ghi lịch kiểm tra {unit} ngày {day}; hạn gửi báo cáo: {due}. Nhắc nhở đã được lập lại.")
+            .format(unit=unit.name, day=day.strftime("%d/%m/%Y"), due=due.strftime("%d/%m/%Y"))]
+
+
+async def conclusion(ctx: AdminContext, args: list[str]) -> list[str]:
+    _ = ctx.t.gettext
+    if len(args) < 3:
+        raise Refusal(_("Cú pháp: /ketluan MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY_NHẬN_KẾT_LUẬN"))
+    campaign, unit = await _campaign_unit(ctx, args[0], args[1])
+    day = _day(args[2], ctx.t)
+    try:
+        await set_conclusion(ctx.session, campaign, unit, day)
+    except CampaignProblem:
+        raise Refusal(_("Đợt {code} không tính hạn theo kết luận kiểm tra.").format(
+            code=campaign.code)) from None
+    due = remediation_due(day, ctx.calendar)
+    return [_("Đã ghi ngày {unit} nhận kết luận kiểm tra: {day}; hạn báo cáo khắc phục: {due}.")
+            .format(unit=unit.name, day=day.strftime("%d/%m/%Y"), due=due.strftime("%d/%m/%Y"))]
+
+
+async def deadlines(ctx: AdminContext, args: list[str]) -> list[str]:
+    _ = ctx.t.gettext
+    campaigns = await open_campaigns(ctx.session)
+    if args:
+        campaigns = [c for c in campaigns if c.code == args[0]]
+    if not campaigns:
+        return [_("Chưa có đợt báo cáo nào đang mở.")]
+    texts = []
+    for campaign in campaigns:
+        lines = [_("HẠN NỘP — {title} (mã {code}):").format(title=campaign.title, code=campaign.code)]
+        rows = await unit_deadlines(ctx.session, campaign, ctx.calendar)
+        lines.extend(f"  {row.deadline:%d/%m/%Y} · {row.unit.name} ({row.unit.code}) · "
+                     f"{_(PROGRESS_WORDS[row.progress])}" for row in rows)
+        if not rows:
+            lines.append("  " + _("(chưa có đơn vị nào có lịch)"))
+        texts.append("\n".join(lines))
+    return texts
+
+
+COMMANDS: dict[str, Callable[[AdminContext, list[str]], Awaitable[list[str]]]] = {
+    "taodot": create, "lichkiemtra": visit, "ketluan": conclusion, "hannop": deadlines,
+}
+
+
+async def run_admin_command(ctx: AdminContext, name: str, args: str) -> list[str]:
+    """The command's reply texts; a refusal comes back as its message, changing nothing."""
+    try:
+        return await COMMANDS[name](ctx, args.split())
+    except Refusal as refusal:
+        return [f"⚠️ {refusal}"]

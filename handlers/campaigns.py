@@ -1,0 +1,88 @@
+"""The VP office's campaign work: create a campaign, record a unit's inspection visit or the
+date it received the conclusion, and list every unit's deadline. Used by the CLI and the chats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from deadlines.schedule import DeadlineKind, ReminderSettings
+from deadlines.workdays import WorkingCalendar, check_visit_notice
+from handlers.overview import Progress, campaign_overview
+from handlers.reminders import campaign_members
+from handlers.report import outline_engine
+from storage.campaigns import ensure_campaign
+from storage.models import Campaign, CampaignUnit, Unit
+from storage.outbox import drop_unit_reminders
+
+
+class CampaignProblem(ValueError):
+    """What the VP office asked cannot be done; the message says why (English, for the CLI)."""
+
+
+async def campaign_by_code(session: AsyncSession, code: str) -> Campaign | None:
+    return await session.scalar(select(Campaign).where(Campaign.code == code.strip()))
+
+
+async def create_campaign(
+    session: AsyncSession, code: str, title: str, kind: str, deadline: date, outline_file: str,
+    reminders: ReminderSettings | None = None,
+) -> Campaign:
+    if kind not in {k.value for k in DeadlineKind}:
+        raise CampaignProblem(f"unknown kind {kind!r}")
+    if await campaign_by_code(session, code) is not None:
+        raise CampaignProblem(f"a campaign with code {code!r} exists already")
+    outline = outline_engine(outline_file).outline
+    campaign = await ensure_campaign(session, code=code, title=title, outline=outline,
+                                     outline_file=outline_file, deadline=deadline, deadline_kind=kind)
+    campaign.settings = (reminders or ReminderSettings()).to_json()
+    return campaign
+
+
+async def _unit_dates(session: AsyncSession, campaign: Campaign, unit: Unit) -> CampaignUnit:
+    record = await session.scalar(select(CampaignUnit).where(
+        CampaignUnit.campaign_id == campaign.id, CampaignUnit.unit_id == unit.id))
+    if record is None:
+        record = CampaignUnit(campaign_id=campaign.id, unit_id=unit.id)
+        session.add(record)
+    return record
+
+
+async def set_visit(
+    session: AsyncSession, campaign: Campaign, unit: Unit, visit: date, notice_given: date,
+    unscheduled: bool, calendar: WorkingCalendar,
+) -> None:
+    """Record (or move) the team's visit; refused with the earliest lawful date when the notice
+    is shorter than the plan allows (10 working days, 3 for an unscheduled inspection)."""
+    if campaign.deadline_kind != DeadlineKind.BEFORE_VISIT:
+        raise CampaignProblem("this campaign's deadlines do not count from inspection visits")
+    check_visit_notice(notice_given, visit, unscheduled, calendar)
+    record = await _unit_dates(session, campaign, unit)
+    record.visit_date, record.notice_date, record.unscheduled = visit, notice_given, unscheduled
+    await drop_unit_reminders(session, campaign.id, unit.id, "visit date moved")
+
+
+async def set_conclusion(session: AsyncSession, campaign: Campaign, unit: Unit, received: date) -> None:
+    if campaign.deadline_kind != DeadlineKind.AFTER_CONCLUSION:
+        raise CampaignProblem("this campaign's deadlines do not count from inspection conclusions")
+    record = await _unit_dates(session, campaign, unit)
+    record.conclusion_date = received
+    await drop_unit_reminders(session, campaign.id, unit.id, "conclusion date moved")
+
+
+@dataclass(frozen=True)
+class UnitDeadline:
+    unit: Unit
+    deadline: date
+    progress: Progress
+
+
+async def unit_deadlines(session: AsyncSession, campaign: Campaign, calendar: WorkingCalendar
+                         ) -> list[UnitDeadline]:
+    progress = {item.unit.id: item.progress for item in (await campaign_overview(session, campaign)).units}
+    members = await campaign_members(session, campaign, calendar)
+    return sorted((UnitDeadline(m.unit, m.deadline, progress.get(m.unit.id, Progress.NOT_STARTED))
+                   for m in members), key=lambda d: (d.deadline, d.unit.name))

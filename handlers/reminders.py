@@ -1,0 +1,253 @@
+"""Reminders and the VP office's digest: planned from the database into the outbox (no timers),
+worded when they go out so they say where the unit really is."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import translator
+from deadlines.schedule import (
+    DeadlineKind,
+    ReminderSettings,
+    UnitDates,
+    latest_due,
+    reminder_days,
+    send_at,
+    unit_deadline,
+)
+from deadlines.workdays import VN_TZ, WorkingCalendar, next_send_time
+from engine.views import State
+from handlers.overview import Progress, campaign_overview
+from handlers.report import ENGINE_LEVEL, outline_engine
+from storage.models import (
+    Campaign,
+    CampaignUnit,
+    Identity,
+    Officer,
+    OutboxMessage,
+    Role,
+    Submission,
+    SubmissionStatus,
+    Unit,
+    UnitLevel,
+)
+from storage.outbox import REMINDER, OutboxStatus, Outgoing
+from storage.reports import load_answers
+from storage.upsert import insert_ignoring_duplicates
+
+DIGEST = "digest"
+
+
+@dataclass(frozen=True)
+class Member:
+    unit: Unit
+    deadline: date
+
+
+async def campaign_members(session: AsyncSession, campaign: Campaign, calendar: WorkingCalendar
+                           ) -> list[Member]:
+    """The units reporting in the campaign with their own deadlines. A fixed-date campaign
+    takes every reporting unit; the others, the units whose visit or conclusion is recorded."""
+    units = {u.id: u for u in await session.scalars(select(Unit).where(Unit.level != UnitLevel.PROVINCE))}
+    dated = {cu.unit_id: cu for cu in await session.scalars(
+        select(CampaignUnit).where(CampaignUnit.campaign_id == campaign.id))}
+    members = []
+    for unit_id, unit in units.items():
+        if campaign.deadline_kind != DeadlineKind.FIXED_DATE and unit_id not in dated:
+            continue
+        record = dated.get(unit_id)
+        dates = UnitDates(campaign.deadline, record.visit_date if record else None,
+                          record.conclusion_date if record else None)
+        deadline = unit_deadline(campaign.deadline_kind, dates, calendar)
+        if deadline is not None:
+            members.append(Member(unit, deadline))
+    return members
+
+
+async def _submitted_units(session: AsyncSession, campaign: Campaign) -> set[int]:
+    return set(await session.scalars(select(Submission.unit_id).where(
+        Submission.campaign_id == campaign.id, Submission.status != SubmissionStatus.DRAFT)))
+
+
+async def _recipients(session: AsyncSession) -> tuple[dict[int, list[Identity]], list[Identity]]:
+    """Officers' chat identities by unit, and the VP office's."""
+    by_unit: dict[int, list[Identity]] = {}
+    admins: list[Identity] = []
+    rows = await session.execute(select(Identity, Officer).join(Officer, Officer.id == Identity.officer_id)
+                                 .where(Identity.chat_id.is_not(None)))
+    for row in rows:
+        identity, officer = row[0], row[1]
+        if officer.role == Role.ADMIN:
+            admins.append(identity)
+        elif officer.unit_id is not None:
+            by_unit.setdefault(officer.unit_id, []).append(identity)
+    return by_unit, admins
+
+
+def reminder_key(campaign_id: int, unit_id: int, identity_id: int, day: date) -> str:
+    return f"{REMINDER}:{campaign_id}:{unit_id}:{identity_id}:{day.isoformat()}"
+
+
+def digest_key(campaign_id: int, identity_id: int, day: date) -> str:
+    return f"{DIGEST}:{campaign_id}:{identity_id}:{day.isoformat()}"
+
+
+@dataclass
+class Plan:
+    queued: int = 0
+    dropped: int = 0
+
+
+async def plan(session: AsyncSession, now: datetime, calendar: WorkingCalendar) -> Plan:
+    """Queue the reminders and digests whose day has come. Only the newest due one per
+    recipient goes out: one missed while the bot was down is recorded as dropped instead."""
+    result = Plan()
+    by_unit, admins = await _recipients(session)
+    for campaign in await session.scalars(select(Campaign)):
+        settings = ReminderSettings.from_json(campaign.settings)
+        submitted = await _submitted_units(session, campaign)
+        existing = set(await session.scalars(select(OutboxMessage.key).where(
+            OutboxMessage.key.like(f"{REMINDER}:{campaign.id}:%")
+            | OutboxMessage.key.like(f"{DIGEST}:{campaign.id}:%"))))
+        rows: list[dict[str, Any]] = []
+        stale: list[str] = []
+        digest_days: set[date] = set()
+        for member in await campaign_members(session, campaign, calendar):
+            days = reminder_days(member.deadline, settings, calendar)
+            newest = latest_due(days, now, settings)
+            if newest is None:
+                continue
+            if campaign.deadline_kind == DeadlineKind.FIXED_DATE:
+                digest_days.update(d.day for d in days[: newest + 1] if d.offset >= -settings.digest_within)
+            if member.unit.id in submitted:
+                continue
+            for identity in by_unit.get(member.unit.id, []):
+                for index, reminder in enumerate(days[: newest + 1]):
+                    key = reminder_key(campaign.id, member.unit.id, identity.id, reminder.day)
+                    latest = index == newest
+                    if not latest:
+                        stale.append(key)
+                    if key in existing:
+                        continue
+                    payload = {"kind": REMINDER, "campaign": campaign.id, "unit": member.unit.id,
+                               "officer": identity.officer_id, "deadline": member.deadline.isoformat(),
+                               "day": reminder.day.isoformat()}
+                    rows.append(_row(key, identity, REMINDER, payload,
+                                     send_at(reminder.day, now, settings, calendar), now,
+                                     OutboxStatus.PENDING if latest else OutboxStatus.DROPPED))
+        for day in sorted(digest_days)[-1:]:
+            for identity in admins:
+                key = digest_key(campaign.id, identity.id, day)
+                if key not in existing:
+                    payload = {"kind": DIGEST, "campaign": campaign.id, "officer": identity.officer_id,
+                               "day": day.isoformat()}
+                    rows.append(_row(key, identity, DIGEST, payload, send_at(day, now, settings, calendar),
+                                     now, OutboxStatus.PENDING))
+        result.queued += sum(1 for r in rows if r["status"] == OutboxStatus.PENDING)
+        result.dropped += sum(1 for r in rows if r["status"] == OutboxStatus.DROPPED)
+        await insert_ignoring_duplicates(session, OutboxMessage, rows, unique=("key",))
+        if stale:
+            # Older reminders still waiting (the bot was down): the newest one replaces them.
+            await session.execute(update(OutboxMessage).where(
+                OutboxMessage.key.in_(stale), OutboxMessage.status == OutboxStatus.PENDING,
+            ).values(status=OutboxStatus.DROPPED, last_error="superseded by a newer reminder"))
+    return result
+
+
+def _row(key: str, identity: Identity, kind: str, payload: dict[str, Any], due_at: datetime,
+         now: datetime, status: str) -> dict[str, Any]:
+    return {"key": key, "channel": identity.channel, "chat_id": identity.chat_id or "", "kind": kind,
+            "payload": json.dumps(payload), "status": status, "attempts": 0, "due_at": due_at,
+            "created_at": now}
+
+
+# ----- wording, at the moment of sending -----------------------------------------------------------
+
+def deadline_phrase(deadline: date, campaign: Campaign, today: date, calendar: WorkingCalendar,
+                    locale: str) -> str:
+    _ = translator(locale).gettext
+    phrase = deadline.strftime("%d/%m/%Y")
+    if campaign.deadline_kind == DeadlineKind.FIXED_DATE and campaign.deadline != deadline:
+        phrase = _("{nominal} (ngày nghỉ, nên hạn thực tế là {real})").format(
+            nominal=campaign.deadline.strftime("%d/%m/%Y"), real=deadline.strftime("%d/%m/%Y"))
+    left = calendar.working_days_between(today, deadline)
+    if left > 0:
+        return phrase + ", " + _("còn {days} ngày làm việc").format(days=left)
+    if left == 0:
+        return phrase + ", " + _("hôm nay là hạn cuối")
+    return phrase + ", " + _("đã quá hạn {days} ngày làm việc").format(days=-left)
+
+
+async def word_reminder(session: AsyncSession, payload: dict[str, Any], now: datetime,
+                        calendar: WorkingCalendar) -> Outgoing | None:
+    """The reminder as it reads now, or None when it is no longer wanted (the unit submitted)."""
+    campaign = await session.get(Campaign, payload["campaign"])
+    unit = await session.get(Unit, payload["unit"])
+    officer = await session.get(Officer, payload["officer"])
+    if campaign is None or unit is None or officer is None or officer.unit_id != unit.id:
+        return None
+    submission = await session.scalar(select(Submission).where(
+        Submission.campaign_id == campaign.id, Submission.unit_id == unit.id))
+    if submission is not None and submission.status != SubmissionStatus.DRAFT:
+        return None
+    engine = outline_engine(campaign.outline_file)
+    answers = await load_answers(session, submission, engine.outline) if submission else {}
+    level = ENGINE_LEVEL.get(UnitLevel(unit.level), unit.level)
+    given, _none, total = engine.counts(State(answers=answers, unit_level=level))
+    t = translator(officer.locale)
+    deadline = date.fromisoformat(payload["deadline"])
+    text = t.gettext("⏰ Nhắc báo cáo “{campaign}” của {unit}: hạn nộp {deadline}. Đơn vị đã trả lời "
+                     "{given}/{total} mục.").format(
+        campaign=campaign.title, unit=unit.name,
+        deadline=deadline_phrase(deadline, campaign, now.astimezone(VN_TZ).date(), calendar, officer.locale),
+        given=given, total=total)
+    return Outgoing(text, [[{"text": t.gettext("Tiếp tục báo cáo"), "data": "a:continue:",
+                             "word": t.gettext("tiếp")}]])
+
+
+async def word_digest(session: AsyncSession, payload: dict[str, Any], now: datetime,
+                      calendar: WorkingCalendar) -> Outgoing | None:
+    campaign = await session.get(Campaign, payload["campaign"])
+    officer = await session.get(Officer, payload["officer"])
+    if campaign is None or officer is None:
+        return None
+    overview = await campaign_overview(session, campaign)
+    t = translator(officer.locale)
+    deadline = calendar.last_working_day_on_or_before(campaign.deadline)
+    at_risk = [item.unit.name for item in overview.units if item.progress is not Progress.SUBMITTED]
+    shown = ", ".join(at_risk[:30]) + (t.gettext(" và {more} đơn vị khác").format(more=len(at_risk) - 30)
+                                       if len(at_risk) > 30 else "")
+    text = t.gettext("📊 Tổng hợp “{campaign}”, hạn nộp {deadline}: {submitted} đã nộp, {in_progress} đang "
+                     "thực hiện, {not_started} chưa bắt đầu. Đơn vị có nguy cơ trễ hạn: {units}.").format(
+        campaign=campaign.title,
+        deadline=deadline_phrase(deadline, campaign, now.astimezone(VN_TZ).date(), calendar, officer.locale),
+        submitted=overview.count(Progress.SUBMITTED), in_progress=overview.count(Progress.IN_PROGRESS),
+        not_started=overview.count(Progress.NOT_STARTED), units=shown or t.gettext("không có"))
+    return Outgoing(text)
+
+
+WORDERS = {REMINDER: word_reminder, DIGEST: word_digest}
+
+
+async def word(session: AsyncSession, kind: str, payload_text: str, now: datetime,
+               calendar: WorkingCalendar) -> Outgoing | datetime | None:
+    """The message an outbox row stands for, now: reminders and digests are worded as they go
+    (None: no longer wanted; a time: not now, outside office hours); others were worded when
+    queued."""
+    worder = WORDERS.get(kind)
+    if worder is None:
+        return Outgoing.from_json(payload_text)
+    payload = json.loads(payload_text)
+    campaign = await session.get(Campaign, payload["campaign"])
+    if campaign is not None:
+        hours = ReminderSettings.from_json(campaign.settings).office_hours
+        opening = next_send_time(now, calendar, hours)
+        if opening > now:
+            return opening
+    return await worder(session, payload, now, calendar)
