@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import workdays
+from deadlines import workdays
 from deadlines.workdays import (
     VN_TZ,
     CalendarFileError,
