@@ -34,4 +34,6 @@ def parse_text(text: str) -> Turn:
         if candidate in _WITH_TARGET and folded.startswith(word + " "):
             # The target keeps its letters: "4.3.đ" and "4.3.d" are different items.
             return Turn(candidate, target=" ".join(text.split()[len(word.split()):]))
+    if folded.startswith("/"):
+        return Turn(Action.HELP)  # an unknown command is never taken for an answer
     return Turn(Action.ANSWER, text=text)

@@ -1,5 +1,5 @@
-"""The VP office's typed campaign commands, the same in every chat channel:
-/taodot, /lichkiemtra, /ketluan, /hannop."""
+"""The VP office's typed commands, the same in every chat channel: campaigns (/taodot,
+/lichkiemtra, /ketluan, /hannop) and review (/tralai, /tiepnhan)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from deadlines.schedule import DeadlineKind
@@ -26,8 +27,10 @@ from handlers.campaigns import (
     unit_deadlines,
 )
 from handlers.overview import Progress
+from handlers.review import ReviewResult, review_submission
 from storage.campaigns import open_campaigns
-from storage.models import Campaign, Unit
+from storage.models import Campaign, Submission, SubmissionStatus, Unit
+from storage.reports import Actor
 from storage.units import unit_by_code
 
 KIND_WORDS = {"codinh": DeadlineKind.FIXED_DATE, "kiemtra": DeadlineKind.BEFORE_VISIT,
@@ -47,6 +50,7 @@ class AdminContext:
     calendar: WorkingCalendar
     today: date
     outline_file: str
+    actor: Actor
 
 
 def _day(text: str, t: Translator) -> date:
@@ -138,8 +142,50 @@ async def deadlines(ctx: AdminContext, args: list[str]) -> list[str]:
     return texts
 
 
+async def _submission_of(ctx: AdminContext, unit_code: str) -> tuple[Submission, Unit]:
+    unit = await unit_by_code(ctx.session, unit_code)
+    if unit is None:
+        raise Refusal(ctx.t.gettext("Không tìm thấy đơn vị có mã {code}.").format(code=unit_code))
+    # The report waiting for review, else the unit's latest one.
+    submission = await ctx.session.scalar(
+        select(Submission).where(Submission.unit_id == unit.id)
+        .order_by(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.RESUBMITTED]).desc(),
+                  Submission.updated_at.desc()).limit(1))
+    if submission is None:
+        raise Refusal(ctx.t.gettext("{unit} chưa có báo cáo.").format(unit=unit.name))
+    return submission, unit
+
+
+async def _review(ctx: AdminContext, args: list[str], accept: bool) -> list[str]:
+    _ = ctx.t.gettext
+    reason = " ".join(args[1:]).strip()
+    if not args or (not accept and not reason):
+        raise Refusal(_("Cú pháp: /tiepnhan MÃ_ĐƠN_VỊ") if accept else
+                      _("Cú pháp: /tralai MÃ_ĐƠN_VỊ LÝ DO (ví dụ: /tralai 31135 Bổ sung số liệu mục 4)"))
+    submission, unit = await _submission_of(ctx, args[0])
+    result = await review_submission(ctx.session, submission, ctx.actor, accept, reason)
+    if result is ReviewResult.ALREADY_ACCEPTED:
+        raise Refusal(_("Báo cáo của {unit} đã được tiếp nhận trước đó.").format(unit=unit.name))
+    if result is ReviewResult.NOT_HANDED_IN:
+        raise Refusal(_("{unit} chưa nộp báo cáo nên chưa thể tiếp nhận hoặc trả lại.").format(
+            unit=unit.name))
+    if accept:
+        return [_("Đã tiếp nhận báo cáo của {unit}; đơn vị đã được thông báo.").format(unit=unit.name)]
+    return [_("Đã trả lại báo cáo của {unit} để chỉnh sửa; đơn vị đã được thông báo lý do.").format(
+        unit=unit.name)]
+
+
+async def accept_report(ctx: AdminContext, args: list[str]) -> list[str]:
+    return await _review(ctx, args, accept=True)
+
+
+async def return_report(ctx: AdminContext, args: list[str]) -> list[str]:
+    return await _review(ctx, args, accept=False)
+
+
 COMMANDS: dict[str, Callable[[AdminContext, list[str]], Awaitable[list[str]]]] = {
     "taodot": create, "lichkiemtra": visit, "ketluan": conclusion, "hannop": deadlines,
+    "tiepnhan": accept_report, "tralai": return_report,
 }
 
 

@@ -9,7 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
-from storage.models import Campaign, Identity, Officer, OutboxMessage, Role, Submission, Unit
+from storage.models import (
+    Campaign,
+    Identity,
+    Officer,
+    OutboxMessage,
+    Role,
+    Submission,
+    SubmissionStatus,
+    Unit,
+)
 from storage.outbox import Outgoing, enqueue
 
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -37,13 +46,17 @@ async def notify_submitted(
     for channel, chats in (extra_chats or {}).items():
         recipients.extend((channel, chat, "vi") for chat in chats)
     queued = 0
+    again = submission.status == SubmissionStatus.RESUBMITTED
     for channel, chat_id, locale in recipients:
         _ = translator(locale).gettext
-        text = _("📥 {unit} đã nộp báo cáo “{campaign}” lúc {time}: trả lời {given}/{total} mục, "
-                 "trong đó {none} mục “Không có”.").format(
+        text = (_("📥 {unit} đã nộp lại báo cáo “{campaign}” (sau khi chỉnh sửa) lúc {time}: trả lời "
+                  "{given}/{total} mục, trong đó {none} mục “Không có”.") if again else
+                _("📥 {unit} đã nộp báo cáo “{campaign}” lúc {time}: trả lời {given}/{total} mục, "
+                  "trong đó {none} mục “Không có”.")).format(
             unit=unit.name, campaign=campaign.title, time=moment.strftime("%H:%M %d/%m/%Y"),
             given=given, total=total, none=none_count)
-        buttons = [[{"text": _("Xem báo cáo"), "data": f"v:{submission.id}"}]]
+        buttons = [[{"text": _("Xem báo cáo"), "data": f"v:{submission.id}",
+                     "word": f"/xembaocao {unit.code}"}]]
         key = f"submitted:{submission.id}:{moment.isoformat()}:{channel}:{chat_id}"
         if await enqueue(session, key, channel, chat_id, "submitted", Outgoing(text, buttons)):
             queued += 1

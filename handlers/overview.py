@@ -13,9 +13,24 @@ from storage.models import AnswerRow, Campaign, Submission, SubmissionStatus, Un
 
 
 class Progress(StrEnum):
-    SUBMITTED = "submitted"
-    IN_PROGRESS = "in_progress"
+    """A unit's state in a campaign, as the VP office sees it."""
+
     NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    RESUBMITTED = "resubmitted"
+    ACCEPTED = "accepted"
+
+    @property
+    def handed_in(self) -> bool:
+        return self in (Progress.SUBMITTED, Progress.RESUBMITTED, Progress.ACCEPTED)
+
+
+PROGRESS_OF_STATUS = {SubmissionStatus.SUBMITTED: Progress.SUBMITTED,
+                      SubmissionStatus.RETURNED: Progress.RETURNED,
+                      SubmissionStatus.RESUBMITTED: Progress.RESUBMITTED,
+                      SubmissionStatus.ACCEPTED: Progress.ACCEPTED}
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,19 @@ class CampaignOverview:
     def count(self, progress: Progress) -> int:
         return sum(1 for item in self.units if item.progress is progress)
 
+    @property
+    def handed_in(self) -> int:
+        return sum(1 for item in self.units if item.progress.handed_in)
+
+    @property
+    def at_work(self) -> int:
+        """Units with answers but nothing handed in: in progress, or returned for revision."""
+        return self.count(Progress.IN_PROGRESS) + self.count(Progress.RETURNED)
+
+    @property
+    def at_risk(self) -> list[UnitProgress]:
+        return [item for item in self.units if not item.progress.handed_in]
+
     def with_progress(self, progress: Progress) -> list[UnitProgress]:
         return [item for item in self.units if item.progress is progress]
 
@@ -44,18 +72,18 @@ async def campaign_overview(session: AsyncSession, campaign: Campaign) -> Campai
         .join(AnswerRow, AnswerRow.submission_id == Submission.id, isouter=True)
         .where(Submission.campaign_id == campaign.id).group_by(Submission.unit_id)
     )).tuples().all())
-    submitted = set(await session.scalars(
-        select(Submission.unit_id).where(Submission.campaign_id == campaign.id,
-                                         Submission.status == SubmissionStatus.SUBMITTED)
-    ))
+    statuses = dict((await session.execute(
+        select(Submission.unit_id, Submission.status).where(Submission.campaign_id == campaign.id)
+    )).tuples().all())
     units = await session.scalars(
         select(Unit).where(Unit.level != UnitLevel.PROVINCE).order_by(Unit.level, Unit.name)
     )
     overview = CampaignOverview(campaign)
     for unit in units:
         count = int(answered.get(unit.id, 0))
-        if unit.id in submitted:
-            progress = Progress.SUBMITTED
+        status = SubmissionStatus(statuses.get(unit.id, SubmissionStatus.DRAFT))
+        if status in PROGRESS_OF_STATUS:
+            progress = PROGRESS_OF_STATUS[status]
         elif count:
             progress = Progress.IN_PROGRESS
         else:
@@ -68,15 +96,17 @@ def overview_texts(overview: CampaignOverview, translator: Translator) -> list[s
     """Counts first, then the units in each state: what the VP office chases."""
     _ = translator.gettext
     headings = {
+        Progress.ACCEPTED: _("🏁 Đã tiếp nhận ({count}):"),
         Progress.SUBMITTED: _("✅ Đã nộp ({count}):"),
+        Progress.RESUBMITTED: _("✅ Đã nộp lại ({count}):"),
+        Progress.RETURNED: _("↩️ Trả lại để chỉnh sửa ({count}):"),
         Progress.IN_PROGRESS: _("✏️ Đang thực hiện ({count}):"),
         Progress.NOT_STARTED: _("◻️ Chưa bắt đầu ({count}):"),
     }
     texts = [_("TIẾN ĐỘ “{campaign}”, hạn nộp {deadline}: {submitted} đã nộp · {in_progress} đang "
                "thực hiện · {not_started} chưa bắt đầu (tổng {total} đơn vị).").format(
         campaign=overview.campaign.title, deadline=overview.campaign.deadline.strftime("%d/%m/%Y"),
-        submitted=overview.count(Progress.SUBMITTED),
-        in_progress=overview.count(Progress.IN_PROGRESS),
+        submitted=overview.handed_in, in_progress=overview.at_work,
         not_started=overview.count(Progress.NOT_STARTED), total=len(overview.units))]
     for progress, heading in headings.items():
         units = overview.with_progress(progress)

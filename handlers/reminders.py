@@ -26,6 +26,7 @@ from engine.views import State
 from handlers.overview import Progress, campaign_overview
 from handlers.report import ENGINE_LEVEL, outline_engine
 from storage.models import (
+    HANDED_IN,
     Campaign,
     CampaignUnit,
     Identity,
@@ -72,7 +73,7 @@ async def campaign_members(session: AsyncSession, campaign: Campaign, calendar: 
 
 async def _submitted_units(session: AsyncSession, campaign: Campaign) -> set[int]:
     return set(await session.scalars(select(Submission.unit_id).where(
-        Submission.campaign_id == campaign.id, Submission.status != SubmissionStatus.DRAFT)))
+        Submission.campaign_id == campaign.id, Submission.status.in_(HANDED_IN))))
 
 
 async def _recipients(session: AsyncSession) -> tuple[dict[int, list[Identity]], list[Identity]]:
@@ -194,7 +195,7 @@ async def word_reminder(session: AsyncSession, payload: dict[str, Any], now: dat
         return None
     submission = await session.scalar(select(Submission).where(
         Submission.campaign_id == campaign.id, Submission.unit_id == unit.id))
-    if submission is not None and submission.status != SubmissionStatus.DRAFT:
+    if submission is not None and SubmissionStatus(submission.status).handed_in:
         return None
     engine = outline_engine(campaign.outline_file)
     answers = await load_answers(session, submission, engine.outline) if submission else {}
@@ -220,14 +221,14 @@ async def word_digest(session: AsyncSession, payload: dict[str, Any], now: datet
     overview = await campaign_overview(session, campaign)
     t = translator(officer.locale)
     deadline = calendar.last_working_day_on_or_before(campaign.deadline)
-    at_risk = [item.unit.name for item in overview.units if item.progress is not Progress.SUBMITTED]
+    at_risk = [item.unit.name for item in overview.at_risk]
     shown = ", ".join(at_risk[:30]) + (t.gettext(" và {more} đơn vị khác").format(more=len(at_risk) - 30)
                                        if len(at_risk) > 30 else "")
     text = t.gettext("📊 Tổng hợp “{campaign}”, hạn nộp {deadline}: {submitted} đã nộp, {in_progress} đang "
                      "thực hiện, {not_started} chưa bắt đầu. Đơn vị có nguy cơ trễ hạn: {units}.").format(
         campaign=campaign.title,
         deadline=deadline_phrase(deadline, campaign, now.astimezone(VN_TZ).date(), calendar, officer.locale),
-        submitted=overview.count(Progress.SUBMITTED), in_progress=overview.count(Progress.IN_PROGRESS),
+        submitted=overview.handed_in, in_progress=overview.at_work,
         not_started=overview.count(Progress.NOT_STARTED), units=shown or t.gettext("không có"))
     return Outgoing(text)
 

@@ -19,6 +19,7 @@ from engine.views import Mode, Outcome, ReviewView, State, Turn
 from handlers.notifications import notify_submitted
 from storage.campaigns import open_campaigns
 from storage.models import (
+    HANDED_IN,
     Campaign,
     CampaignUnit,
     Officer,
@@ -90,7 +91,8 @@ async def current_campaign(session: AsyncSession, unit: Unit) -> Campaign | None
     if not campaigns:
         return None
     done = set(await session.scalars(select(Submission.campaign_id).where(
-        Submission.unit_id == unit.id, Submission.status != SubmissionStatus.DRAFT)))
+        Submission.unit_id == unit.id, Submission.status.in_(HANDED_IN))))
+
 
     def counts_from(campaign: Campaign) -> date:
         record = dated.get(campaign.id)
@@ -112,7 +114,7 @@ async def load_state(
         cursor=conversation.cursor,
         mode=Mode(conversation.mode),
         unit_level=ENGINE_LEVEL.get(UnitLevel(report.unit.level), report.unit.level),
-        submitted=submission.status != SubmissionStatus.DRAFT,
+        submitted=SubmissionStatus(submission.status).handed_in,
     )
 
 

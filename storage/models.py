@@ -39,6 +39,22 @@ class Role(StrEnum):
 class SubmissionStatus(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
+    RETURNED = "returned"  # sent back by the VP office for revision: the unit edits again
+    RESUBMITTED = "resubmitted"
+    ACCEPTED = "accepted"
+
+    @property
+    def editable(self) -> bool:
+        """Whether the unit's officers may change answers."""
+        return self in (SubmissionStatus.DRAFT, SubmissionStatus.RETURNED)
+
+    @property
+    def handed_in(self) -> bool:
+        """Whether the VP office holds the report (no reminders, counted as submitted)."""
+        return not self.editable
+
+
+HANDED_IN = tuple(s.value for s in SubmissionStatus if s.handed_in)
 
 
 class Base(DeclarativeBase):

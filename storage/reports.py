@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -108,13 +109,31 @@ async def clear_answer(
 
 
 async def mark_submitted(session: AsyncSession, submission: Submission, actor: Actor) -> None:
+    """Hand the report in (again, after a return); the history keeps this version's answers."""
     now = utcnow()
-    submission.status = SubmissionStatus.SUBMITTED
+    again = submission.status == SubmissionStatus.RETURNED
+    submission.status = SubmissionStatus.RESUBMITTED if again else SubmissionStatus.SUBMITTED
     submission.submitted_at = now
     submission.submitted_by = actor.officer_id
     submission.updated_at = now
-    session.add(HistoryEntry(submission_id=submission.id, event="submit",
+    rows = await session.scalars(select(AnswerRow).where(AnswerRow.submission_id == submission.id)
+                                 .order_by(AnswerRow.question))
+    version = {row.question: {"kind": row.kind, "value": row.value} for row in rows}
+    session.add(HistoryEntry(submission_id=submission.id, event="resubmit" if again else "submit",
+                             value=json.dumps(version, ensure_ascii=False),
                              officer_id=actor.officer_id, channel=actor.channel, at=now))
+
+
+async def mark_reviewed(
+    session: AsyncSession, submission: Submission, actor: Actor, accepted: bool, reason: str = ""
+) -> None:
+    """The VP office accepts the report, or returns it for revision with a reason."""
+    now = utcnow()
+    submission.status = SubmissionStatus.ACCEPTED if accepted else SubmissionStatus.RETURNED
+    submission.updated_at = now
+    session.add(HistoryEntry(submission_id=submission.id, event="accept" if accepted else "return",
+                             value=reason or None, officer_id=actor.officer_id, channel=actor.channel,
+                             at=now))
 
 
 async def history(session: AsyncSession, submission: Submission) -> list[HistoryEntry]:

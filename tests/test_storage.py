@@ -310,7 +310,9 @@ async def test_history_records_every_change_with_who_and_which_channel(seeded):
         ("answer", "guidance_documents", "Bản 1", console.officer.id, "console"),
         ("answer", "guidance_documents", "Bản 2 <sửa> & bổ sung", telegram.officer.id, "telegram"),
         ("answer", "guidance_documents", "Bản 3", console.officer.id, "console"),
-        ("submit", None, None, telegram.officer.id, "telegram"),
+        # The submitted version of the report is kept with the submission.
+        ("submit", None, '{"guidance_documents": {"kind": "value", "value": "Bản 3"}}',
+         telegram.officer.id, "telegram"),
     ]
     times = [e.at for e in entries]
     assert times == sorted(times)

@@ -55,6 +55,13 @@ class ViewSubmission(CallbackData, prefix="v"):
     submission: int
 
 
+class Review(CallbackData, prefix="r"):
+    """The VP office accepts a submission, or asks how to return it."""
+
+    submission: int
+    accept: bool
+
+
 class Language(CallbackData, prefix="l"):
     code: str
 

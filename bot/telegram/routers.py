@@ -9,7 +9,7 @@ from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -19,6 +19,7 @@ from bot.telegram.render import (
     Goto,
     Language,
     Pick,
+    Review,
     SectionList,
     TelegramMessage,
     ViewSubmission,
@@ -37,13 +38,16 @@ from handlers.overview import campaign_overview, overview_texts
 from handlers.registration import HOW_TO_REGISTER, register
 from handlers.render import pack_texts, recorded_text, render, render_notices
 from handlers.report import Report, open_report, resume, submission_review, take_turn
+from handlers.review import ReviewResult, review_submission
 from storage.campaigns import open_campaigns
-from storage.models import Identity, Officer, Role, Unit
+from storage.models import Identity, Officer, Role, Submission, Unit
 from storage.officers import normalise_code
+from storage.reports import Actor
 
 CHANNEL = "telegram"
 STALE = N_("Câu hỏi này đã qua. Vui lòng dùng tin nhắn mới nhất của bot.")
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+ADMIN_ONLY = ("tralai", "tiepnhan", "taodot", "lichkiemtra", "ketluan", "hannop", "xembaocao")
 COMMAND_ACTIONS = {
     "baocao": Action.CONTINUE, "mucluc": Action.CONTENTS, "tiendo": Action.PROGRESS,
     "xem": Action.REVIEW, "nop": Action.SUBMIT, "huongdan": Action.HELP,
@@ -223,8 +227,6 @@ def common_router() -> Router:
     async def choose_language(message: Message, **data: Any) -> None:
         t: Translator = data["t"]
         keyboard = [[button(name, Language(code=code)) for code, name in LANGUAGE_NAMES.items()]]
-        from aiogram.types import InlineKeyboardMarkup
-
         data["replies"].send(message.chat.id, TelegramMessage(
             escape(t.gettext("Chọn ngôn ngữ:")), InlineKeyboardMarkup(inline_keyboard=keyboard)))
 
@@ -273,13 +275,41 @@ def admin_router() -> Router:
         texts = [escape(heading), *(escape(x) for x in render(view, t, words=False))]
         for text in pack_texts(texts, 4096):
             data["replies"].send(callback.from_user.id, TelegramMessage(text))
+        buttons = InlineKeyboardMarkup(inline_keyboard=[[
+            button(t.gettext("✅ Tiếp nhận"), Review(submission=callback_data.submission, accept=True)),
+            button(t.gettext("↩️ Trả lại"), Review(submission=callback_data.submission, accept=False)),
+        ]])
+        data["replies"].send(callback.from_user.id, TelegramMessage(
+            escape(t.gettext("Tiếp nhận hay trả lại báo cáo này để đơn vị chỉnh sửa?")), buttons))
+
+    @router.callback_query(Review.filter())
+    async def review_pressed(callback: CallbackQuery, callback_data: Review, **data: Any) -> None:
+        t: Translator = data["t"]
+        session: AsyncSession = data["session"]
+        data["replies"].answer_callback(callback.id)
+        submission = await session.get(Submission, callback_data.submission)
+        if submission is None:
+            return
+        unit = await session.get(Unit, submission.unit_id)
+        if unit is None:
+            return
+        if not callback_data.accept:
+            data["replies"].send(callback.from_user.id, TelegramMessage(escape(t.gettext(
+                "Để trả lại, gõ: /tralai {code} LÝ DO (lý do sẽ được gửi cho đơn vị).").format(
+                code=unit.code))))
+            return
+        result = await review_submission(session, submission, Actor(data["officer"].id, CHANNEL), True)
+        text = (t.gettext("Đã tiếp nhận báo cáo của {unit}; đơn vị đã được thông báo.")
+                if result is ReviewResult.DONE else
+                t.gettext("Báo cáo này không ở trạng thái chờ tiếp nhận."))
+        data["replies"].send(callback.from_user.id, TelegramMessage(escape(text.format(unit=unit.name))))
 
     @router.message(Command(*COMMANDS))
     async def campaign_command(message: Message, command: CommandObject, **data: Any) -> None:
         settings: Settings = data["settings"]
         now = settings.clock()().astimezone(VN_TZ)
         ctx = AdminContext(data["session"], data["t"], settings.working_calendar(), now.date(),
-                           settings.outline_file)
+                           settings.outline_file, Actor(data["officer"].id, CHANNEL))
         texts = await run_admin_command(ctx, command.command, command.args or "")
         for text in pack_texts([escape(x) for x in texts], 4096):
             data["replies"].send(message.chat.id, TelegramMessage(text))
@@ -308,6 +338,12 @@ def officer_router() -> Router:
     @router.message(Command(*COMMAND_ACTIONS))
     async def command(message: Message, command: CommandObject, **data: Any) -> None:
         await run_turn(chat_of(message, data), Turn(COMMAND_ACTIONS[command.command]))
+
+    @router.message(Command(*ADMIN_ONLY))
+    async def admin_only(message: Message, **data: Any) -> None:
+        t: Translator = data["t"]
+        data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(
+            "Chỉ cán bộ Văn phòng UBND thành phố mới dùng được lệnh này."))))
 
     @router.message(has_text)
     async def text(message: Message, **data: Any) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import contextvars
 import logging
 import random
+from typing import Any
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -19,6 +20,19 @@ log = logging.getLogger(__name__)
 # Outbox deliveries set this: a timed-out send is recorded as "unknown", not sent again.
 repeat_after_timeout: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "repeat_after_timeout", default=True)
+
+
+# aiogram parses every answer with `Response[method.__returning__]`, a pydantic generic that
+# pydantic caches only weakly: with no response object alive the class is garbage-collected and
+# the next request builds it again (~10 ms of schema building, on every request of a busy bot).
+# Holding one per method type here keeps them built.
+_RESPONSE_TYPES: dict[type[TelegramMethod[Any]], type[Response[Any]]] = {}
+
+
+def keep_response_type(method: TelegramMethod[Any]) -> None:
+    kind = type(method)
+    if kind not in _RESPONSE_TYPES:
+        _RESPONSE_TYPES[kind] = Response[method.__returning__]  # type: ignore[name-defined]
 
 
 def is_timeout(error: TelegramNetworkError) -> bool:
@@ -35,6 +49,7 @@ class RetryRequests(BaseRequestMiddleware):
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        keep_response_type(method)
         attempt = 0
         while True:
             attempt += 1
