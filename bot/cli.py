@@ -94,7 +94,7 @@ def run(webhook: bool) -> None:
                    err=True)
         sys.exit(2)
     if not webhook:
-        settings = settings.model_copy(update={"telegram_webhook_url": None})
+        settings = settings.model_copy(update={"telegram_webhook_url": None, "zalo_webhook_url": None})
     configure_logging(settings)
     sys.exit(_run(run_channels(settings)))
 

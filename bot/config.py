@@ -48,6 +48,14 @@ class Settings(BaseSettings):
         default=None, description="a frozen clock, for tests and drills only (KSTTHC_NOW)")
     zalo_token: str | None = None
     zalo_api_base: str = "https://bot-api.zaloplatforms.com"
+    zalo_workers: int = Field(default=8, ge=1, le=256)
+    zalo_poll_timeout: int = Field(default=30, ge=1, le=60)
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: str | None = Field(default=None, min_length=8, max_length=256)
+    zalo_webhook_host: str = "127.0.0.1"
+    zalo_webhook_port: int = 8081
+    zalo_webhook_path: str = "/zalo/webhook"
+    zalo_notify_chats: str = Field(default="", description="comma-separated chat ids")
 
 
     def clock(self) -> Callable[[], datetime]:
@@ -63,6 +71,10 @@ class Settings(BaseSettings):
     @property
     def telegram_notify_chat_list(self) -> list[str]:
         return [chat.strip() for chat in self.telegram_notify_chats.split(",") if chat.strip()]
+
+    @property
+    def zalo_notify_chat_list(self) -> list[str]:
+        return [chat.strip() for chat in self.zalo_notify_chats.split(",") if chat.strip()]
 
 
 @lru_cache(maxsize=1)

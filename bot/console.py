@@ -16,7 +16,7 @@ from bot.seed import seed_if_empty, today_in_vietnam
 from engine.commands import parse_text
 from engine.views import Outcome
 from handlers.registration import REDEEM_PROBLEMS
-from handlers.render import render, render_notices
+from handlers.render import outcome_texts
 from handlers.report import Report, open_report, resume, take_turn
 from storage.database import Database
 from storage.models import Officer, Unit
@@ -93,9 +93,7 @@ async def _officer_and_unit(
 
 
 def _show(io: ConsoleIO, outcome: Outcome, t: Translator) -> None:
-    for line in render_notices(outcome.notices, t):
-        io.write(line)
-    for text in render(outcome.view, t):
+    for text in outcome_texts(outcome, t):
         io.write(text)
     io.write("")
 

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,7 +73,9 @@ class OutboxSender:
         self.channel = channel
         self.deliver = deliver
         self.calendar = calendar
-        self.clock = clock
+        # Stored times are UTC: SQLite keeps a datetime's wall clock and drops its zone, so a
+        # clock in Vietnam time (KSTTHC_NOW=…+07:00) compared with UTC rows would be 7 h off.
+        self.clock: Clock = lambda: clock().astimezone(UTC)
         self.pacer = Pacer(settings.outbox_rate_per_s, settings.outbox_per_chat_interval)
         self.max_attempts = settings.outbox_max_attempts
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -122,7 +124,7 @@ class OutboxSender:
                 row.status, row.last_error = OutboxStatus.DROPPED, "no longer wanted"
                 return
             if isinstance(message, datetime):
-                row.due_at, row.claimed_by, row.claimed_until = message, None, None
+                row.due_at, row.claimed_by, row.claimed_until = message.astimezone(UTC), None, None
                 return
             row.status = OutboxStatus.SENDING
             chat_id = row.chat_id

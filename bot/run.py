@@ -27,16 +27,19 @@ def configure_logging(settings: Settings) -> None:
 
 async def run_channels(settings: Settings) -> int:
     from bot.telegram.runner import TelegramChannel
+    from bot.zalo.channel import ZaloChannel
 
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     await db.upgrade()
     async with db.transaction() as session:
         await seed_if_empty(session, settings, today_in_vietnam())
-    channels = []
+    channels: list[TelegramChannel | ZaloChannel] = []
     if settings.telegram_token:
         channels.append(TelegramChannel(settings, db))
+    if settings.zalo_token:
+        channels.append(ZaloChannel(settings, db))
     if not channels:
-        log.error("no channel to run: set KSTTHC_TELEGRAM_TOKEN")
+        log.error("no channel to run: set KSTTHC_TELEGRAM_TOKEN and/or KSTTHC_ZALO_TOKEN")
         await db.close()
         return 2
     stopping = asyncio.Event()

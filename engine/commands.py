@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 from engine.text import fold
 from engine.views import Action, Turn
 
@@ -24,10 +26,21 @@ _WORD_TO_ACTION = {word: action for action, words in ACTION_WORDS.items() for wo
 _WITH_TARGET = {Action.CONTENTS}
 
 
-def parse_text(text: str) -> Turn:
+# Typing mistakes ("muc luv", "tien do") are forgiven only in short inputs that are close to
+# exactly one action word: anything longer is an answer.
+FUZZY_MAX_LENGTH = 14
+FUZZY_CUTOFF = 0.8
+
+
+def parse_text(text: str, fuzzy: bool = False) -> Turn:
     """Turn one typed line into a turn: an action word, or else an answer."""
     folded = fold(text)
     action = _WORD_TO_ACTION.get(folded)
+    if action is None and fuzzy and 3 <= len(folded) <= FUZZY_MAX_LENGTH and not folded[0].isdigit():
+        close = difflib.get_close_matches(folded, [w for w in _WORD_TO_ACTION if len(w) >= 3], n=2,
+                                          cutoff=FUZZY_CUTOFF)
+        if close and len({_WORD_TO_ACTION[word] for word in close}) == 1:
+            action = _WORD_TO_ACTION[close[0]]
     if action is not None:
         return Turn(action)
     for word, candidate in _WORD_TO_ACTION.items():

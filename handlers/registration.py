@@ -23,6 +23,8 @@ REDEEM_PROBLEMS = {
     RedeemResult.EXPIRED: N_("Mã mời đã hết hạn. Vui lòng liên hệ Văn phòng UBND thành phố để được "
                              "cấp mã mới."),
 }
+LINK_CODE = N_("Mã liên kết: {code} (dùng một lần, hiệu lực 30 phút). Gửi mã này cho bot trên kênh kia "
+               "(Telegram hoặc Zalo) để tiếp tục cùng một báo cáo ở đó.")
 TOO_MANY_TRIES = N_("Anh/chị đã nhập sai mã mời {limit} lần trong một giờ. Vui lòng thử lại sau "
                     "{minutes} phút hoặc liên hệ Văn phòng UBND thành phố.")
 HOW_TO_REGISTER = N_("Xin chào! Đây là bot báo cáo công tác kiểm soát thủ tục hành chính của UBND "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -163,9 +163,10 @@ async def plan(session: AsyncSession, now: datetime, calendar: WorkingCalendar) 
 
 def _row(key: str, identity: Identity, kind: str, payload: dict[str, Any], due_at: datetime,
          now: datetime, status: str) -> dict[str, Any]:
+    # In UTC, like every stored time: SQLite drops the zone and compares wall clocks.
     return {"key": key, "channel": identity.channel, "chat_id": identity.chat_id or "", "kind": kind,
-            "payload": json.dumps(payload), "status": status, "attempts": 0, "due_at": due_at,
-            "created_at": now}
+            "payload": json.dumps(payload), "status": status, "attempts": 0,
+            "due_at": due_at.astimezone(UTC), "created_at": now.astimezone(UTC)}
 
 
 # ----- wording, at the moment of sending -----------------------------------------------------------

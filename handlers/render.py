@@ -18,6 +18,7 @@ from engine.views import (
     HelpView,
     Notice,
     NoticeKind,
+    Outcome,
     ProgressView,
     QuestionView,
     ReviewView,
@@ -241,6 +242,8 @@ def split_text(text: str, limit: int) -> list[str]:
         if current:
             pieces.append(current)
         current = ""
+        if len(line) > limit:
+            line = line.strip()  # indentation of an over-long line would only cost a cut mid-word
         while len(line) > limit:
             cut = line.rfind(" ", 0, limit + 1)
             cut = cut if cut > 0 else limit
@@ -272,6 +275,15 @@ def recorded_text(question: Question, section: Section, answer: Answer | None,
         f"{question.number}. {question.label.get(translator.locale)}",
         "✅ " + show_answer(question, answer, translator),
     ])
+
+
+def outcome_texts(outcome: Outcome, translator: Translator) -> list[str]:
+    """A step's notices and view as text messages, for channels without buttons."""
+    notices = render_notices(outcome.notices, translator)
+    texts = render(outcome.view, translator, words=True)
+    if notices:
+        texts[0] = "\n".join([*notices, "", texts[0]])
+    return texts
 
 
 def render(view: View, translator: Translator, words: bool = True) -> list[str]:

@@ -118,6 +118,8 @@ class Invite(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_by: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
+    # A link code: redeeming it on another channel binds that identity to this same officer.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
 
 
 class Campaign(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,14 @@ class RedeemResult(StrEnum):
 class Redeemed:
     result: RedeemResult
     officer: Officer | None = None
+
+
+CODE_SHAPE = re.compile(r"^[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4}$")
+
+
+def looks_like_code(text: str) -> bool:
+    """An invite or link code as people type it: "ABCD-EFGH", "abcd efgh", "ABCDEFGH"."""
+    return CODE_SHAPE.match(text.strip()) is not None
 
 
 def normalise_code(code: str) -> str:
@@ -77,7 +86,14 @@ async def redeem_invite(
     if _aware(invite.expires_at) < utcnow():
         return Redeemed(RedeemResult.EXPIRED)
     officer = await officer_by_identity(session, channel, external_id)
-    if officer is None:
+    if invite.officer_id is not None:
+        # A link code: this identity becomes another way to reach the same officer.
+        linked = await session.get(Officer, invite.officer_id)
+        if linked is None:
+            return Redeemed(RedeemResult.UNKNOWN)
+        await _bind(session, linked, channel, external_id, chat_id)
+        officer = linked
+    elif officer is None:
         officer = Officer(unit_id=invite.unit_id, role=invite.role, name=name)
         session.add(officer)
         await session.flush()
@@ -88,6 +104,28 @@ async def redeem_invite(
     invite.used_at, invite.used_by = utcnow(), officer.id
     await session.flush()
     return Redeemed(RedeemResult.OK, officer)
+
+
+async def _bind(session: AsyncSession, officer: Officer, channel: str, external_id: str,
+                chat_id: str | None) -> None:
+    identity = await session.scalar(select(Identity).where(
+        Identity.channel == channel, Identity.external_id == external_id))
+    if identity is None:
+        session.add(Identity(officer_id=officer.id, channel=channel, external_id=external_id,
+                             chat_id=chat_id))
+    else:
+        identity.officer_id, identity.chat_id = officer.id, chat_id or identity.chat_id
+    await session.flush()
+
+
+async def create_link_code(session: AsyncSession, officer: Officer,
+                           ttl: timedelta = timedelta(minutes=30)) -> str:
+    """A one-time code that, typed on another channel, binds it to this officer."""
+    raw = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+    session.add(Invite(code_hash=hash_code(raw), unit_id=officer.unit_id, role=officer.role,
+                       officer_id=officer.id, expires_at=utcnow() + ttl))
+    await session.flush()
+    return format_code(raw)
 
 
 async def officer_by_identity(

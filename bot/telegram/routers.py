@@ -35,13 +35,13 @@ from engine.i18n import N_
 from engine.views import Action, NoticeKind, Outcome, QuestionView, Turn
 from handlers.admin_commands import COMMANDS, AdminContext, run_admin_command
 from handlers.overview import campaign_overview, overview_texts
-from handlers.registration import HOW_TO_REGISTER, register
+from handlers.registration import HOW_TO_REGISTER, LINK_CODE, register
 from handlers.render import pack_texts, recorded_text, render, render_notices
 from handlers.report import Report, open_report, resume, submission_review, take_turn
 from handlers.review import ReviewResult, review_submission
 from storage.campaigns import open_campaigns
 from storage.models import Identity, Officer, Role, Submission, Unit
-from storage.officers import normalise_code
+from storage.officers import create_link_code, looks_like_code
 from storage.reports import Actor
 
 CHANNEL = "telegram"
@@ -190,7 +190,7 @@ async def try_code(message: Message, code: str, data: dict[str, Any]) -> None:
     user = message.from_user
     if user is None:
         return
-    if len(normalise_code(code)) < 6:
+    if not looks_like_code(code):
         replies.send(message.chat.id, TelegramMessage(escape(t.gettext(HOW_TO_REGISTER))))
         return
     outcome = await register(data["session"], CHANNEL, str(user.id), code, user.full_name,
@@ -229,6 +229,12 @@ def common_router() -> Router:
         keyboard = [[button(name, Language(code=code)) for code, name in LANGUAGE_NAMES.items()]]
         data["replies"].send(message.chat.id, TelegramMessage(
             escape(t.gettext("Chọn ngôn ngữ:")), InlineKeyboardMarkup(inline_keyboard=keyboard)))
+
+    @router.message(Command("lienket", "link"))
+    async def link(message: Message, **data: Any) -> None:
+        t: Translator = data["t"]
+        code = await create_link_code(data["session"], data["officer"])
+        data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(LINK_CODE).format(code=code))))
 
     @router.callback_query(Language.filter())
     async def set_language(callback: CallbackQuery, callback_data: Language, **data: Any) -> None:

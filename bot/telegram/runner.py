@@ -58,6 +58,7 @@ COMMANDS = {
     "nop": N_("Nộp báo cáo"),
     "huongdan": N_("Hướng dẫn"),
     "ngonngu": N_("Đổi ngôn ngữ"),
+    "lienket": N_("Liên kết với Zalo"),
 }
 
 
@@ -217,16 +218,16 @@ class TelegramChannel:
         workers = [asyncio.create_task(self.work(queue)) for queue in self.queues]
         await self.requeue_pending()
         sender = asyncio.create_task(self.outbox.run(self.stopping))
-        receiver: asyncio.Task[None]
+        receiver: asyncio.Task[None] | None = None
         runner: web.AppRunner | None = None
         if self.settings.telegram_webhook_url:
             runner = await self.start_webhook()
-            receiver = asyncio.create_task(self.stopping.wait())  # type: ignore[arg-type]
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
             receiver = asyncio.create_task(self.poll())
         await self.stopping.wait()
-        receiver.cancel()
+        if receiver is not None:
+            receiver.cancel()
         if runner is not None:
             await runner.cleanup()
         for queue in self.queues:

@@ -1,0 +1,194 @@
+"""The Zalo channel at run time: events stored before they are processed (polling or webhook),
+deduplicated on message id, handled in order per chat by bounded workers, answered in text
+after the commit, and the outbox delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import zlib
+from typing import Any
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.i18n import translator
+from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
+from bot.zalo.client import (
+    EVENT_TEXT,
+    WEBHOOK_SECRET_HEADER,
+    ZaloApiError,
+    ZaloClient,
+    ZaloDeliveryUnknown,
+    ZaloError,
+    ZaloUpdate,
+    check_webhook_secret,
+    parse_webhook_update,
+    split_message,
+)
+from deadlines.workdays import VN_TZ
+from handlers.text_chat import ONLY_TEXT, TextContext, handle_text, officer_of
+from storage.database import Database
+from storage.inbox import IncomingEvent, claim_event, pending_events, pending_ids, store_events
+from storage.outbox import Outgoing
+
+log = logging.getLogger(__name__)
+CHANNEL = "zalo"
+
+
+class ZaloChannel:
+    def __init__(self, settings: Settings, db: Database) -> None:
+        assert settings.zalo_token, "KSTTHC_ZALO_TOKEN is not set"
+        self.settings = settings
+        self.db = db
+        self.client = ZaloClient(settings.zalo_token, settings.zalo_api_base)
+        self.queues: list[asyncio.Queue[tuple[int, str] | None]] = [
+            asyncio.Queue() for _ in range(settings.zalo_workers)]
+        self.stopping = asyncio.Event()
+        self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings,
+                                   settings.working_calendar(), settings.clock())
+
+    # ----- receiving -------------------------------------------------------------------------
+
+    async def receive(self, updates: list[ZaloUpdate]) -> None:
+        """Store events (committed; a redelivered message id is ignored) and dispatch them."""
+        events = [IncomingEvent(u.message_id or "", u.chat_id or "", json.dumps(u.raw, ensure_ascii=False))
+                  for u in updates if u.message_id]
+        if not events:
+            return
+        async with self.db.transaction() as session:
+            await store_events(session, CHANNEL, events)
+            rows = await pending_ids(session, CHANNEL, [e.update_id for e in events])
+        for row in rows:
+            self.dispatch(row.id, row.chat_key, row.payload)
+
+    def dispatch(self, inbox_id: int, key: str, payload: str) -> None:
+        self.queues[zlib.crc32(key.encode()) % len(self.queues)].put_nowait((inbox_id, payload))
+
+    async def requeue_pending(self) -> None:
+        async with self.db.transaction() as session:
+            rows = await pending_events(session, CHANNEL)
+        for row in rows:
+            self.dispatch(row.id, row.chat_key, row.payload)
+
+    async def poll(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                updates = await self.client.get_updates(timeout_s=self.settings.zalo_poll_timeout)
+            except ZaloError as error:
+                log.warning("Zalo getUpdates failed: %s", type(error).__name__)
+                await asyncio.sleep(1)
+                continue
+            await self.receive(updates)
+
+    # ----- processing ------------------------------------------------------------------------
+
+    async def work(self, queue: asyncio.Queue[tuple[int, str] | None]) -> None:
+        while (item := await queue.get()) is not None:
+            try:
+                await self.process(*item)
+            except Exception:
+                log.exception("Zalo event %s failed", item[0])
+
+    async def process(self, inbox_id: int, payload: str) -> None:
+        update = ZaloUpdate.from_json(json.loads(payload))
+        chat_id = update.chat_id or update.user_id or ""
+        async with self.db.transaction() as session:
+            if await claim_event(session, inbox_id) is None:
+                return  # a redelivery, or another worker has it
+            ctx = TextContext(
+                session=session, channel=CHANNEL, external_id=update.user_id or chat_id, chat_id=chat_id,
+                display_name=update.display_name or "", calendar=self.settings.working_calendar(),
+                today=self.settings.clock()().astimezone(VN_TZ).date(),
+                outline_file=self.settings.outline_file,
+                notify_chats={CHANNEL: self.settings.zalo_notify_chat_list})
+            if update.event_name == EVENT_TEXT and update.text is not None:
+                texts = await handle_text(ctx, update.text, self.settings.locale)
+            else:
+                officer = await officer_of(ctx)
+                texts = [translator(officer.locale if officer else self.settings.locale).gettext(ONLY_TEXT)]
+        # Committed: now answer.
+        for text in texts:
+            await self.say(chat_id, text)
+        self.outbox.wake()
+
+    async def say(self, chat_id: str, text: str) -> None:
+        for piece in split_message(text):
+            try:
+                await self.client.send_message(chat_id, piece)
+            except ZaloError as error:
+                log.warning("could not deliver a Zalo reply: %s", type(error).__name__)
+                return
+
+    async def deliver_outgoing(self, chat_id: str, message: Outgoing) -> None:
+        """An outbox message in text: a button becomes the word to type."""
+        lines = [message.text]
+        for row in message.buttons or []:
+            lines.extend(f"👉 {b['text']}: “{b['word']}”" for b in row if b.get("word"))
+        try:
+            for piece in split_message("\n".join(lines)):
+                await self.client.send_message(chat_id, piece)
+        except ZaloDeliveryUnknown as error:
+            raise DeliveryUnknown(str(error)) from error
+        except ZaloApiError as error:
+            if 400 <= error.error_code < 500 and error.error_code != 429:
+                raise DeliveryRefused(str(error)) from error
+            raise DeliveryFailed(str(error)) from error
+        except ZaloError as error:
+            raise DeliveryFailed(str(error)) from error
+
+    # ----- running ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        workers = [asyncio.create_task(self.work(queue)) for queue in self.queues]
+        await self.requeue_pending()
+        sender = asyncio.create_task(self.outbox.run(self.stopping))
+        runner: web.AppRunner | None = None
+        receiver: asyncio.Task[None] | None = None
+        if self.settings.zalo_webhook_url:
+            runner = await self.start_webhook()
+        else:
+            try:
+                await self.client.delete_webhook()
+            except ZaloError as error:
+                log.warning("Zalo deleteWebhook failed: %s", type(error).__name__)
+            receiver = asyncio.create_task(self.poll())
+        await self.stopping.wait()
+        if receiver is not None:
+            receiver.cancel()
+        if runner is not None:
+            await runner.cleanup()
+        for queue in self.queues:
+            queue.put_nowait(None)
+        await asyncio.wait([*workers, sender], timeout=self.settings.shutdown_grace)
+        await self.client.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def webhook_app(self) -> web.Application:
+        app = web.Application(client_max_size=self.settings.telegram_webhook_max_body)
+        app.router.add_post(self.settings.zalo_webhook_path, self.on_webhook)
+        return app
+
+    async def on_webhook(self, request: web.Request) -> web.Response:
+        # The secret is compared in constant time before the body is read.
+        if not check_webhook_secret(request.headers.get(WEBHOOK_SECRET_HEADER),
+                                    self.settings.zalo_webhook_secret or ""):
+            return web.Response(status=401)
+        try:
+            body: Any = await request.json()
+            update = parse_webhook_update(body)
+        except (ValueError, KeyError, TypeError, ZaloError):
+            return web.Response(status=400)
+        await self.receive([update])
+        return web.Response(status=200)
+
+    async def start_webhook(self) -> web.AppRunner:
+        runner = web.AppRunner(self.webhook_app(), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self.settings.zalo_webhook_host, self.settings.zalo_webhook_port).start()
+        await self.client.set_webhook(self.settings.zalo_webhook_url or "",
+                                      self.settings.zalo_webhook_secret or "")
+        return runner

@@ -1,0 +1,130 @@
+"""A whole conversation in plain text, for channels without buttons (Zalo): registration,
+the report, linking channels, and the VP office's commands. Returns what to say."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Translator, translator
+from deadlines.workdays import WorkingCalendar
+from engine.commands import parse_text
+from engine.i18n import N_
+from engine.text import fold
+from engine.views import HelpView
+from handlers.admin_commands import COMMANDS, AdminContext, run_admin_command
+from handlers.overview import campaign_overview, overview_texts
+from handlers.registration import HOW_TO_REGISTER, LINK_CODE, register
+from handlers.render import help_text, outcome_texts, render
+from handlers.report import Report, open_report, resume, submission_review, take_turn
+from storage.campaigns import open_campaigns
+from storage.models import Identity, Officer, Role, Submission, Unit
+from storage.officers import create_link_code, looks_like_code
+from storage.reports import Actor
+from storage.units import unit_by_code
+
+LINK_WORDS = frozenset({"lien ket", "/lienket", "link", "/link"})
+ONLY_TEXT = N_("Bot chỉ đọc được tin nhắn chữ. Vui lòng gõ câu trả lời hoặc lệnh (ví dụ: “hướng dẫn”).")
+
+
+@dataclass(frozen=True)
+class TextContext:
+    session: AsyncSession
+    channel: str
+    external_id: str
+    chat_id: str
+    display_name: str
+    calendar: WorkingCalendar
+    today: date
+    outline_file: str
+    notify_chats: dict[str, list[str]] = field(default_factory=dict)
+
+
+async def officer_of(ctx: TextContext) -> Officer | None:
+    return await ctx.session.scalar(
+        select(Officer).join(Identity, Identity.officer_id == Officer.id)
+        .where(Identity.channel == ctx.channel, Identity.external_id == ctx.external_id))
+
+
+async def handle_text(ctx: TextContext, text: str, default_locale: str = "vi") -> list[str]:
+    officer = await officer_of(ctx)
+    t = translator(officer.locale if officer else default_locale)
+    words = text.strip().split(maxsplit=1)
+    head = fold(words[0]) if words else ""
+    if head == "/start":
+        return await _register(ctx, t, words[1] if len(words) > 1 else "")
+    if officer is None:
+        return await _register(ctx, t, text)
+    if fold(text) in LINK_WORDS:
+        code = await create_link_code(ctx.session, officer)
+        return [t.gettext(LINK_CODE).format(code=code)]
+    if officer.role == Role.ADMIN:
+        return await _admin(ctx, officer, t, head, words[1] if len(words) > 1 else "")
+    return await _officer(ctx, officer, t, text)
+
+
+async def _register(ctx: TextContext, t: Translator, code: str) -> list[str]:
+    if not looks_like_code(code):
+        return [t.gettext(HOW_TO_REGISTER)]
+    outcome = await register(ctx.session, ctx.channel, ctx.external_id, code, ctx.display_name,
+                             chat_id=ctx.chat_id)
+    if outcome.problem is not None or outcome.officer is None:
+        return [outcome.problem.render(t) if outcome.problem else t.gettext(HOW_TO_REGISTER)]
+    officer = outcome.officer
+    t = translator(officer.locale)
+    if officer.role == Role.ADMIN:
+        return [t.gettext("Xin chào! Anh/chị đã đăng ký là cán bộ Văn phòng UBND thành phố. Bot sẽ báo khi "
+                          "đơn vị nộp báo cáo; gõ /tiendo để xem tiến độ.")]
+    report = await _report(ctx, officer)
+    if report is None:
+        return [t.gettext("Chưa có đợt báo cáo nào đang mở.")]
+    greeting = t.gettext("Xin chào! Anh/chị là cán bộ đầu mối của {unit}. Đợt báo cáo: {campaign}; hạn nộp "
+                         "{deadline}.").format(unit=report.unit.name, campaign=report.campaign.title,
+                                               deadline=report.campaign.deadline.strftime("%d/%m/%Y"))
+    guide = help_text(HelpView(), t)
+    return [f"{greeting}\n\n{guide}", *outcome_texts(await resume(ctx.session, report), t)]
+
+
+async def _report(ctx: TextContext, officer: Officer) -> Report | None:
+    unit = await ctx.session.get(Unit, officer.unit_id) if officer.unit_id else None
+    return await open_report(ctx.session, officer, unit, ctx.channel) if unit else None
+
+
+async def _officer(ctx: TextContext, officer: Officer, t: Translator, text: str) -> list[str]:
+    report = await _report(ctx, officer)
+    if report is None:
+        return [t.gettext("Chưa có đợt báo cáo nào đang mở.")]
+    if fold(text).split(" ")[0].lstrip("/") in COMMANDS:
+        return [t.gettext("Chỉ cán bộ Văn phòng UBND thành phố mới dùng được lệnh này.")]
+    outcome = await take_turn(ctx.session, report, parse_text(text, fuzzy=True), None, ctx.notify_chats)
+    assert outcome is not None  # typed text is never stale
+    return outcome_texts(outcome, t)
+
+
+async def _admin(ctx: TextContext, officer: Officer, t: Translator, head: str, rest: str) -> list[str]:
+    command = head.lstrip("/")
+    if command in COMMANDS:
+        admin = AdminContext(ctx.session, t, ctx.calendar, ctx.today, ctx.outline_file,
+                             Actor(officer.id, ctx.channel))
+        return await run_admin_command(admin, command, rest)
+    if command in ("tiendo", "tien do", "progress"):
+        campaigns = await open_campaigns(ctx.session)
+        if not campaigns:
+            return [t.gettext("Chưa có đợt báo cáo nào đang mở.")]
+        return overview_texts(await campaign_overview(ctx.session, campaigns[0]), t)
+    if command == "xembaocao":
+        unit = await unit_by_code(ctx.session, rest.strip())
+        submission = None if unit is None else await ctx.session.scalar(
+            select(Submission).where(Submission.unit_id == unit.id).order_by(Submission.updated_at.desc()))
+        review = None if submission is None else await submission_review(ctx.session, submission.id)
+        if review is None:
+            return [t.gettext("Không tìm thấy báo cáo.")]
+        heading, view = review
+        return [heading, *render(view, t, words=False)]
+    return [t.gettext("Anh/chị là cán bộ Văn phòng UBND thành phố. Các lệnh: /tiendo (tiến độ nộp báo cáo), "
+                      "/hannop (hạn nộp của từng đơn vị), /xembaocao MÃ_ĐƠN_VỊ, /tralai MÃ_ĐƠN_VỊ LÝ DO, "
+                      "/tiepnhan MÃ_ĐƠN_VỊ, /lichkiemtra MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY [dotxuat], "
+                      "/ketluan MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY, /taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY TÊN.")]
