@@ -77,8 +77,9 @@ class TelegramChannel:
         assert settings.telegram_token, "KSTTHC_TELEGRAM_TOKEN is not set"
         self.settings = settings
         self.db = db
+        self.stopping = asyncio.Event()
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
-        session.middleware(RetryRequests())
+        session.middleware(RetryRequests(stopping=self.stopping))
         self.bot = Bot(settings.telegram_token, session=session,
                        default=DefaultBotProperties(parse_mode="HTML"))
         self.dispatcher = Dispatcher()
@@ -87,7 +88,6 @@ class TelegramChannel:
         self.queues: list[asyncio.Queue[tuple[int, str] | None]] = [
             asyncio.Queue() for _ in range(settings.telegram_workers)]
         self.notify_chats = {CHANNEL: settings.telegram_notify_chat_list}
-        self.stopping = asyncio.Event()
         self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings,
                                    settings.working_calendar(), settings.clock())
 

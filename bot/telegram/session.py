@@ -4,6 +4,7 @@ backoff, and never repeat blindly a request that may already have reached Telegr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import random
@@ -40,10 +41,18 @@ def is_timeout(error: TelegramNetworkError) -> bool:
 
 
 class RetryRequests(BaseRequestMiddleware):
-    def __init__(self, max_attempts: int = 6, base_delay: float = 0.5, max_delay: float = 30.0) -> None:
+    def __init__(self, max_attempts: int = 6, base_delay: float = 0.5, max_delay: float = 30.0,
+                 stopping: asyncio.Event | None = None) -> None:
         self.max_attempts = max_attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.stopping = stopping or asyncio.Event()
+
+    async def _pause(self, seconds: float) -> bool:
+        """Wait before retrying; False when the bot is shutting down (give up instead)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+        return not self.stopping.is_set()
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
@@ -60,7 +69,8 @@ class RetryRequests(BaseRequestMiddleware):
                     raise
                 log.warning("Telegram asked to wait %ss before %s", error.retry_after,
                             type(method).__name__)
-                await asyncio.sleep(error.retry_after)
+                if not await self._pause(error.retry_after):
+                    raise
             except (TelegramServerError, TelegramNetworkError) as error:
                 unsafe = isinstance(error, TelegramNetworkError) and is_timeout(error) and \
                     not isinstance(method, GetUpdates) and not repeat_after_timeout.get()
@@ -69,7 +79,8 @@ class RetryRequests(BaseRequestMiddleware):
                 delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
                 log.warning("%s failed (%s); retrying in %.1fs", type(method).__name__,
                             type(error).__name__, delay)
-                await asyncio.sleep(delay * (0.5 + random.random() / 2))
+                if not await self._pause(delay * (0.5 + random.random() / 2)):
+                    raise
 
 
 class RedactToken(logging.Filter):
