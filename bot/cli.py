@@ -227,6 +227,35 @@ def campaign_deadlines(code: str) -> None:
         click.echo(f"{row.deadline:%d/%m/%Y}\t{row.progress.value}\t{row.unit.code}\t{row.unit.name}")
 
 
+@main.command()
+@click.option("--campaign", "code", help="Campaign code (default: the newest).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Folder to write the files into.")
+def export(code: str | None, out_dir: Path) -> None:
+    """The consolidated workbook (.xlsx), its CSV and the city summary (.docx) of a campaign."""
+    from handlers.documents import campaign_exports
+
+    settings = get_settings()
+
+    async def work(database: Database) -> list[Any]:
+        async with database.transaction() as session:
+            campaigns = await open_campaigns(session)
+            chosen = [c for c in campaigns if c.code == code] if code else campaigns[:1]
+            if not chosen:
+                raise CampaignProblem(f"unknown campaign {code!r}" if code else "no campaign yet")
+            return await campaign_exports(session, chosen[0], settings.working_calendar(),
+                                          today_in_vietnam())
+
+    try:
+        documents = _run(_with_database(settings, work))
+    except CampaignProblem as problem:
+        raise click.ClickException(str(problem)) from problem
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for document in documents:
+        (out_dir / document.filename).write_bytes(document.content)
+        click.echo(out_dir / document.filename)
+
+
 @campaign.command("list")
 def campaign_list() -> None:
     """The campaigns, newest first."""

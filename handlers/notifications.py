@@ -58,7 +58,8 @@ async def notify_submitted(
         buttons = [[{"text": _("Xem báo cáo"), "data": f"v:{submission.id}",
                      "word": f"/xembaocao {unit.code}"}]]
         key = f"submitted:{submission.id}:{moment.isoformat()}:{channel}:{chat_id}"
-        if await enqueue(session, key, channel, chat_id, "submitted", Outgoing(text, buttons)):
+        report = [{"kind": "report", "submission": submission.id}]
+        if await enqueue(session, key, channel, chat_id, "submitted", Outgoing(text, buttons, report)):
             queued += 1
     return queued
 

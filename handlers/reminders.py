@@ -43,6 +43,7 @@ from storage.reports import load_answers
 from storage.upsert import insert_ignoring_duplicates
 
 DIGEST = "digest"
+PLAN_SLICE = 1000  # outbox rows (or keys) per statement
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,10 @@ async def _recipients(session: AsyncSession) -> tuple[dict[int, list[Identity]],
     return by_unit, admins
 
 
-def reminder_key(campaign_id: int, unit_id: int, identity_id: int, day: date) -> str:
-    return f"{REMINDER}:{campaign_id}:{unit_id}:{identity_id}:{day.isoformat()}"
+def reminder_key(campaign_id: int, unit_id: int, identity_id: int, deadline: date, day: date) -> str:
+    """One reminder of one schedule: a unit whose deadline moves (visit or conclusion date) gets a
+    new schedule, which a day's key from the old one must not block."""
+    return f"{REMINDER}:{campaign_id}:{unit_id}:{identity_id}:{deadline.isoformat()}:{day.isoformat()}"
 
 
 def digest_key(campaign_id: int, identity_id: int, day: date) -> str:
@@ -113,9 +116,10 @@ async def plan(session: AsyncSession, now: datetime, calendar: WorkingCalendar) 
     for campaign in await session.scalars(select(Campaign)):
         settings = ReminderSettings.from_json(campaign.settings)
         submitted = await _submitted_units(session, campaign)
-        existing = set(await session.scalars(select(OutboxMessage.key).where(
-            OutboxMessage.key.like(f"{REMINDER}:{campaign.id}:%")
-            | OutboxMessage.key.like(f"{DIGEST}:{campaign.id}:%"))))
+        existing = {key: status for key, status in await session.execute(
+            select(OutboxMessage.key, OutboxMessage.status).where(
+                OutboxMessage.key.like(f"{REMINDER}:{campaign.id}:%")
+                | OutboxMessage.key.like(f"{DIGEST}:{campaign.id}:%")))}
         rows: list[dict[str, Any]] = []
         stale: list[str] = []
         digest_days: set[date] = set()
@@ -130,9 +134,10 @@ async def plan(session: AsyncSession, now: datetime, calendar: WorkingCalendar) 
                 continue
             for identity in by_unit.get(member.unit.id, []):
                 for index, reminder in enumerate(days[: newest + 1]):
-                    key = reminder_key(campaign.id, member.unit.id, identity.id, reminder.day)
+                    key = reminder_key(campaign.id, member.unit.id, identity.id, member.deadline,
+                                       reminder.day)
                     latest = index == newest
-                    if not latest:
+                    if not latest and existing.get(key) == OutboxStatus.PENDING:
                         stale.append(key)
                     if key in existing:
                         continue
@@ -152,11 +157,15 @@ async def plan(session: AsyncSession, now: datetime, calendar: WorkingCalendar) 
                                      now, OutboxStatus.PENDING))
         result.queued += sum(1 for r in rows if r["status"] == OutboxStatus.PENDING)
         result.dropped += sum(1 for r in rows if r["status"] == OutboxStatus.DROPPED)
-        await insert_ignoring_duplicates(session, OutboxMessage, rows, unique=("key",))
-        if stale:
+        # In slices: PostgreSQL takes at most 32,767 parameters a statement (3,640 rows here).
+        for start in range(0, len(rows), PLAN_SLICE):
+            await insert_ignoring_duplicates(session, OutboxMessage, rows[start:start + PLAN_SLICE],
+                                             unique=("key",))
+        for start in range(0, len(stale), PLAN_SLICE):
             # Older reminders still waiting (the bot was down): the newest one replaces them.
             await session.execute(update(OutboxMessage).where(
-                OutboxMessage.key.in_(stale), OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.key.in_(stale[start:start + PLAN_SLICE]),
+                OutboxMessage.status == OutboxStatus.PENDING,
             ).values(status=OutboxStatus.DROPPED, last_error="superseded by a newer reminder"))
     return result
 
@@ -231,7 +240,7 @@ async def word_digest(session: AsyncSession, payload: dict[str, Any], now: datet
         deadline=deadline_phrase(deadline, campaign, now.astimezone(VN_TZ).date(), calendar, officer.locale),
         submitted=overview.handed_in, in_progress=overview.at_work,
         not_started=overview.count(Progress.NOT_STARTED), units=shown or t.gettext("không có"))
-    return Outgoing(text)
+    return Outgoing(text, attachments=[{"kind": "chart", "campaign": campaign.id}])
 
 
 WORDERS = {REMINDER: word_reminder, DIGEST: word_digest}

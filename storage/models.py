@@ -24,6 +24,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """Stored times are UTC; SQLite hands them back without a timezone."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class UnitLevel(StrEnum):
     PROVINCE = "province"
     DEPARTMENT = "department"

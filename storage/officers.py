@@ -6,13 +6,13 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Identity, Invite, Officer, Role, Unit, utcnow
+from storage.models import Identity, Invite, Officer, Role, Unit, as_utc, utcnow
 
 # No 0/O, 1/I/L: the code is read aloud on the phone and typed on small keyboards.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -68,11 +68,6 @@ async def create_invite(
     return format_code(raw), invite
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 async def redeem_invite(
     session: AsyncSession, code: str, channel: str, external_id: str, name: str = "",
     chat_id: str | None = None,
@@ -83,7 +78,7 @@ async def redeem_invite(
         return Redeemed(RedeemResult.UNKNOWN)
     if invite.used_at is not None:
         return Redeemed(RedeemResult.USED)
-    if _aware(invite.expires_at) < utcnow():
+    if (as_utc(invite.expires_at) or utcnow()) < utcnow():
         return Redeemed(RedeemResult.EXPIRED)
     officer = await officer_by_identity(session, channel, external_id)
     if invite.officer_id is not None:

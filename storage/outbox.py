@@ -31,14 +31,17 @@ class Outgoing:
 
     text: str
     buttons: list[list[dict[str, str]]] | None = None
+    # Files made when sent, e.g. {"kind": "report", "submission": 7}: see handlers.documents.
+    attachments: list[dict[str, Any]] | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"text": self.text, "buttons": self.buttons}, ensure_ascii=False)
+        return json.dumps({"text": self.text, "buttons": self.buttons, "attachments": self.attachments},
+                          ensure_ascii=False)
 
     @classmethod
     def from_json(cls, payload: str) -> Outgoing:
         data: dict[str, Any] = json.loads(payload)
-        return cls(data["text"], data.get("buttons"))
+        return cls(data["text"], data.get("buttons"), data.get("attachments"))
 
 
 async def enqueue(

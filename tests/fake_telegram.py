@@ -867,6 +867,7 @@ class FakeTelegram(RecordedState, _Waiting):
                 "getMyCommands",
                 "deleteMyCommands",
                 "sendDocument",
+                "sendPhoto",
                 "getFile",
                 "sendChatAction",
                 "setWebhook",
@@ -1643,6 +1644,14 @@ class FakeTelegram(RecordedState, _Waiting):
     def _api_deleteMyCommands(self, params: dict[str, Any]) -> bool:
         self.commands.pop(self._command_key(params), None)
         return True
+
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Like sendDocument (the picture is kept in `documents`), shown as kind "photo"."""
+        as_document = {k: v for k, v in params.items() if k != "photo"}
+        as_document["document"] = params.get("photo")
+        result = self._api_sendDocument(as_document)
+        self.sent[-1].kind = "photo"
+        return result
 
     def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = self._target_chat(params)

@@ -46,9 +46,11 @@ def running_bot(workdir: Path, tg: FakeTelegram, **extra: str) -> Iterator[subpr
         yield process
     finally:
         if process.poll() is None:
+            # The fake server shares the test's event loop, which this wait blocks: a bot still
+            # talking to it cannot finish, so teardown does not wait for a graceful stop.
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

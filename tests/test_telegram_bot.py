@@ -81,7 +81,8 @@ async def test_an_officer_registers_fills_in_the_whole_outline_and_submits(
         await admin.presses("Xem báo cáo", message=notice, expect="Phường Ninh Kiều (31135)")
 
         # SIGTERM: what is in hand is finished and the process is gone within 10 seconds.
-        assert stop_within(process, 10) < 10
+        # (in a thread: the fake server shares this event loop and must keep answering)
+        assert await asyncio.to_thread(stop_within, process, 10) < 10
         assert process.returncode == 0
 
     assert query(tmp_path, "select status from submissions") == [("submitted",)]
@@ -176,4 +177,4 @@ async def test_webhook_checks_its_secret_before_anything_else(
             await asyncio.sleep(0.5)
             assert len([m for m in tg.messages_to(OFFICER) if "câu 1/" in m.text]) == 1
     finally:
-        stop_within(process, 10)  # type: ignore[arg-type]
+        await asyncio.to_thread(stop_within, process, 10)  # type: ignore[arg-type]

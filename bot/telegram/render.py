@@ -76,6 +76,18 @@ def escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def escaped_pieces(texts: list[str], limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Texts packed into as few messages as fit, then escaped. Telegram's limit counts the text
+    as shown; cutting already-escaped text could also split an entity ("&am|p;"), which
+    Telegram refuses with "can't parse entities" and the message is lost."""
+    return [escape(piece) for piece in pack_texts(texts, limit)]
+
+
+def clipped(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """One message's text, shortened to the limit (an edit cannot become two messages)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
@@ -168,7 +180,7 @@ def keyboard_for(view: View, t: Translator) -> InlineKeyboardMarkup | None:
 
 def view_messages(view: View, t: Translator) -> list[TelegramMessage]:
     """The view as messages within Telegram's length limit; the keyboard goes on the last."""
-    texts = pack_texts([escape(text) for text in render(view, t, words=False)], MESSAGE_LIMIT)
+    texts = escaped_pieces(render(view, t, words=False))
     messages = [TelegramMessage(text) for text in texts]
     keyboard = keyboard_for(view, t)
     if keyboard is not None:

@@ -33,6 +33,8 @@ class AnswerCallback:
 
 @dataclass(frozen=True)
 class SendDocument:
+    """A file; a PNG goes as a photo."""
+
     chat_id: int
     filename: str
     content: bytes
@@ -57,6 +59,9 @@ class Replies:
 
     def edit(self, chat_id: int, message_id: int, text: str) -> None:
         self.items.append(Edit(chat_id, message_id, text))
+
+    def send_file(self, chat_id: int, filename: str, content: bytes, caption: str = "") -> None:
+        self.items.append(SendDocument(chat_id, filename, content, caption))
 
     def answer_callback(self, callback_id: str, text: str = "", alert: bool = False) -> None:
         self.items.append(AnswerCallback(callback_id, text, alert))

@@ -5,6 +5,7 @@ Every handler only records what to say in `replies`: the runner says it after th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from aiogram import Router
@@ -24,7 +25,9 @@ from bot.telegram.render import (
     TelegramMessage,
     ViewSubmission,
     button,
+    clipped,
     escape,
+    escaped_pieces,
     section_questions_keyboard,
     view_messages,
 )
@@ -34,9 +37,10 @@ from engine.commands import parse_text
 from engine.i18n import N_
 from engine.views import Action, NoticeKind, Outcome, QuestionView, Turn
 from handlers.admin_commands import COMMANDS, AdminContext, run_admin_command
+from handlers.documents import campaign_exports, progress_charts, report_of, unit_report_docx
 from handlers.overview import campaign_overview, overview_texts
 from handlers.registration import HOW_TO_REGISTER, LINK_CODE, register
-from handlers.render import pack_texts, recorded_text, render, render_notices
+from handlers.render import recorded_text, render, render_notices
 from handlers.report import Report, open_report, resume, submission_review, take_turn
 from handlers.review import ReviewResult, review_submission
 from storage.campaigns import open_campaigns
@@ -47,7 +51,8 @@ from storage.reports import Actor
 CHANNEL = "telegram"
 STALE = N_("Câu hỏi này đã qua. Vui lòng dùng tin nhắn mới nhất của bot.")
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
-ADMIN_ONLY = ("tralai", "tiepnhan", "taodot", "lichkiemtra", "ketluan", "hannop", "xembaocao")
+ADMIN_ONLY = ("tralai", "tiepnhan", "taodot", "lichkiemtra", "ketluan", "hannop", "xembaocao",
+              "xuatbaocao")
 COMMAND_ACTIONS = {
     "baocao": Action.CONTINUE, "mucluc": Action.CONTENTS, "tiendo": Action.PROGRESS,
     "xem": Action.REVIEW, "nop": Action.SUBMIT, "huongdan": Action.HELP,
@@ -83,6 +88,11 @@ class Chat:
     replies: Replies
     chat_id: int
     notify_chats: dict[str, list[str]]
+    settings: Settings
+
+    @property
+    def today(self) -> date:
+        return self.settings.clock()().astimezone(VN_TZ).date()
 
     def say(self, text: str) -> None:
         self.replies.send(self.chat_id, TelegramMessage(text))
@@ -100,7 +110,7 @@ def chat_of(event: Message | CallbackQuery, data: dict[str, Any]) -> Chat:
     else:
         chat_id = event.message.chat.id if event.message is not None else event.from_user.id
     return Chat(data["session"], data["officer"], data["identity"], data["t"], data["replies"],
-                chat_id, data.get("notify_chats", {}))
+                chat_id, data.get("notify_chats", {}), data["settings"])
 
 
 # ----- saying an outcome ---------------------------------------------------------------------------
@@ -113,7 +123,7 @@ def say_outcome(chat: Chat, report: Report, outcome: Outcome) -> None:
         question = report.outline.question(identity.prompt_question)
         text = recorded_text(question, report.outline.section_of(question.name),
                              outcome.saved[question.name], t)
-        chat.replies.edit(chat.chat_id, identity.prompt_message_id, escape(text))
+        chat.replies.edit(chat.chat_id, identity.prompt_message_id, escape(clipped(text)))
         edited = True
     notices = tuple(n for n in outcome.notices if not (edited and n.kind is NoticeKind.SAVED))
     refused = any(n.kind is NoticeKind.ERROR for n in notices) and not outcome.saved
@@ -143,6 +153,20 @@ async def run_turn(chat: Chat, turn: Turn, on_question: str | None = None,
         chat.replies.answer_callback(callback.id)
     if outcome is not None:
         say_outcome(chat, report, outcome)
+    if outcome is not None and outcome.submit:
+        await send_report_document(chat, report.campaign.id, report.unit.id)
+
+
+async def send_report_document(chat: Chat, campaign_id: int, unit_id: int) -> None:
+    """The finished report, ready to print, sign and stamp."""
+    submission_id = await report_of(chat.session, campaign_id, unit_id)
+    if submission_id is None:
+        return
+    document = await unit_report_docx(chat.session, submission_id, chat.settings.working_calendar(),
+                                      chat.today, chat.t.locale)
+    if document is not None:
+        chat.replies.send_file(chat.chat_id, document.filename, document.content,
+                               chat.t.gettext("Báo cáo của đơn vị (.docx), sẵn sàng để in, ký và đóng dấu."))
 
 
 async def greet_and_resume(chat: Chat) -> None:
@@ -202,7 +226,7 @@ async def try_code(message: Message, code: str, data: dict[str, Any]) -> None:
     assert officer is not None
     identity = await _identity(data["session"], user.id)
     chat = Chat(data["session"], officer, identity, t, replies, message.chat.id,
-                data.get("notify_chats", {}))
+                data.get("notify_chats", {}), data["settings"])
     if officer.role == Role.ADMIN:
         chat.say(escape(t.gettext("Xin chào! Anh/chị đã đăng ký là cán bộ Văn phòng UBND thành phố. "
                                   "Bot sẽ báo khi đơn vị nộp báo cáo; gõ /tiendo để xem tiến độ.")))
@@ -264,8 +288,29 @@ def admin_router() -> Router:
                 "Chưa có đợt báo cáo nào đang mở."))))
             return
         overview = await campaign_overview(data["session"], campaigns[0])
-        for text in pack_texts([escape(x) for x in overview_texts(overview, t)], 4096):
+        settings: Settings = data["settings"]
+        today = settings.clock()().astimezone(VN_TZ).date()
+        for index, (_data, png) in enumerate(await progress_charts(
+                data["session"], campaigns[0], settings.working_calendar(), today), start=1):
+            data["replies"].send_file(message.chat.id, f"tien-do-{index}.png", png)
+        for text in escaped_pieces(overview_texts(overview, t)):
             data["replies"].send(message.chat.id, TelegramMessage(text))
+
+    @router.message(Command("xuatbaocao", "export"))
+    async def export(message: Message, command: CommandObject, **data: Any) -> None:
+        t: Translator = data["t"]
+        settings: Settings = data["settings"]
+        campaigns = await open_campaigns(data["session"])
+        wanted = (command.args or "").strip()
+        chosen = [c for c in campaigns if c.code == wanted] if wanted else campaigns[:1]
+        if not chosen:
+            data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(
+                "Chưa có đợt báo cáo nào đang mở."))))
+            return
+        today = settings.clock()().astimezone(VN_TZ).date()
+        calendar = settings.working_calendar()
+        for document in await campaign_exports(data["session"], chosen[0], calendar, today):
+            data["replies"].send_file(message.chat.id, document.filename, document.content)
 
     @router.callback_query(ViewSubmission.filter())
     async def view_submission(callback: CallbackQuery, callback_data: ViewSubmission,
@@ -278,9 +323,14 @@ def admin_router() -> Router:
                 "Không tìm thấy báo cáo."))))
             return
         heading, view = review
-        texts = [escape(heading), *(escape(x) for x in render(view, t, words=False))]
-        for text in pack_texts(texts, 4096):
+        for text in escaped_pieces([heading, *render(view, t, words=False)]):
             data["replies"].send(callback.from_user.id, TelegramMessage(text))
+        settings: Settings = data["settings"]
+        document = await unit_report_docx(data["session"], callback_data.submission,
+                                          settings.working_calendar(),
+                                          settings.clock()().astimezone(VN_TZ).date(), t.locale)
+        if document:
+            data["replies"].send_file(callback.from_user.id, document.filename, document.content)
         buttons = InlineKeyboardMarkup(inline_keyboard=[[
             button(t.gettext("✅ Tiếp nhận"), Review(submission=callback_data.submission, accept=True)),
             button(t.gettext("↩️ Trả lại"), Review(submission=callback_data.submission, accept=False)),
@@ -317,7 +367,7 @@ def admin_router() -> Router:
         ctx = AdminContext(data["session"], data["t"], settings.working_calendar(), now.date(),
                            settings.outline_file, Actor(data["officer"].id, CHANNEL))
         texts = await run_admin_command(ctx, command.command, command.args or "")
-        for text in pack_texts([escape(x) for x in texts], 4096):
+        for text in escaped_pieces(texts):
             data["replies"].send(message.chat.id, TelegramMessage(text))
 
     @router.message()

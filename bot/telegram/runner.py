@@ -31,7 +31,7 @@ from aiogram.types import (
     Update,
 )
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import update
 
 from bot.config import Settings
 from bot.i18n import translator
@@ -41,7 +41,9 @@ from bot.telegram.render import escape
 from bot.telegram.replies import AnswerCallback, Edit, Replies, Send, SendDocument
 from bot.telegram.routers import build_router
 from bot.telegram.session import RetryRequests, is_timeout, repeat_after_timeout
+from deadlines.workdays import VN_TZ
 from engine.i18n import N_
+from handlers.documents import Document, attachment_files
 from storage.database import Database
 from storage.inbox import IncomingEvent, pending_events, pending_ids, store_events
 from storage.models import Identity
@@ -127,8 +129,15 @@ class TelegramChannel:
                 continue
             if not updates:
                 continue
-            await self.receive([u.model_dump(mode="json", exclude_none=True, by_alias=True)
-                                for u in updates])
+            try:
+                await self.receive([u.model_dump(mode="json", exclude_none=True, by_alias=True)
+                                    for u in updates])
+            except Exception:
+                # Not stored, so not acknowledged: the next call gets the same updates again.
+                # (Left to propagate, it would end polling for good while the process runs on.)
+                log.exception("storing %d updates failed", len(updates))
+                await asyncio.sleep(1)
+                continue
             # Only now, with the updates committed, does the next call acknowledge them.
             offset = updates[-1].update_id + 1
 
@@ -174,14 +183,20 @@ class TelegramChannel:
             await self.bot.answer_callback_query(reply.callback_id, text=reply.text or None,
                                                  show_alert=reply.alert)
         else:
-            await self.bot.send_document(reply.chat_id, BufferedInputFile(reply.content, reply.filename),
-                                         caption=reply.caption or None)
+            await self.send_file(reply.chat_id, reply.filename, reply.content, reply.caption)
+
+    async def send_file(self, chat_id: int, filename: str, content: bytes, caption: str = "") -> None:
+        upload = BufferedInputFile(content, filename)
+        if filename.endswith(".png"):
+            await self.bot.send_photo(chat_id, upload, caption=caption or None)
+        else:
+            await self.bot.send_document(chat_id, upload, caption=caption or None)
 
     async def remember_prompt(self, identity_id: int, question: str, message_id: int) -> None:
         async with self.db.transaction() as session:
-            identity = await session.scalar(select(Identity).where(Identity.id == identity_id))
-            if identity is not None:
-                identity.prompt_message_id, identity.prompt_question = message_id, question
+            # One UPDATE (no row loaded first): this runs after every question sent.
+            await session.execute(update(Identity).where(Identity.id == identity_id).values(
+                prompt_message_id=message_id, prompt_question=question))
 
     async def deliver_outgoing(self, chat_id: str, message: Outgoing) -> None:
         keyboard = None
@@ -192,6 +207,9 @@ class TelegramChannel:
         token = repeat_after_timeout.set(False)
         try:
             await self.bot.send_message(int(chat_id), escape(message.text), reply_markup=keyboard)
+            for attachment in message.attachments or []:
+                for document in await self.files_for(attachment):
+                    await self.send_file(int(chat_id), document.filename, document.content)
         except (TelegramForbiddenError, TelegramBadRequest) as error:
             raise DeliveryRefused(type(error).__name__) from error
         except TelegramNetworkError as error:
@@ -200,6 +218,11 @@ class TelegramChannel:
             raise DeliveryFailed(type(error).__name__) from error
         finally:
             repeat_after_timeout.reset(token)
+
+    async def files_for(self, attachment: dict[str, Any]) -> list[Document]:
+        today = self.settings.clock()().astimezone(VN_TZ).date()
+        async with self.db.transaction() as session:
+            return await attachment_files(session, attachment, self.settings.working_calendar(), today)
 
     # ----- running ---------------------------------------------------------------------------
 
@@ -232,7 +255,10 @@ class TelegramChannel:
             await runner.cleanup()
         for queue in self.queues:
             queue.put_nowait(None)  # workers finish what they hold; the rest stays in the inbox
-        await asyncio.wait([*workers, sender], timeout=self.settings.shutdown_grace)
+        _done, late = await asyncio.wait([*workers, sender], timeout=self.settings.shutdown_grace)
+        for task in late:
+            log.warning("still busy after %ss, cancelled: %r", self.settings.shutdown_grace, task)
+            task.cancel()
         await self.bot.session.close()
 
     def stop(self) -> None:

@@ -1,0 +1,210 @@
+"""What the document builders need, as plain data: one unit's report and a document's particulars.
+
+Nothing here reads a database: whoever calls the builders loads units, submissions and answers
+and hands them over in these shapes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from engine.answers import Answer
+
+# Việt Nam keeps one offset all year (no daylight saving): UTC+7.
+VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
+CITY_COMMITTEE = "UBND THÀNH PHỐ CẦN THƠ"
+CITY_PLACE = "Cần Thơ"
+Day = date  # for annotations inside ReportDocumentInfo, whose field `date` hides the type
+
+
+class ReportStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    RESUBMITTED = "resubmitted"
+    ACCEPTED = "accepted"
+
+
+STATUS_LABELS: dict[str, str] = {
+    ReportStatus.NOT_STARTED: "Chưa bắt đầu",
+    ReportStatus.IN_PROGRESS: "Đang thực hiện",
+    ReportStatus.SUBMITTED: "Đã nộp",
+    ReportStatus.RETURNED: "Trả lại để chỉnh sửa",
+    ReportStatus.RESUBMITTED: "Đã nộp lại",
+    ReportStatus.ACCEPTED: "Đã tiếp nhận",
+}
+# The reports whose figures the city totals count by default: those the unit has handed in and
+# that were not sent back for correction.
+SUBMITTED_STATUSES: frozenset[str] = frozenset(
+    {ReportStatus.SUBMITTED, ReportStatus.RESUBMITTED, ReportStatus.ACCEPTED}
+)
+
+LEVEL_LABELS: dict[str, str] = {
+    "department": "Sở, ban, ngành",
+    "district": "Cấp huyện",
+    "commune": "Cấp xã",
+    "city": "Cấp thành phố",
+}
+
+# Prefixes of administrative unit names, dropped for the place in the date line
+# ("Phường Ninh Kiều" → "Ninh Kiều, ngày ...").
+_UNIT_KIND_PREFIX = re.compile(r"^(Thành phố|Thị xã|Thị trấn|Quận|Huyện|Phường|Xã)\s+", re.IGNORECASE)
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+
+
+def status_label(status: str) -> str:
+    """The Vietnamese name of a report status ("submitted" → "Đã nộp")."""
+    try:
+        return STATUS_LABELS[status]
+    except KeyError:
+        raise ValueError(f"unknown report status {status!r}; known: {', '.join(STATUS_LABELS)}") from None
+
+
+def local_datetime(moment: datetime) -> datetime:
+    """A moment as Việt Nam wall-clock time without tzinfo (naive moments are taken as local)."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(VIETNAM_TIME).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class UnitReport:
+    """One unit's report in one campaign, as the builders see it.
+
+    `answers` maps question names to answers (value, "không có" or skipped); `calculated` maps
+    calculated question names to their values as the engine computed them
+    (`ReportEngine.calculated`). `submitted_at` is the last submission; aware datetimes are
+    read in Việt Nam time, naive ones are taken as Việt Nam time already."""
+
+    unit_code: str
+    unit_name: str
+    unit_level: str
+    parent_name: str | None
+    status: str
+    submitted_at: datetime | None
+    deadline: date
+    answers: Mapping[str, Answer] = field(default_factory=dict)
+    calculated: Mapping[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def submitted(self) -> bool:
+        """Handed in and not sent back: its figures count in the city totals."""
+        return self.status in SUBMITTED_STATUSES
+
+    @property
+    def submitted_on(self) -> date | None:
+        return local_datetime(self.submitted_at).date() if self.submitted_at is not None else None
+
+    def late_as_of(self, today: date) -> bool:
+        """Submitted after the deadline, or not submitted yet and the deadline has passed."""
+        submitted_on = self.submitted_on
+        if submitted_on is not None:
+            return submitted_on > self.deadline
+        return today > self.deadline
+
+    @property
+    def late(self) -> bool:
+        """`late_as_of` today (Việt Nam date); builders pass their own `today` instead."""
+        return self.late_as_of(datetime.now(VIETNAM_TIME).date())
+
+
+@dataclass(frozen=True)
+class ReportDocumentInfo:
+    """The particulars of one administrative document (Nghị định 30/2020/NĐ-CP, Phụ lục I).
+
+    - `unit_name`: the issuing body as written in the text ("Ủy ban nhân dân phường Ninh Kiều",
+      "Sở Tư pháp"); the header prints it in upper case.
+    - `superior`: the body it reports to, printed above it ("UBND THÀNH PHỐ CẦN THƠ"); None for
+      a body printed without one (the City People's Committee itself).
+    - `place`: the place in the date line ("Cần Thơ", "Ninh Kiều").
+    - `number` / `number_suffix`: "Số: {number}/{number_suffix}"; the number is left blank for
+      the clerk (văn thư) to fill in when the document is registered.
+    - `campaign_title`: the reporting round ("Kiểm soát thủ tục hành chính năm 2021"); the
+      subject line (trích yếu) is derived from it unless `subject` is given.
+    - `recipients`: printed under "Nơi nhận:" each as "- X;", followed by "- Lưu: VT.".
+    - `signing_authority` / `signer_title` / `signer_name`: the signature block; by default
+      "TM. ỦY BAN NHÂN DÂN" / "CHỦ TỊCH" for People's Committees and "THỦ TRƯỞNG CƠ QUAN" for
+      departments (see `signature_lines`).
+    - `basis`: the document being implemented, for the opening sentence ("Thực hiện ..."); by
+      default derived from the outline's `source`."""
+
+    unit_name: str
+    date: date
+    campaign_title: str
+    superior: str | None = CITY_COMMITTEE
+    place: str = CITY_PLACE
+    number: str = ""
+    number_suffix: str = "BC-UBND"
+    subject: str | None = None
+    recipients: tuple[str, ...] = ("Văn phòng UBND thành phố",)
+    unit_level: str = "commune"
+    signing_authority: str | None = None
+    signer_title: str | None = None
+    signer_name: str = ""
+    basis: str | None = None
+
+    @property
+    def year(self) -> int:
+        """The reporting year: the first year named in the campaign title, else the date's."""
+        match = _YEAR.search(self.campaign_title)
+        return int(match.group(0)) if match else self.date.year
+
+    def report_subject(self) -> str:
+        """The subject line (trích yếu) of a unit's report."""
+        if self.subject:
+            return self.subject
+        return f"Tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính năm {self.year}"
+
+    def signature_lines(self) -> tuple[str | None, str]:
+        """(authority line or None, title line) of the signature block."""
+        if self.signer_title is not None:
+            return self.signing_authority, self.signer_title
+        if self.unit_level == "department":
+            return self.signing_authority, "THỦ TRƯỞNG CƠ QUAN"
+        return self.signing_authority or "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"
+
+    @classmethod
+    def for_unit(
+        cls, report: UnitReport, *, on: Day, campaign_title: str, **overrides: Any
+    ) -> ReportDocumentInfo:
+        """The usual particulars of a unit's report: a department reports under the City
+        People's Committee as itself; a district or commune as its People's Committee, under its
+        parent's (or the city's) committee, dated at its own place. Any field can be overridden."""
+        if report.unit_level == "department":
+            unit_name, place = report.unit_name, CITY_PLACE
+            superior: str | None = CITY_COMMITTEE
+        else:
+            unit_name = "Ủy ban nhân dân " + _lower_first(report.unit_name)
+            place = _place_of(report.unit_name)
+            superior = ("UBND " + report.parent_name.upper()) if report.parent_name else CITY_COMMITTEE
+        info = cls(unit_name=unit_name, superior=superior, place=place, date=on,
+                   campaign_title=campaign_title, unit_level=report.unit_level)
+        return replace(info, **overrides)
+
+
+def _lower_first(name: str) -> str:
+    """"Phường Ninh Kiều" → "phường Ninh Kiều" (the kind of unit is a common noun mid-sentence)."""
+    match = _UNIT_KIND_PREFIX.match(name)
+    if not match:
+        return name
+    return match.group(1).lower() + name[len(match.group(1)):]
+
+
+def _place_of(name: str) -> str:
+    """The place in a date line: the unit's proper name ("Phường Ninh Kiều" → "Ninh Kiều"), but
+    the whole name when the rest is only a number ("Phường 1")."""
+    bare = _UNIT_KIND_PREFIX.sub("", name).strip()
+    return name if not bare or bare.isdigit() else bare
+
+
+def vietnamese_date(day: date) -> str:
+    """"ngày 05 tháng 01 năm 2021": days under 10 and months 1 and 2 take a leading zero
+    (Nghị định 30/2020/NĐ-CP, Phụ lục I)."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"

@@ -1,0 +1,90 @@
+"""One unit's report as a Word document in the layout of Nghị định 30/2020/NĐ-CP."""
+
+from __future__ import annotations
+
+from documents.layout import UNANSWERED, AdministrativeDocument, Span, basis
+from documents.model import ReportDocumentInfo, UnitReport
+from engine.answers import AnswerKind
+from engine.conversation import ReportEngine
+from engine.i18n import N_, Translator
+from engine.outline import Outline, Question, Section
+from engine.qtypes import QUESTION_TYPES
+from engine.views import ReviewItem, State
+
+NOT_APPLICABLE = "Nội dung này không áp dụng đối với đơn vị."
+
+
+def build_report_docx(
+    outline: Outline, report: UnitReport, info: ReportDocumentInfo, translator: Translator
+) -> bytes:
+    """The unit's report (.docx): header, title, an opening sentence, then the outline's parts
+    and sections with every relevant question as "number label: answer", then the recipients
+    and the signature block.
+
+    Relevance and the calculated rates come from the engine on the report's own answers, so an
+    item hidden by a "không" answer is left out and rates always match the figures printed.
+    `translator` formats the answers (numbers "1.234", "12,5%", "Có"/"Không") and picks the
+    outline's labels; the frame of the document is Vietnamese."""
+    engine = ReportEngine(outline)
+    state = State(answers=dict(report.answers), unit_level=report.unit_level)
+    review = engine.review(state)
+    values = engine.values(state)
+    document = AdministrativeDocument(info, "Báo cáo", info.report_subject())
+    document.paragraph(opening_sentence(outline, info))
+    locale = translator.locale
+    for part in outline.parts:
+        document.heading(f"{part.number}. {part.title.get(locale)}")
+        for section, items in review.sections:
+            if section.part != part.number:
+                continue
+            if section.number != part.number:
+                document.heading(f"{section_number(section)}. {section.title.get(locale)}")
+            if not items and not _pending(engine, section, state, values):
+                document.paragraph([Span(NOT_APPLICABLE, italic=True)])
+            for item in items:
+                document.paragraph(item_spans(item, translator))
+    return document.closing()
+
+
+def opening_sentence(outline: Outline, info: ReportDocumentInfo) -> str:
+    subject = f"báo cáo tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính năm {info.year}"
+    implemented = basis(outline.meta.source) if info.basis is None else info.basis
+    if implemented:
+        return f"Thực hiện {implemented}, {info.unit_name} {subject} như sau:"
+    return f"{info.unit_name} {subject} như sau:"
+
+
+def section_number(section: Section) -> str:
+    """The number printed before a section's title: "I.4" → "4" within part I."""
+    return section.number.removeprefix(section.part + ".")
+
+
+def item_spans(item: ReviewItem, translator: Translator) -> list[Span]:
+    """"number label: answer" for one question of the review."""
+    question = item.question
+    label = " ".join(question.label.get(translator.locale).split())
+    separator = " " if label.endswith(("?", ":")) else ": "
+    lead = Span(f"{question.number}. {label}{separator}")
+    return [lead, answer_span(item, translator)]
+
+
+def answer_span(item: ReviewItem, translator: Translator) -> Span:
+    question, answer = item.question, item.answer
+    if not question.asked:
+        if item.calculated is None:
+            return Span(UNANSWERED, italic=True)
+        return Span(_shown(question, item.calculated, translator))
+    if answer is None or answer.kind is AnswerKind.SKIPPED:
+        return Span(UNANSWERED, italic=True)
+    if answer.kind is AnswerKind.NONE:
+        return Span(translator.gettext(N_("Không có")))
+    return Span(_shown(question, answer.value, translator))
+
+
+def _shown(question: Question, value: object, translator: Translator) -> str:
+    return QUESTION_TYPES[question.type].show(value, question, translator).strip()
+
+
+def _pending(engine: ReportEngine, section: Section, state: State, values: dict[str, object]) -> bool:
+    """Whether some asked question of the section waits on an answer not given yet."""
+    return any(engine.relevance(q, state, values) is None for q in section.questions if q.asked)

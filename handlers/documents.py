@@ -1,0 +1,173 @@
+"""The VP office's documents from the database: a unit's report (.docx), the consolidated
+workbook and CSV, the city summary (.docx) and the progress charts (PNG)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import translator
+from deadlines.schedule import DeadlineKind
+from deadlines.workdays import WorkingCalendar
+from documents import (
+    ReportDocumentInfo,
+    UnitReport,
+    build_city_summary_docx,
+    build_csv,
+    build_report_docx,
+    build_workbook,
+    render_progress_chart,
+    render_status_chart,
+    status_chart_data,
+    submissions_over_time_data,
+    totals,
+)
+from documents.charts import ChartData
+from documents.model import local_datetime
+from engine.answers import deserialise
+from engine.views import State
+from handlers.overview import CampaignOverview, Progress, campaign_overview
+from handlers.reminders import campaign_members
+from handlers.report import ENGINE_LEVEL, outline_engine
+from storage.models import AnswerRow, Campaign, Submission, Unit, UnitLevel, as_utc
+from storage.reports import load_answers
+
+
+def _level(unit: Unit) -> str:
+    return ENGINE_LEVEL.get(UnitLevel(unit.level), unit.level)
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    content: bytes
+
+    @property
+    def image(self) -> bool:
+        return self.filename.endswith(".png")
+
+
+async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: WorkingCalendar,
+                           today: date, locale: str = "vi") -> Document | None:
+    """The unit's report as an official document, dated the day it was handed in."""
+    submission = await session.get(Submission, submission_id)
+    if submission is None:
+        return None
+    unit = await session.get(Unit, submission.unit_id)
+    campaign = await session.get(Campaign, submission.campaign_id)
+    if unit is None or campaign is None:
+        return None
+    parent = await session.get(Unit, unit.parent_id) if unit.parent_id else None
+    engine = outline_engine(campaign.outline_file)
+    answers = await load_answers(session, submission, engine.outline)
+    progress = {item.unit.id: item.progress for item in (await campaign_overview(session, campaign)).units}
+    report = UnitReport(
+        unit_code=unit.code, unit_name=unit.name, unit_level=_level(unit),
+        parent_name=parent.name if parent and parent.level != UnitLevel.PROVINCE else None,
+        status=progress.get(unit.id, Progress.IN_PROGRESS).value,
+        submitted_at=as_utc(submission.submitted_at),
+        deadline=calendar.last_working_day_on_or_before(campaign.deadline),
+        answers=answers, calculated=engine.calculated(State(answers=answers, unit_level=_level(unit))))
+    handed_in = as_utc(submission.submitted_at)
+    day = local_datetime(handed_in).date() if handed_in else today
+    info = ReportDocumentInfo.for_unit(report, on=day, campaign_title=campaign.title)
+    content = build_report_docx(engine.outline, report, info, translator(locale))
+    return Document(f"bao-cao-{unit.code}-{campaign.code}.docx", content)
+
+
+async def campaign_reports(session: AsyncSession, campaign: Campaign, calendar: WorkingCalendar
+                           ) -> list[UnitReport]:
+    """Every reporting unit of the campaign, with its status, deadline and answers."""
+    engine = outline_engine(campaign.outline_file)
+    overview = await campaign_overview(session, campaign)
+    deadlines = {m.unit.id: m.deadline for m in await campaign_members(session, campaign, calendar)}
+    units = {u.id: u for u in await session.scalars(select(Unit))}
+    submissions = {s.unit_id: s for s in await session.scalars(
+        select(Submission).where(Submission.campaign_id == campaign.id))}
+    rows = await session.scalars(select(AnswerRow).join(Submission, Submission.id == AnswerRow.submission_id)
+                                 .where(Submission.campaign_id == campaign.id))
+    answers_by_submission: dict[int, list[AnswerRow]] = {}
+    for row in rows:
+        answers_by_submission.setdefault(row.submission_id, []).append(row)
+    reports = []
+    for item in overview.units:
+        unit = item.unit
+        if unit.id not in deadlines:
+            continue
+        submission = submissions.get(unit.id)
+        answers = {} if submission is None else {
+            row.question: deserialise(engine.outline.question(row.question), row.kind, row.value)
+            for row in answers_by_submission.get(submission.id, [])
+            if engine.outline.has_question(row.question)}
+        parent = units.get(unit.parent_id) if unit.parent_id else None
+        reports.append(UnitReport(
+            unit_code=unit.code, unit_name=unit.name, unit_level=unit.level,
+            parent_name=parent.name if parent else None, status=item.progress.value,
+            submitted_at=as_utc(submission.submitted_at) if submission else None, deadline=deadlines[unit.id],
+            answers=answers, calculated=engine.calculated(State(answers=answers, unit_level=_level(unit)))))
+    return reports
+
+
+async def campaign_exports(session: AsyncSession, campaign: Campaign, calendar: WorkingCalendar,
+                           today: date) -> list[Document]:
+    """The workbook, its CSV twin and the city summary, for the VP office's own report."""
+    outline = outline_engine(campaign.outline_file).outline
+    reports = await campaign_reports(session, campaign, calendar)
+    figures = totals(outline, reports)
+    summary_info = ReportDocumentInfo(unit_name="Văn phòng Ủy ban nhân dân thành phố", date=today,
+                                      campaign_title=campaign.title, unit_level="department",
+                                      number_suffix="BC-VPUB", recipients=("UBND thành phố",))
+    return [
+        Document(f"tong-hop-{campaign.code}.xlsx", build_workbook(outline, reports, today)),
+        Document(f"tong-hop-{campaign.code}.csv", build_csv(outline, reports)),
+        Document(f"bao-cao-tong-hop-{campaign.code}.docx",
+                 build_city_summary_docx(outline, figures, summary_info, translator("vi"))),
+    ]
+
+
+def status_counts(overview: CampaignOverview) -> dict[str, int]:
+    return {progress.value: overview.count(progress) for progress in Progress}
+
+
+async def progress_charts(session: AsyncSession, campaign: Campaign, calendar: WorkingCalendar,
+                          today: date) -> list[tuple[ChartData, bytes]]:
+    """Units by status, and for a fixed-date campaign submissions over time against the
+    deadline; each with the data it was drawn from."""
+    overview = await campaign_overview(session, campaign)
+    status = status_chart_data(status_counts(overview))
+    charts = [(status, render_status_chart(status))]
+    if campaign.deadline_kind == DeadlineKind.FIXED_DATE:
+        submitted = [as_utc(moment) for moment in await session.scalars(select(Submission.submitted_at).where(
+            Submission.campaign_id == campaign.id, Submission.submitted_at.is_not(None)))]
+        deadline = calendar.last_working_day_on_or_before(campaign.deadline)
+        start = min([today - timedelta(days=30), *(local_datetime(s).date() for s in submitted if s)])
+        over_time = submissions_over_time_data(submitted, deadline, start, end=max(today, deadline),
+                                               total=len(overview.units))
+        charts.append((over_time, render_progress_chart(over_time)))
+    return charts
+
+
+async def attachment_files(session: AsyncSession, attachment: dict[str, Any], calendar: WorkingCalendar,
+                           today: date, locale: str = "vi") -> list[Document]:
+    """The files an outbox attachment stands for, made now from the database."""
+    if attachment.get("kind") == "report":
+        document = await unit_report_docx(session, int(attachment["submission"]), calendar, today, locale)
+        return [document] if document else []
+    if attachment.get("kind") == "chart":
+        campaign = await session.get(Campaign, int(attachment["campaign"]))
+        if campaign is None:
+            return []
+        charts = await progress_charts(session, campaign, calendar, today)
+        return [Document(f"tien-do-{campaign.code}-{index}.png", png)
+                for index, (_data, png) in enumerate(charts, start=1)]
+    return []
+
+
+async def report_of(session: AsyncSession, campaign_id: int, unit_id: int) -> int | None:
+    """The id of a unit's submission in a campaign."""
+    return await session.scalar(select(Submission.id).where(
+        Submission.campaign_id == campaign_id, Submission.unit_id == unit_id))
