@@ -71,10 +71,10 @@ async def campaign_overview(session: AsyncSession, campaign: Campaign) -> Campai
         select(Submission.unit_id, func.count(AnswerRow.id))
         .join(AnswerRow, AnswerRow.submission_id == Submission.id, isouter=True)
         .where(Submission.campaign_id == campaign.id).group_by(Submission.unit_id)
-    )).tuples().all())
+    )).all())
     statuses = dict((await session.execute(
         select(Submission.unit_id, Submission.status).where(Submission.campaign_id == campaign.id)
-    )).tuples().all())
+    )).all())
     units = await session.scalars(
         select(Unit).where(Unit.level != UnitLevel.PROVINCE).order_by(Unit.level, Unit.name)
     )
