@@ -9,7 +9,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from engine.i18n import Translator
-from engine.outline import Outline, Section
+from engine.outline import Outline, Question, Section
 from engine.views import (
     Action,
     ConfirmSubmitView,
@@ -120,14 +120,19 @@ def contents_keyboard(view: ContentsView, t: Translator) -> InlineKeyboardMarkup
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def short_label(question: Question, t: Translator) -> str:
+    """A question as a button: its number and the start of its label."""
+    label = question.label.get(t.locale)
+    short = label if len(label) <= LABEL_IN_BUTTON else label[: LABEL_IN_BUTTON - 1] + "…"
+    return f"{question.number} · {short}"
+
+
 def section_questions_keyboard(outline: Outline, section: Section, t: Translator) -> InlineKeyboardMarkup:
     rows = []
     for question in section.questions:
         if not question.asked:
             continue
-        label = question.label.get(t.locale)
-        short = label if len(label) <= LABEL_IN_BUTTON else label[: LABEL_IN_BUTTON - 1] + "…"
-        rows.append([button(f"{question.number} · {short}", Goto(target=question.number))])
+        rows.append([button(short_label(question, t), Goto(target=question.number))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -150,9 +155,7 @@ def review_keyboard(view: ReviewView, t: Translator) -> InlineKeyboardMarkup:
 def missing_keyboard(view: SubmitBlockedView, t: Translator) -> InlineKeyboardMarkup:
     rows = []
     for question in view.missing[:8]:
-        label = question.label.get(t.locale)
-        short = label if len(label) <= LABEL_IN_BUTTON else label[: LABEL_IN_BUTTON - 1] + "…"
-        rows.append([button(f"➡ {question.number} · {short}", Goto(target=question.number))])
+        rows.append([button("➡ " + short_label(question, t), Goto(target=question.number))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
