@@ -79,14 +79,14 @@ async def _officer_and_unit(
                 if demo is None:
                     raise ChatStop(_("Chưa có đơn vị nào. Hãy nhập danh sách đơn vị: "
                                      "kstthc-bot units import"))
-                io.write(_("Bạn đang dùng thử với tư cách cán bộ đầu mối của {unit} (mã {code}). "
+                io.write(_("Anh/chị đang dùng thử với tư cách cán bộ đầu mối của {unit} (mã {code}). "
                            "Để báo cáo cho đơn vị khác: kstthc-bot chat --unit MÃ_ĐƠN_VỊ "
                            "(xem mã bằng: kstthc-bot units list).").format(
                     unit=demo.name, code=demo.code))
                 found = await bind_identity(session, demo, CHANNEL, f"{user}@{demo.code}", user)
             officer = found
         if officer.unit_id is None:
-            raise ChatStop(_("Tài khoản Văn phòng UBND không có báo cáo để điền trên console."))
+            raise ChatStop(_("Tài khoản Văn phòng UBND thành phố không có báo cáo để điền trên console."))
         unit = await session.get(Unit, officer.unit_id)
         assert unit is not None
         return officer, unit

@@ -33,6 +33,11 @@ from storage.models import Campaign, Submission, SubmissionStatus, Unit
 from storage.reports import Actor
 from storage.units import unit_by_code
 
+ADMIN_HELP = N_("Anh/chị là cán bộ Văn phòng UBND thành phố. Các lệnh: /tiendo (tiến độ nộp báo cáo), "
+                "/hannop (hạn nộp của từng đơn vị), /xembaocao MÃ_ĐƠN_VỊ, /tiepnhan MÃ_ĐƠN_VỊ, "
+                "/tralai MÃ_ĐƠN_VỊ LÝ_DO, /xuatbaocao [MÃ_ĐỢT] (bảng tổng hợp), "
+                "/lichkiemtra MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY [dotxuat], /ketluan MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY, "
+                "/taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY TÊN_ĐỢT. Bot tự động báo khi có đơn vị nộp.")
 KIND_WORDS = {"codinh": DeadlineKind.FIXED_DATE, "kiemtra": DeadlineKind.BEFORE_VISIT,
               "ketluan": DeadlineKind.AFTER_CONCLUSION}
 PROGRESS_WORDS = {Progress.SUBMITTED: N_("đã nộp"), Progress.IN_PROGRESS: N_("đang thực hiện"),
@@ -75,7 +80,7 @@ async def _campaign_unit(ctx: AdminContext, campaign_code: str, unit_code: str) 
 async def create(ctx: AdminContext, args: list[str]) -> list[str]:
     _ = ctx.t.gettext
     if len(args) < 4 or args[1] not in KIND_WORDS:
-        raise Refusal(_("Cú pháp: /taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY TÊN ĐỢT (NGÀY là hạn nộp "
+        raise Refusal(_("Cú pháp: /taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY TÊN_ĐỢT (NGÀY là hạn nộp "
                         "với đợt cố định, ví dụ: /taodot tu-kiem-tra-2027 codinh 31/10/2027 "
                         "Báo cáo tự kiểm tra)."))
     try:
@@ -119,7 +124,7 @@ async def conclusion(ctx: AdminContext, args: list[str]) -> list[str]:
         raise Refusal(_("Đợt {code} không tính hạn theo kết luận kiểm tra.").format(
             code=campaign.code)) from None
     due = remediation_due(day, ctx.calendar)
-    return [_("Đã ghi ngày {unit} nhận kết luận kiểm tra: {day}; hạn báo cáo khắc phục: {due}.")
+    return [_("Đã ghi ngày nhận kết luận kiểm tra của {unit}: {day}; hạn báo cáo khắc phục: {due}.")
             .format(unit=unit.name, day=day.strftime("%d/%m/%Y"), due=due.strftime("%d/%m/%Y"))]
 
 
@@ -161,7 +166,7 @@ async def _review(ctx: AdminContext, args: list[str], accept: bool) -> list[str]
     reason = " ".join(args[1:]).strip()
     if not args or (not accept and not reason):
         raise Refusal(_("Cú pháp: /tiepnhan MÃ_ĐƠN_VỊ") if accept else
-                      _("Cú pháp: /tralai MÃ_ĐƠN_VỊ LÝ DO (ví dụ: /tralai 31135 Bổ sung số liệu mục 4)"))
+                      _("Cú pháp: /tralai MÃ_ĐƠN_VỊ LÝ_DO (ví dụ: /tralai 31135 Bổ sung số liệu mục 4)"))
     submission, unit = await _submission_of(ctx, args[0])
     result = await review_submission(ctx.session, submission, ctx.actor, accept, reason)
     if result is ReviewResult.ALREADY_ACCEPTED:

@@ -15,7 +15,7 @@ from engine.commands import parse_text
 from engine.i18n import N_
 from engine.text import fold
 from engine.views import HelpView
-from handlers.admin_commands import COMMANDS, AdminContext, run_admin_command
+from handlers.admin_commands import ADMIN_HELP, COMMANDS, AdminContext, run_admin_command
 from handlers.overview import campaign_overview, overview_texts
 from handlers.registration import HOW_TO_REGISTER, LINK_CODE, register
 from handlers.render import help_text, outcome_texts, render
@@ -110,7 +110,7 @@ async def _admin(ctx: TextContext, officer: Officer, t: Translator, head: str, r
         admin = AdminContext(ctx.session, t, ctx.calendar, ctx.today, ctx.outline_file,
                              Actor(officer.id, ctx.channel))
         return await run_admin_command(admin, command, rest)
-    if command in ("tiendo", "tien do", "progress"):
+    if command in ("tiendo", "progress") or fold(f"{command} {rest}") == "tien do":  # "tiến độ" is two words
         campaigns = await open_campaigns(ctx.session)
         if not campaigns:
             return [t.gettext("Chưa có đợt báo cáo nào đang mở.")]
@@ -124,7 +124,4 @@ async def _admin(ctx: TextContext, officer: Officer, t: Translator, head: str, r
             return [t.gettext("Không tìm thấy báo cáo.")]
         heading, view = review
         return [heading, *render(view, t, words=False)]
-    return [t.gettext("Anh/chị là cán bộ Văn phòng UBND thành phố. Các lệnh: /tiendo (tiến độ nộp báo cáo), "
-                      "/hannop (hạn nộp của từng đơn vị), /xembaocao MÃ_ĐƠN_VỊ, /tralai MÃ_ĐƠN_VỊ LÝ DO, "
-                      "/tiepnhan MÃ_ĐƠN_VỊ, /lichkiemtra MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY [dotxuat], "
-                      "/ketluan MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY, /taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY TÊN.")]
+    return [t.gettext(ADMIN_HELP)]

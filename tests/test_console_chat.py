@@ -60,7 +60,7 @@ def test_a_scripted_officer_completes_the_whole_outline_and_submits(
 
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Bạn đang dùng thử" in out and "kstthc-bot chat --unit" in out
+    assert "Anh/chị đang dùng thử" in out and "kstthc-bot chat --unit" in out
     assert re.search(r"Mục 1 · .+ — câu 1/\d+", out)
     assert f"câu {len(script)}/{len(script)}" in out
     assert out.count("✅ Đã lưu") == len(script)
@@ -188,7 +188,7 @@ def test_choosing_a_unit_and_an_unknown_unit(workdir: Path) -> None:
     chosen = run_chat(workdir, ["không có"], "--unit", "31135")
     assert chosen.returncode == 0, chosen.stderr
     assert "Phường Ninh Kiều" in chosen.stdout
-    assert "Bạn đang dùng thử" not in chosen.stdout
+    assert "đang dùng thử" not in chosen.stdout
 
     unknown = run_chat(workdir, [], "--unit", "99999")
     assert unknown.returncode == 2

@@ -36,7 +36,7 @@ from deadlines.workdays import VN_TZ
 from engine.commands import parse_text
 from engine.i18n import N_
 from engine.views import Action, NoticeKind, Outcome, QuestionView, Turn
-from handlers.admin_commands import COMMANDS, AdminContext, run_admin_command
+from handlers.admin_commands import ADMIN_HELP, COMMANDS, AdminContext, run_admin_command
 from handlers.documents import campaign_exports, progress_charts, report_of, unit_report_docx
 from handlers.overview import campaign_overview, overview_texts
 from handlers.registration import HOW_TO_REGISTER, LINK_CODE, register
@@ -49,7 +49,7 @@ from storage.officers import create_link_code, looks_like_code
 from storage.reports import Actor
 
 CHANNEL = "telegram"
-STALE = N_("Câu hỏi này đã qua. Vui lòng dùng tin nhắn mới nhất của bot.")
+STALE = N_("Tin nhắn này đã cũ. Vui lòng dùng tin nhắn mới nhất của bot.")
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 ADMIN_ONLY = ("tralai", "tiepnhan", "taodot", "lichkiemtra", "ketluan", "hannop", "xembaocao",
               "xuatbaocao")
@@ -373,11 +373,7 @@ def admin_router() -> Router:
     @router.message()
     async def admin_help(message: Message, **data: Any) -> None:
         t: Translator = data["t"]
-        data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(
-            "Anh/chị là cán bộ Văn phòng UBND thành phố. Các lệnh: /tiendo (tiến độ nộp báo cáo), "
-            "/hannop (hạn nộp của từng đơn vị), /lichkiemtra MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY [dotxuat], "
-            "/ketluan MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY, /taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY TÊN. "
-            "Bot tự động báo khi có đơn vị nộp."))))
+        data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(ADMIN_HELP))))
 
     return router
 

@@ -54,7 +54,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 COMMANDS = {
     "baocao": N_("Tiếp tục báo cáo"),
-    "mucluc": N_("Mục lục: chuyển đến mục, câu"),
+    "mucluc": N_("Mục lục: chuyển đến mục hoặc câu"),
     "tiendo": N_("Tiến độ báo cáo"),
     "xem": N_("Xem lại toàn bộ câu trả lời"),
     "nop": N_("Nộp báo cáo"),

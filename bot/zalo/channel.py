@@ -80,7 +80,13 @@ class ZaloChannel:
                 log.warning("Zalo getUpdates failed: %s", type(error).__name__)
                 await asyncio.sleep(1)
                 continue
-            await self.receive(updates)
+            try:
+                await self.receive(updates)
+            except Exception:
+                # getUpdates has no offset: these events are lost. Left to propagate, the error
+                # would end polling for good while the process runs on, deaf.
+                log.exception("storing %d Zalo events failed", len(updates))
+                await asyncio.sleep(1)
 
     # ----- processing ------------------------------------------------------------------------
 
