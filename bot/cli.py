@@ -82,16 +82,19 @@ def chat(unit_code: str | None, invite: str | None) -> None:
 
 
 @main.command()
-@click.option("--webhook", is_flag=True, help="Serve a webhook instead of polling "
-              "(needs KSTTHC_TELEGRAM_WEBHOOK_URL and KSTTHC_TELEGRAM_WEBHOOK_SECRET).")
+@click.option("--webhook", is_flag=True, help="Serve webhooks instead of polling (needs the "
+              "channel's KSTTHC_*_WEBHOOK_URL and KSTTHC_*_WEBHOOK_SECRET).")
 def run(webhook: bool) -> None:
-    """Run the bot: every channel whose token is set, until SIGTERM."""
+    """Run the bot: every channel whose token is set, until SIGTERM. With --webhook, a channel
+    whose webhook URL and secret are set is served by webhook; the others poll."""
     from bot.run import configure_logging, run_channels
 
     settings = get_settings()
-    if webhook and not (settings.telegram_webhook_url and settings.telegram_webhook_secret):
-        click.echo("--webhook needs KSTTHC_TELEGRAM_WEBHOOK_URL and KSTTHC_TELEGRAM_WEBHOOK_SECRET",
-                   err=True)
+    telegram_ready = bool(settings.telegram_webhook_url and settings.telegram_webhook_secret)
+    zalo_ready = bool(settings.zalo_webhook_url and settings.zalo_webhook_secret)
+    if webhook and not (telegram_ready or zalo_ready):
+        click.echo("--webhook needs KSTTHC_TELEGRAM_WEBHOOK_URL and KSTTHC_TELEGRAM_WEBHOOK_SECRET, "
+                   "or KSTTHC_ZALO_WEBHOOK_URL and KSTTHC_ZALO_WEBHOOK_SECRET", err=True)
         sys.exit(2)
     if not webhook:
         settings = settings.model_copy(update={"telegram_webhook_url": None, "zalo_webhook_url": None})

@@ -22,6 +22,7 @@ from storage.models import (
     HANDED_IN,
     Campaign,
     CampaignUnit,
+    Conversation,
     Officer,
     Submission,
     SubmissionStatus,
@@ -106,7 +107,7 @@ async def current_campaign(session: AsyncSession, unit: Unit) -> Campaign | None
 
 async def load_state(
     session: AsyncSession, report: Report, submission: Submission
-) -> State:
+) -> tuple[State, Conversation]:
     answers = await load_answers(session, submission, report.outline)
     conversation = await conversation_for(session, report.officer.id, submission)
     return State(
@@ -115,11 +116,12 @@ async def load_state(
         mode=Mode(conversation.mode),
         unit_level=ENGINE_LEVEL.get(UnitLevel(report.unit.level), report.unit.level),
         submitted=SubmissionStatus(submission.status).handed_in,
-    )
+    ), conversation
 
 
 async def _save(
-    session: AsyncSession, report: Report, submission: Submission, outcome: Outcome
+    session: AsyncSession, report: Report, submission: Submission, conversation: Conversation,
+    outcome: Outcome,
 ) -> None:
     for name, answer in outcome.saved.items():
         await save_answer(session, submission, report.outline, name, answer, report.actor)
@@ -127,7 +129,6 @@ async def _save(
         await clear_answer(session, submission, name, report.actor)
     if outcome.submit:
         await mark_submitted(session, submission, report.actor)
-    conversation = await conversation_for(session, report.officer.id, submission)
     conversation.cursor = outcome.state.cursor
     conversation.mode = outcome.state.mode.value
     await session.flush()
@@ -142,11 +143,11 @@ async def take_turn(
     `on_question` is the question a button was shown with: if the officer has moved on since
     (an old message), the turn is refused and None returned, changing nothing."""
     submission = await submission_for(session, report.campaign, report.unit.id)
-    state = await load_state(session, report, submission)
+    state, conversation = await load_state(session, report, submission)
     if on_question is not None and not report.engine.is_current(state, on_question):
         return None
     outcome = report.engine.step(state, turn)
-    await _save(session, report, submission, outcome)
+    await _save(session, report, submission, conversation, outcome)
     if outcome.submit:
         given, none_count, total = report.engine.counts(outcome.state)
         await notify_submitted(session, submission, report.unit, report.campaign,
@@ -157,8 +158,9 @@ async def take_turn(
 
 async def resume(session: AsyncSession, report: Report) -> Outcome:
     submission = await submission_for(session, report.campaign, report.unit.id)
-    outcome = report.engine.resume(await load_state(session, report, submission))
-    await _save(session, report, submission, outcome)
+    state, conversation = await load_state(session, report, submission)
+    outcome = report.engine.resume(state)
+    await _save(session, report, submission, conversation, outcome)
     return outcome
 
 

@@ -56,7 +56,8 @@ async def handle_text(ctx: TextContext, text: str, default_locale: str = "vi") -
     head = fold(words[0]) if words else ""
     if head == "/start":
         return await _register(ctx, t, words[1] if len(words) > 1 else "")
-    if officer is None:
+    if officer is None or looks_like_code(text):
+        # A code from a registered officer: a link code from the other channel, or a new invite.
         return await _register(ctx, t, text)
     if fold(text) in LINK_WORDS:
         code = await create_link_code(ctx.session, officer)

@@ -20,7 +20,7 @@ from storage.models import (
     SubmissionStatus,
     utcnow,
 )
-from storage.upsert import insert_ignoring_duplicates
+from storage.upsert import insert_ignoring_duplicates, upsert
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ async def submission_for(session: AsyncSession, campaign: Campaign, unit_id: int
 async def load_answers(
     session: AsyncSession, submission: Submission, outline: Outline
 ) -> dict[str, Answer]:
-    rows = await session.scalars(select(AnswerRow).where(AnswerRow.submission_id == submission.id))
+    rows = await session.scalars(select(AnswerRow).where(AnswerRow.submission_id == submission.id)
+                                 .execution_options(populate_existing=True))
     return {
         row.question: deserialise(outline.question(row.question), row.kind, row.value)
         for row in rows
@@ -74,17 +75,10 @@ async def save_answer(
     """Write the current answer and append it to the history (committed by the caller)."""
     when = at or utcnow()
     stored = serialise(outline.question(question_name), answer)
-    row = await session.scalar(
-        select(AnswerRow).where(AnswerRow.submission_id == submission.id,
-                                AnswerRow.question == question_name)
-    )
-    if row is None:
-        session.add(AnswerRow(submission_id=submission.id, question=question_name,
-                              kind=answer.kind.value, value=stored, officer_id=actor.officer_id,
-                              channel=actor.channel, answered_at=when))
-    else:
-        row.kind, row.value = answer.kind.value, stored
-        row.officer_id, row.channel, row.answered_at = actor.officer_id, actor.channel, when
+    await upsert(session, AnswerRow, {
+        "submission_id": submission.id, "question": question_name, "kind": answer.kind.value,
+        "value": stored, "officer_id": actor.officer_id, "channel": actor.channel, "answered_at": when,
+    }, unique=("submission_id", "question"))
     session.add(HistoryEntry(submission_id=submission.id, event="answer", question=question_name,
                              kind=answer.kind.value, value=stored, officer_id=actor.officer_id,
                              channel=actor.channel, at=when))
@@ -116,8 +110,9 @@ async def mark_submitted(session: AsyncSession, submission: Submission, actor: A
     submission.submitted_at = now
     submission.submitted_by = actor.officer_id
     submission.updated_at = now
+    # Answers are written with upserts, past the session's identity map: read them afresh.
     rows = await session.scalars(select(AnswerRow).where(AnswerRow.submission_id == submission.id)
-                                 .order_by(AnswerRow.question))
+                                 .order_by(AnswerRow.question).execution_options(populate_existing=True))
     version = {row.question: {"kind": row.kind, "value": row.value} for row in rows}
     session.add(HistoryEntry(submission_id=submission.id, event="resubmit" if again else "submit",
                              value=json.dumps(version, ensure_ascii=False),

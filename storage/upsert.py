@@ -22,3 +22,14 @@ async def insert_ignoring_duplicates(
     statement = insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=list(unique))
     result = await session.execute(statement)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def upsert(
+    session: AsyncSession, model: type[Base], values: dict[str, Any], unique: Sequence[str]
+) -> None:
+    """Insert a row, or update the one with the same `unique` columns, in one statement."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(values)
+    changed = {key: statement.excluded[key] for key in values if key not in unique}
+    await session.execute(statement.on_conflict_do_update(index_elements=list(unique), set_=changed))

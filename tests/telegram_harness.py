@@ -115,7 +115,7 @@ class Officer:
                     return question
         raise AssertionError(f"cannot tell which question this is:\n{text}")
 
-    async def answer_current(self) -> FakeMessage:
+    async def answer_current(self) -> FakeMessage | None:
         """Answer what is on screen the way a commune officer would, by button or by typing."""
         question = self.question_on_screen()
         typed = typed_answer(question, len(self.answered))
@@ -133,4 +133,5 @@ class Officer:
             is_question(m) and m.message_id > before for m in s.messages_to(self.user_id))
             or any("Đơn vị đã trả lời đủ" in m.text for m in s.messages_to(self.user_id)),
             timeout=15, message="the next question")
-        return self.current_question()
+        questions = [m for m in self.messages() if is_question(m)]
+        return questions[-1] if questions else None

@@ -21,9 +21,11 @@ class EventContext(BaseMiddleware):
     """Opens the event's transaction (the one place that commits), claims the stored update so
     it is processed once, and injects `session`, `identity`, `officer` and `t`."""
 
-    def __init__(self, db: Database, default_locale: str = "vi") -> None:
+    def __init__(self, db: Database, default_locale: str = "vi",
+                 prompts: dict[int, tuple[int, str]] | None = None) -> None:
         self.db = db
         self.default_locale = default_locale
+        self.prompts = prompts if prompts is not None else {}
 
     async def __call__(
         self,
@@ -44,6 +46,10 @@ class EventContext(BaseMiddleware):
                 )).first()
                 if row is not None:
                     identity, officer = row[0], row[1]
+                    # The question message sent since this chat's last event (see remember_prompt).
+                    sent = self.prompts.pop(identity.id, None)
+                    if sent is not None:
+                        identity.prompt_message_id, identity.prompt_question = sent
             data.update(session=session, identity=identity, officer=officer,
                         t=translator(officer.locale if officer else self.default_locale))
             return await handler(event, data)

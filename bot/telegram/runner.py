@@ -85,7 +85,8 @@ class TelegramChannel:
         self.bot = Bot(settings.telegram_token, session=session,
                        default=DefaultBotProperties(parse_mode="HTML"))
         self.dispatcher = Dispatcher()
-        self.dispatcher.update.outer_middleware(EventContext(db, settings.locale))
+        self.prompts: dict[int, tuple[int, str]] = {}
+        self.dispatcher.update.outer_middleware(EventContext(db, settings.locale, self.prompts))
         self.dispatcher.include_router(build_router())
         self.queues: list[asyncio.Queue[tuple[int, str] | None]] = [
             asyncio.Queue() for _ in range(settings.telegram_workers)]
@@ -193,10 +194,17 @@ class TelegramChannel:
             await self.bot.send_document(chat_id, upload, caption=caption or None)
 
     async def remember_prompt(self, identity_id: int, question: str, message_id: int) -> None:
+        """The question message to edit once answered. Kept here and written by the chat's next
+        event (its own transaction), not by a commit of its own after every question sent."""
+        self.prompts[identity_id] = (message_id, question)
+
+    async def flush_prompts(self) -> None:
+        """At shutdown: so that after a restart the last question is still edited."""
         async with self.db.transaction() as session:
-            # One UPDATE (no row loaded first): this runs after every question sent.
-            await session.execute(update(Identity).where(Identity.id == identity_id).values(
-                prompt_message_id=message_id, prompt_question=question))
+            for identity_id, (message_id, question) in self.prompts.items():
+                await session.execute(update(Identity).where(Identity.id == identity_id).values(
+                    prompt_message_id=message_id, prompt_question=question))
+        self.prompts.clear()
 
     async def deliver_outgoing(self, chat_id: str, message: Outgoing) -> None:
         keyboard = None
@@ -259,6 +267,7 @@ class TelegramChannel:
         for task in late:
             log.warning("still busy after %ss, cancelled: %r", self.settings.shutdown_grace, task)
             task.cancel()
+        await self.flush_prompts()
         await self.bot.session.close()
 
     def stop(self) -> None:

@@ -17,6 +17,7 @@ from bot.i18n import translator
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.zalo.client import (
     EVENT_TEXT,
+    MAX_TEXT_LENGTH,
     WEBHOOK_SECRET_HEADER,
     ZaloApiError,
     ZaloClient,
@@ -28,6 +29,7 @@ from bot.zalo.client import (
     split_message,
 )
 from deadlines.workdays import VN_TZ
+from handlers.render import pack_texts
 from handlers.text_chat import ONLY_TEXT, TextContext, handle_text, officer_of
 from storage.database import Database
 from storage.inbox import IncomingEvent, claim_event, pending_events, pending_ids, store_events
@@ -114,8 +116,8 @@ class ZaloChannel:
             else:
                 officer = await officer_of(ctx)
                 texts = [translator(officer.locale if officer else self.settings.locale).gettext(ONLY_TEXT)]
-        # Committed: now answer.
-        for text in texts:
+        # Committed: now answer, in as few messages as fit.
+        for text in pack_texts(texts, MAX_TEXT_LENGTH):
             await self.say(chat_id, text)
         self.outbox.wake()
 

@@ -1,0 +1,250 @@
+"""Answers per second, end to end: the real `kstthc-bot run` against a bare aiogram echo bot.
+
+Both run as subprocesses against one fake Bot API server (tests/fake_telegram.py, in this
+process, on 127.0.0.1). N officers each queue M answers at once; the clock runs from the moment
+every update is queued until the fake has received the bot's reply to each one (our bot's reply
+to an answer is the next question: one sendMessage per answer; the echo bot's is the echo).
+Officers are registered (invite + /start) and the echo bot warmed up before the clock starts.
+
+    python bench/answers.py [--officers 50] [--answers 20] [--workers 8] [--profile bot.prof]
+
+The last line printed is one JSON object: bot_answers_per_s, echo_answers_per_s, ratio,
+officers, answers, seconds (per bot) and more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.commands import command  # noqa: E402
+from tests.fake_telegram import FakeTelegram  # noqa: E402
+
+BOT_USERS = 7_000_000
+ECHO_USERS = 8_000_000
+
+
+# ----- the echo bot (run as: python bench/answers.py --echo-bot BASE TOKEN LIMIT) ----------------
+
+async def echo_bot(base: str, token: str, limit: int) -> None:
+    from aiogram import Bot, Dispatcher, F
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.types import Message
+
+    bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
+    dispatcher = Dispatcher()
+
+    @dispatcher.message(F.text)
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "")
+
+    await dispatcher.start_polling(bot, handle_as_tasks=True, tasks_concurrency_limit=limit,
+                                   polling_timeout=25)
+
+
+# ----- measuring -------------------------------------------------------------------------------
+
+class Replies:
+    """The fake's successful sendMessage calls per chat, counted incrementally."""
+
+    def __init__(self, tg: FakeTelegram) -> None:
+        self.tg = tg
+        self.seen = 0
+        self.counts: Counter[int] = Counter()
+        self.last_time: dict[int, float] = {}
+
+    def scan(self) -> None:
+        sent = self.tg.sent
+        for message in sent[self.seen:]:
+            self.counts[message.chat_id] += 1
+            self.last_time[message.chat_id] = message.time
+        self.seen = len(sent)
+
+    async def wait(self, wanted: dict[int, int], timeout: float, process: subprocess.Popen[str]) -> float:
+        """Until every chat has its wanted count; returns the arrival time of the last reply."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.scan()
+            if all(self.counts[chat] >= count for chat, count in wanted.items()):
+                return max(self.last_time[chat] for chat in wanted)
+            if process.poll() is not None:
+                raise SystemExit(f"the bot exited with {process.returncode}")
+            if time.monotonic() > deadline:
+                short = [chat for chat, count in wanted.items() if self.counts[chat] < count]
+                raise SystemExit(f"timed out; chats still waiting: {len(short)}")
+            await asyncio.sleep(0.01)
+
+
+async def timed_phase(tg: FakeTelegram, replies: Replies, process: subprocess.Popen[str],
+                      scripts: dict[int, Sequence[str]], timeout: float) -> float:
+    replies.scan()
+    wanted = {user: replies.counts[user] + len(lines) for user, lines in scripts.items()}
+    longest = max(len(lines) for lines in scripts.values())
+    started = time.monotonic()
+    for index in range(longest):  # interleaved, as officers typing at once would be
+        for user, lines in scripts.items():
+            if index < len(lines):
+                tg.user_sends_text(user, lines[index])
+    finished = await replies.wait(wanted, timeout, process)
+    return finished - started
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def environment(tg: FakeTelegram, workdir: Path, workers: int | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KSTTHC_")}
+    env.update(tg.env())
+    env["KSTTHC_DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir / 'bot.sqlite3'}"
+    if workers is not None:
+        env["KSTTHC_TELEGRAM_WORKERS"] = str(workers)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+async def register(workdir: Path, env: dict[str, str], officers: int) -> list[str]:
+    """Invites for the first `officers` communes (the database is seeded by `units list`)."""
+    from storage.database import Database
+    from storage.models import Role
+    from storage.officers import create_invite
+    from storage.units import unit_by_code
+
+    listed = subprocess.run([*command(), "units", "list", "--level", "commune"], cwd=workdir, env=env,
+                            capture_output=True, text=True, check=True, timeout=120).stdout
+    codes = [line.split("\t")[0] for line in listed.splitlines() if line.strip()]
+    if len(codes) < officers:
+        raise SystemExit(f"only {len(codes)} communes to register officers for")
+    db = Database(env["KSTTHC_DATABASE_URL"])
+    try:
+        async with db.transaction() as session:
+            invites = []
+            for code in codes[:officers]:
+                unit = await unit_by_code(session, code)
+                assert unit is not None
+                invites.append((await create_invite(session, unit, Role.OFFICER))[0])
+        return invites
+    finally:
+        await db.close()
+
+
+async def run_kstthc(tg: FakeTelegram, replies: Replies, workdir: Path, args: argparse.Namespace,
+                     lines: Sequence[str]) -> float:
+    env = environment(tg, workdir, args.workers)
+    invites = await register(workdir, env, args.officers)
+    bot_command = [*command(), "run"]
+    if args.profile:
+        bot_command = [sys.executable, "-m", "cProfile", "-o", str(Path(args.profile).resolve()),
+                       "-m", "bot", "run"]
+    with (workdir / "bot.log").open("w") as log:
+        process = subprocess.Popen(bot_command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   text=True)
+    try:
+        users = [BOT_USERS + n for n in range(args.officers)]
+        for user, invite in zip(users, invites, strict=True):
+            tg.user_sends_text(user, f"/start {invite}", first_name="Cán bộ")
+        replies.scan()
+        # The greeting and the first question: two messages each.
+        await replies.wait({user: 2 for user in users}, args.timeout, process)
+        first = [m for user in users for m in tg.messages_to(user) if "câu 1/" in m.text]
+        assert len(first) == len(users), "an officer did not get the first question"
+        return await timed_phase(tg, replies, process, {user: lines for user in users}, args.timeout)
+    finally:
+        stop(process)
+        if process.returncode not in (0, -signal.SIGTERM):
+            print((workdir / "bot.log").read_text()[-3000:], file=sys.stderr)
+
+
+async def run_echo(tg: FakeTelegram, replies: Replies, args: argparse.Namespace,
+                   lines: Sequence[str]) -> float:
+    limit = args.echo_concurrency
+    process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--echo-bot", tg.base_url,
+                                tg.token, str(limit)], cwd=REPO, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, text=True)
+    try:
+        users = [ECHO_USERS + n for n in range(args.officers)]
+        await timed_phase(tg, replies, process, {user: ["/start"] for user in users}, args.timeout)
+        return await timed_phase(tg, replies, process, {user: lines for user in users}, args.timeout)
+    finally:
+        stop(process)
+
+
+async def main(args: argparse.Namespace) -> dict[str, object]:
+    from engine.conversation import ReportEngine
+    from engine.outline import default_outline_path, load_outline
+    from tests.scripted_officer import script_for
+
+    script = script_for(ReportEngine(load_outline(default_outline_path())), "commune")
+    if args.answers > len(script):
+        raise SystemExit(f"--answers: a commune officer has at most {len(script)} questions to answer")
+    lines = script[: args.answers]
+    total = args.officers * args.answers
+    async with FakeTelegram() as tg:
+        replies = Replies(tg)
+        with tempfile.TemporaryDirectory(prefix="kstthc-bench-") as directory:
+            bot_seconds = await run_kstthc(tg, replies, Path(directory), args, lines)
+        print(f"kstthc-bot: {total} answers in {bot_seconds:.2f}s = {total / bot_seconds:.1f}/s",
+              flush=True)
+        echo_seconds = await run_echo(tg, replies, args, lines)
+        print(f"echo bot:   {total} answers in {echo_seconds:.2f}s = {total / echo_seconds:.1f}/s",
+              flush=True)
+        failed = [r for r in tg.request_log if r.status not in (0, 200)]
+        if failed:
+            first = failed[0]
+            print(f"{len(failed)} requests the fake refused, e.g. {first.method}: {first.description}",
+                  file=sys.stderr)
+    bot_rate, echo_rate = total / bot_seconds, total / echo_seconds
+    print(f"ratio: {bot_rate / echo_rate:.2f} (target ≥ 0.5)")
+    return {
+        "bot_answers_per_s": round(bot_rate, 1),
+        "echo_answers_per_s": round(echo_rate, 1),
+        "ratio": round(bot_rate / echo_rate, 3),
+        "officers": args.officers,
+        "answers": total,
+        "answers_per_officer": args.answers,
+        "seconds": {"bot": round(bot_seconds, 2), "echo": round(echo_seconds, 2)},
+        "workers": args.workers,
+        "echo_concurrency": args.echo_concurrency,
+        "failed_requests": len(failed),
+    }
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--officers", type=int, default=50)
+    parser.add_argument("--answers", type=int, default=20, help="answers per officer")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="KSTTHC_TELEGRAM_WORKERS for our bot (default: the bot's own default)")
+    parser.add_argument("--echo-concurrency", type=int, default=100,
+                        help="tasks_concurrency_limit of the echo bot")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase before giving up")
+    parser.add_argument("--profile", help="run our bot under cProfile and write the stats to this file")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--echo-bot":
+        asyncio.run(echo_bot(sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    else:
+        print(json.dumps(asyncio.run(main(parse()))), flush=True)
