@@ -3,6 +3,7 @@ PostgreSQL; one session per incoming event and the one place that commits."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -68,11 +69,19 @@ class Database:
         self.url = url
         self.engine = create_engine(url, sqlite_synchronous=sqlite_synchronous, schema=schema)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite lets one writer in at a time, and a writer that finds the lock taken sleeps in
+        # growing steps before trying again. Queueing this process's transactions here instead
+        # hands the lock over at once; the busy timeout still arbitrates between processes.
+        self._sqlite_turn = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session for one incoming event: committed if the block succeeds, else rolled back."""
-        async with self._sessions() as session, session.begin():
+        if self._sqlite_turn is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._sqlite_turn, self._sessions() as session, session.begin():
             yield session
 
     async def upgrade(self) -> None:
