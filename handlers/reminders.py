@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import translator
 from deadlines.schedule import (
     DeadlineKind,
+    ReminderDay,
     ReminderSettings,
     UnitDates,
     latest_due,
@@ -123,9 +124,12 @@ async def plan(session: AsyncSession, now: datetime, calendar: WorkingCalendar) 
         rows: list[dict[str, Any]] = []
         stale: list[str] = []
         digest_days: set[date] = set()
+        schedules: dict[date, tuple[list[ReminderDay], int | None]] = {}  # most units share a deadline
         for member in await campaign_members(session, campaign, calendar):
-            days = reminder_days(member.deadline, settings, calendar)
-            newest = latest_due(days, now, settings)
+            if member.deadline not in schedules:
+                days = reminder_days(member.deadline, settings, calendar)
+                schedules[member.deadline] = days, latest_due(days, now, settings)
+            days, newest = schedules[member.deadline]
             if newest is None:
                 continue
             if campaign.deadline_kind == DeadlineKind.FIXED_DATE:
@@ -147,10 +151,13 @@ async def plan(session: AsyncSession, now: datetime, calendar: WorkingCalendar) 
                     rows.append(_row(key, identity, REMINDER, payload,
                                      send_at(reminder.day, now, settings, calendar), now,
                                      OutboxStatus.PENDING if latest else OutboxStatus.DROPPED))
-        for day in sorted(digest_days)[-1:]:
+        for day in sorted(digest_days):
             for identity in admins:
                 key = digest_key(campaign.id, identity.id, day)
-                if key not in existing:
+                if day != max(digest_days):
+                    if existing.get(key) == OutboxStatus.PENDING:
+                        stale.append(key)  # one waiting since last night: today's replaces it
+                elif key not in existing:
                     payload = {"kind": DIGEST, "campaign": campaign.id, "officer": identity.officer_id,
                                "day": day.isoformat()}
                     rows.append(_row(key, identity, DIGEST, payload, send_at(day, now, settings, calendar),

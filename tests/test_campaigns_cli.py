@@ -1,0 +1,132 @@
+"""`kstthc-bot campaign create|list|visit|conclusion|deadlines` on a SQLite file of its own,
+through click's CliRunner (and once through the installed command)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import main
+from bot.config import get_settings
+from deadlines.workdays import WorkingCalendar
+from tests.commands import command
+
+CAL = WorkingCalendar()
+COMMUNE = "31120"  # Phường Cái Khế, from the seed
+COMMUNES = 103
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    values = {"KSTTHC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"}
+    get_settings.cache_clear()
+    yield values
+    get_settings.cache_clear()
+
+
+def cli(env: dict[str, str], *args: str) -> Result:
+    get_settings.cache_clear()  # the settings are read once per process; each call is a new "process"
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def lines(result: Result) -> list[str]:
+    assert result.exit_code == 0, result.output
+    return [line for line in result.output.splitlines() if line.strip()]
+
+
+def test_create_list_and_a_sunday_deadline(env: dict[str, str]) -> None:
+    assert date(2021, 10, 31).weekday() == 6
+    created = cli(env, "campaign", "create", "tu-kiem-tra-2021", "--title", "Báo cáo tự kiểm tra năm 2021",
+                  "--deadline", "31/10/2021")
+    assert lines(created) == ["campaign tu-kiem-tra-2021 created"]
+    listed = lines(cli(env, "campaign", "list"))
+    assert "tu-kiem-tra-2021\tfixed_date\t31/10/2021\tBáo cáo tự kiểm tra năm 2021" in listed
+
+    again = cli(env, "campaign", "create", "tu-kiem-tra-2021", "--title", "x", "--deadline", "2021-10-31")
+    assert again.exit_code == 1 and "exists already" in again.output
+    undated = cli(env, "campaign", "create", "khong-han", "--title", "x")
+    assert undated.exit_code == 2 and "needs --deadline" in undated.output
+    bad = cli(env, "campaign", "create", "sai-ngay", "--title", "x", "--deadline", "31/02/2021")
+    assert bad.exit_code == 2 and "is not a date" in bad.output
+
+    # "Before 31 October" was a Sunday: every unit really has until Friday 29/10/2021.
+    deadlines = lines(cli(env, "campaign", "deadlines", "tu-kiem-tra-2021"))
+    assert len(deadlines) == COMMUNES
+    assert all(line.startswith("29/10/2021\tnot_started\t") for line in deadlines)
+    assert f"29/10/2021\tnot_started\t{COMMUNE}\tPhường Cái Khế" in deadlines
+    unknown = cli(env, "campaign", "deadlines", "khong-co")
+    assert unknown.exit_code == 1 and "unknown campaign 'khong-co'" in unknown.output
+
+
+def test_visits_and_the_notice_rule(env: dict[str, str]) -> None:
+    lines(cli(env, "campaign", "create", "kiem-tra-2026", "--title", "Kiểm tra năm 2026", "--kind",
+              "before_visit"))
+    assert lines(cli(env, "campaign", "deadlines", "kiem-tra-2026")) == []  # no visit yet
+
+    # Notice on Friday 28/8/2026: with 31/8 – 2/9 off, ten working days on is Wednesday 16/9.
+    refused = cli(env, "campaign", "visit", "kiem-tra-2026", COMMUNE, "07/09/2026", "--notice", "28/08/2026")
+    assert refused.exit_code == 1
+    assert "notice too short: the earliest lawful visit date is 16/09/2026" in refused.output
+    assert lines(cli(env, "campaign", "deadlines", "kiem-tra-2026")) == []  # nothing recorded
+
+    # Unscheduled, three working days are enough: Thursday 3/9 is too soon, Monday 7/9 is lawful.
+    too_soon = cli(env, "campaign", "visit", "kiem-tra-2026", COMMUNE, "03/09/2026", "--unscheduled",
+                   "--notice", "28/08/2026")
+    assert too_soon.exit_code == 1 and "earliest lawful visit date is 07/09/2026" in too_soon.output
+    accepted = cli(env, "campaign", "visit", "kiem-tra-2026", COMMUNE, "07/09/2026", "--unscheduled",
+                   "--notice", "28/08/2026")
+    # Five working days before the visit, across the holiday: Wednesday 26/8.
+    assert lines(accepted) == ["visit 07/09/2026 recorded; the report is due 26/08/2026"]
+    assert lines(cli(env, "campaign", "deadlines", "kiem-tra-2026")) == [
+        f"26/08/2026\tnot_started\t{COMMUNE}\tPhường Cái Khế"]
+
+    # Moved to the first lawful scheduled date: the deadline moves with it.
+    moved = cli(env, "campaign", "visit", "kiem-tra-2026", COMMUNE, "2026-09-16", "--notice", "2026-08-28")
+    assert lines(moved) == ["visit 16/09/2026 recorded; the report is due 09/09/2026"]
+    assert lines(cli(env, "campaign", "deadlines", "kiem-tra-2026")) == [
+        f"09/09/2026\tnot_started\t{COMMUNE}\tPhường Cái Khế"]
+
+    unknown_unit = cli(env, "campaign", "visit", "kiem-tra-2026", "99999", "16/09/2026",
+                       "--notice", "28/08/2026")
+    assert unknown_unit.exit_code == 1 and "unknown unit '99999'" in unknown_unit.output
+    lines(cli(env, "campaign", "create", "co-dinh", "--title", "x", "--deadline", "31/10/2026"))
+    wrong_kind = cli(env, "campaign", "visit", "co-dinh", COMMUNE, "16/09/2026", "--notice", "28/08/2026")
+    assert wrong_kind.exit_code == 1 and "do not count from inspection visits" in wrong_kind.output
+
+
+def test_conclusion_gives_thirty_working_days_across_tet(env: dict[str, str]) -> None:
+    # Received Friday 15/1/2027; Tết 2027 takes Thu 4/2 – Wed 10/2 off (5 working days), so the
+    # 30th working day after is Friday 5/3/2027, not 26/2.
+    assert CAL.add_working_days(date(2027, 1, 15), 30) == date(2027, 3, 5)
+    assert [d for d in (date(2027, 2, n) for n in range(1, 13)) if not CAL.is_working_day(d)
+            and d.weekday() < 5] == [date(2027, 2, 4), date(2027, 2, 5), date(2027, 2, 8), date(2027, 2, 9),
+                                     date(2027, 2, 10)]
+    lines(cli(env, "campaign", "create", "khac-phuc", "--title", "Báo cáo khắc phục", "--kind",
+              "after_conclusion"))
+    recorded = cli(env, "campaign", "conclusion", "khac-phuc", COMMUNE, "15/01/2027")
+    assert lines(recorded) == ["conclusion received 15/01/2027 recorded; the report is due 05/03/2027"]
+    assert lines(cli(env, "campaign", "deadlines", "khac-phuc")) == [
+        f"05/03/2027\tnot_started\t{COMMUNE}\tPhường Cái Khế"]
+    listed = lines(cli(env, "campaign", "list"))
+    assert any(line.startswith("khac-phuc\tafter_conclusion\t") for line in listed)
+    lines(cli(env, "campaign", "create", "co-dinh", "--title", "x", "--deadline", "31/10/2026"))
+    wrong_kind = cli(env, "campaign", "conclusion", "co-dinh", COMMUNE, "15/01/2027")
+    assert wrong_kind.exit_code == 1
+    assert "do not count from inspection conclusions" in wrong_kind.output
+
+
+def test_the_installed_command_refuses_a_visit_too_soon(env: dict[str, str], tmp_path: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KSTTHC_")} | env
+    run = [*command(), "campaign"]
+    subprocess.run([*run, "create", "kt", "--title", "Kiểm tra", "--kind", "before_visit"], env=environment,
+                   cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    refused = subprocess.run([*run, "visit", "kt", COMMUNE, "07/09/2026", "--notice", "28/08/2026"],
+                             env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "Error: notice too short: the earliest lawful visit date is 16/09/2026"
