@@ -639,8 +639,6 @@ async def test_the_pacer_keeps_its_rate_when_the_event_loop_wakes_late(
     assert clock[0] - resumed == pytest.approx(0.042)
 
 
-@pytest.mark.xfail(strict=True, reason="TelegramChannel.deliver_outgoing raises DeliveryFailed when an "
-                   "attachment fails after the text went out, so the retry sends the text again")
 async def test_a_digest_whose_chart_fails_is_not_sent_twice(tg: FakeTelegram, sqlite_file: str) -> None:
     """At most once: the digest's text has reached the VP office, then its chart fails with an
     error that means "try later" (DeliveryFailed). The test uses 401, which RetryRequests does

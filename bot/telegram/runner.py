@@ -215,9 +215,6 @@ class TelegramChannel:
         token = repeat_after_timeout.set(False)
         try:
             await self.bot.send_message(int(chat_id), escape(message.text), reply_markup=keyboard)
-            for attachment in message.attachments or []:
-                for document in await self.files_for(attachment):
-                    await self.send_file(int(chat_id), document.filename, document.content)
         except (TelegramForbiddenError, TelegramBadRequest) as error:
             raise DeliveryRefused(type(error).__name__) from error
         except TelegramNetworkError as error:
@@ -226,6 +223,17 @@ class TelegramChannel:
             raise DeliveryFailed(type(error).__name__) from error
         finally:
             repeat_after_timeout.reset(token)
+        await self.send_attachments(int(chat_id), message)
+
+    async def send_attachments(self, chat_id: int, message: Outgoing) -> None:
+        """Files after the text: best effort. The text has gone out, so a failure here must not
+        make the outbox send it again; the files can be had again with /xembaocao or /tiendo."""
+        for attachment in message.attachments or []:
+            try:
+                for document in await self.files_for(attachment):
+                    await self.send_file(chat_id, document.filename, document.content)
+            except TelegramAPIError as error:
+                log.warning("an attachment could not be delivered: %s", type(error).__name__)
 
     async def files_for(self, attachment: dict[str, Any]) -> list[Document]:
         today = self.settings.clock()().astimezone(VN_TZ).date()
