@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-import bot.telegram.runner as runner_module
+import bot.inbox_workers as inbox_workers_module
 import storage.inbox as inbox_module
 from bot.config import Settings
 from bot.seed import seed_if_empty, today_in_vietnam
@@ -441,12 +441,13 @@ class InProcessBot:
 
     def start_workers(self) -> None:
         assert self.channel is not None
-        self.workers = [asyncio.create_task(self.channel.work(queue)) for queue in self.channel.queues]
+        inbox = self.channel.inbox
+        self.workers = [asyncio.create_task(inbox.work(queue)) for queue in inbox.queues]
 
     async def drain(self) -> None:
         """Let the workers finish everything queued (run() stops them the same way)."""
         assert self.channel is not None
-        for queue in self.channel.queues:
+        for queue in self.channel.inbox.queues:
             queue.put_nowait(None)
         await asyncio.gather(*self.workers)
         self.start_workers()
@@ -516,7 +517,7 @@ class InProcessBot:
 
     async def close(self) -> None:
         if self.channel is not None:
-            for queue in self.channel.queues:
+            for queue in self.channel.inbox.queues:
                 queue.put_nowait(None)
             await asyncio.gather(*self.workers)
             await self.channel.bot.session.close()
@@ -623,7 +624,7 @@ async def test_polling_survives_a_failure_to_store_updates(
             raise RuntimeError("database is locked")
         await real_store(*args, **kwargs)
 
-    monkeypatch.setattr(runner_module, "store_events", flaky_store)
+    monkeypatch.setattr(inbox_workers_module, "store_events", flaky_store)
     polling = asyncio.create_task(world.channel.poll())
     try:
         update_id = tg.user_sends_text(OFFICER_A, f"/start {invite}")

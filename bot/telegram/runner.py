@@ -9,7 +9,6 @@ import contextlib
 import hmac
 import json
 import logging
-import zlib
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -35,6 +34,7 @@ from sqlalchemy import update
 
 from bot.config import Settings
 from bot.i18n import translator
+from bot.inbox_workers import InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.telegram.middleware import CHANNEL, EventContext
 from bot.telegram.render import escape
@@ -45,7 +45,7 @@ from deadlines.workdays import VN_TZ
 from engine.i18n import N_
 from handlers.documents import Document, attachment_files
 from storage.database import Database
-from storage.inbox import IncomingEvent, pending_events, pending_ids, store_events
+from storage.inbox import IncomingEvent
 from storage.models import Identity
 from storage.outbox import Outgoing
 
@@ -88,8 +88,7 @@ class TelegramChannel:
         self.prompts: dict[int, tuple[int, str]] = {}
         self.dispatcher.update.outer_middleware(EventContext(db, settings.locale, self.prompts))
         self.dispatcher.include_router(build_router())
-        self.queues: list[asyncio.Queue[tuple[int, str] | None]] = [
-            asyncio.Queue() for _ in range(settings.telegram_workers)]
+        self.inbox = InboxWorkers(db, CHANNEL, settings.telegram_workers, self.process)
         self.notify_chats = {CHANNEL: settings.telegram_notify_chat_list}
         self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings,
                                    settings.working_calendar(), settings.clock())
@@ -98,24 +97,8 @@ class TelegramChannel:
 
     async def receive(self, updates: list[dict[str, Any]]) -> None:
         """Store updates (committed) and hand them to the workers."""
-        events = [IncomingEvent(str(u["update_id"]), chat_key(u), json.dumps(u, ensure_ascii=False))
-                  for u in updates]
-        async with self.db.transaction() as session:
-            await store_events(session, CHANNEL, events)
-            rows = await pending_ids(session, CHANNEL, [e.update_id for e in events])
-        for row in rows:
-            self.dispatch(row.id, row.chat_key, row.payload)
-
-    def dispatch(self, inbox_id: int, key: str, payload: str) -> None:
-        index = zlib.crc32(key.encode()) % len(self.queues)
-        self.queues[index].put_nowait((inbox_id, payload))
-
-    async def requeue_pending(self) -> None:
-        """What a crash left stored but unprocessed is processed first, in order."""
-        async with self.db.transaction() as session:
-            rows = await pending_events(session, CHANNEL)
-        for row in rows:
-            self.dispatch(row.id, row.chat_key, row.payload)
+        await self.inbox.receive([IncomingEvent(str(u["update_id"]), chat_key(u),
+                                                json.dumps(u, ensure_ascii=False)) for u in updates])
 
     async def poll(self) -> None:
         offset: int | None = None
@@ -143,14 +126,6 @@ class TelegramChannel:
             offset = updates[-1].update_id + 1
 
     # ----- processing ------------------------------------------------------------------------
-
-    async def work(self, queue: asyncio.Queue[tuple[int, str] | None]) -> None:
-        while (item := await queue.get()) is not None:
-            inbox_id, payload = item
-            try:
-                await self.process(inbox_id, payload)
-            except Exception:
-                log.exception("update %s failed", inbox_id)
 
     async def process(self, inbox_id: int, payload: str) -> None:
         update = Update.model_validate(json.loads(payload), context={"bot": self.bot})
@@ -254,8 +229,7 @@ class TelegramChannel:
 
     async def run(self) -> None:
         await self.set_commands()
-        workers = [asyncio.create_task(self.work(queue)) for queue in self.queues]
-        await self.requeue_pending()
+        await self.inbox.start()
         sender = asyncio.create_task(self.outbox.run(self.stopping))
         receiver: asyncio.Task[None] | None = None
         runner: web.AppRunner | None = None
@@ -269,9 +243,8 @@ class TelegramChannel:
             receiver.cancel()
         if runner is not None:
             await runner.cleanup()
-        for queue in self.queues:
-            queue.put_nowait(None)  # workers finish what they hold; the rest stays in the inbox
-        _done, late = await asyncio.wait([*workers, sender], timeout=self.settings.shutdown_grace)
+        _done, late = await asyncio.wait([*self.inbox.finish(), sender],
+                                         timeout=self.settings.shutdown_grace)
         for task in late:
             log.warning("still busy after %ss, cancelled: %r", self.settings.shutdown_grace, task)
             task.cancel()

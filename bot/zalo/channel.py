@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import zlib
 from typing import Any
 
 from aiohttp import web
 
 from bot.config import Settings
 from bot.i18n import translator
+from bot.inbox_workers import InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.zalo.client import (
     EVENT_TEXT,
@@ -32,7 +32,7 @@ from deadlines.workdays import VN_TZ
 from handlers.render import pack_texts
 from handlers.text_chat import ONLY_TEXT, TextContext, handle_text, officer_of
 from storage.database import Database
-from storage.inbox import IncomingEvent, claim_event, pending_events, pending_ids, store_events
+from storage.inbox import IncomingEvent, claim_event
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,7 @@ class ZaloChannel:
         self.settings = settings
         self.db = db
         self.client = ZaloClient(settings.zalo_token, settings.zalo_api_base)
-        self.queues: list[asyncio.Queue[tuple[int, str] | None]] = [
-            asyncio.Queue() for _ in range(settings.zalo_workers)]
+        self.inbox = InboxWorkers(db, CHANNEL, settings.zalo_workers, self.process)
         self.stopping = asyncio.Event()
         self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings,
                                    settings.working_calendar(), settings.clock())
@@ -55,24 +54,9 @@ class ZaloChannel:
 
     async def receive(self, updates: list[ZaloUpdate]) -> None:
         """Store events (committed; a redelivered message id is ignored) and dispatch them."""
-        events = [IncomingEvent(u.message_id or "", u.chat_id or "", json.dumps(u.raw, ensure_ascii=False))
-                  for u in updates if u.message_id]
-        if not events:
-            return
-        async with self.db.transaction() as session:
-            await store_events(session, CHANNEL, events)
-            rows = await pending_ids(session, CHANNEL, [e.update_id for e in events])
-        for row in rows:
-            self.dispatch(row.id, row.chat_key, row.payload)
-
-    def dispatch(self, inbox_id: int, key: str, payload: str) -> None:
-        self.queues[zlib.crc32(key.encode()) % len(self.queues)].put_nowait((inbox_id, payload))
-
-    async def requeue_pending(self) -> None:
-        async with self.db.transaction() as session:
-            rows = await pending_events(session, CHANNEL)
-        for row in rows:
-            self.dispatch(row.id, row.chat_key, row.payload)
+        await self.inbox.receive([
+            IncomingEvent(u.message_id, u.chat_id or "", json.dumps(u.raw, ensure_ascii=False))
+            for u in updates if u.message_id])
 
     async def poll(self) -> None:
         while not self.stopping.is_set():
@@ -91,13 +75,6 @@ class ZaloChannel:
                 await asyncio.sleep(1)
 
     # ----- processing ------------------------------------------------------------------------
-
-    async def work(self, queue: asyncio.Queue[tuple[int, str] | None]) -> None:
-        while (item := await queue.get()) is not None:
-            try:
-                await self.process(*item)
-            except Exception:
-                log.exception("Zalo event %s failed", item[0])
 
     async def process(self, inbox_id: int, payload: str) -> None:
         update = ZaloUpdate.from_json(json.loads(payload))
@@ -149,8 +126,7 @@ class ZaloChannel:
     # ----- running ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        workers = [asyncio.create_task(self.work(queue)) for queue in self.queues]
-        await self.requeue_pending()
+        await self.inbox.start()
         sender = asyncio.create_task(self.outbox.run(self.stopping))
         runner: web.AppRunner | None = None
         receiver: asyncio.Task[None] | None = None
@@ -167,9 +143,11 @@ class ZaloChannel:
             receiver.cancel()
         if runner is not None:
             await runner.cleanup()
-        for queue in self.queues:
-            queue.put_nowait(None)
-        await asyncio.wait([*workers, sender], timeout=self.settings.shutdown_grace)
+        _done, late = await asyncio.wait([*self.inbox.finish(), sender],
+                                         timeout=self.settings.shutdown_grace)
+        for task in late:
+            log.warning("still busy after %ss, cancelled: %r", self.settings.shutdown_grace, task)
+            task.cancel()
         await self.client.close()
 
     def stop(self) -> None:
