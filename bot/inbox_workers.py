@@ -58,3 +58,11 @@ class InboxWorkers:
         for queue in self.queues:
             queue.put_nowait(None)
         return self.tasks
+
+    async def stop(self, grace: float, *others: asyncio.Task[None]) -> None:
+        """Finish the workers (and `others`, e.g. the outbox sender) within `grace` seconds;
+        whatever is still busy then is cancelled."""
+        _done, late = await asyncio.wait([*self.finish(), *others], timeout=grace)
+        for task in late:
+            log.warning("still busy after %ss, cancelled: %r", grace, task)
+            task.cancel()

@@ -243,11 +243,7 @@ class TelegramChannel:
             receiver.cancel()
         if runner is not None:
             await runner.cleanup()
-        _done, late = await asyncio.wait([*self.inbox.finish(), sender],
-                                         timeout=self.settings.shutdown_grace)
-        for task in late:
-            log.warning("still busy after %ss, cancelled: %r", self.settings.shutdown_grace, task)
-            task.cancel()
+        await self.inbox.stop(self.settings.shutdown_grace, sender)
         await self.flush_prompts()
         await self.bot.session.close()
 

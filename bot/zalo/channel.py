@@ -143,11 +143,7 @@ class ZaloChannel:
             receiver.cancel()
         if runner is not None:
             await runner.cleanup()
-        _done, late = await asyncio.wait([*self.inbox.finish(), sender],
-                                         timeout=self.settings.shutdown_grace)
-        for task in late:
-            log.warning("still busy after %ss, cancelled: %r", self.settings.shutdown_grace, task)
-            task.cancel()
+        await self.inbox.stop(self.settings.shutdown_grace, sender)
         await self.client.close()
 
     def stop(self) -> None:
