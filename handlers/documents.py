@@ -32,13 +32,9 @@ from engine.answers import deserialise
 from engine.views import State
 from handlers.overview import CampaignOverview, Progress, campaign_overview
 from handlers.reminders import campaign_members
-from handlers.report import ENGINE_LEVEL, outline_engine
+from handlers.report import engine_level, outline_engine, submission_parts
 from storage.models import AnswerRow, Campaign, Submission, Unit, UnitLevel, as_utc
 from storage.reports import load_answers
-
-
-def _level(unit: Unit) -> str:
-    return ENGINE_LEVEL.get(UnitLevel(unit.level), unit.level)
 
 
 @dataclass(frozen=True)
@@ -54,24 +50,21 @@ class Document:
 async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: WorkingCalendar,
                            today: date, locale: str = "vi") -> Document | None:
     """The unit's report as an official document, dated the day it was handed in."""
-    submission = await session.get(Submission, submission_id)
-    if submission is None:
+    parts = await submission_parts(session, submission_id)
+    if parts is None:
         return None
-    unit = await session.get(Unit, submission.unit_id)
-    campaign = await session.get(Campaign, submission.campaign_id)
-    if unit is None or campaign is None:
-        return None
+    submission, unit, campaign = parts
     parent = await session.get(Unit, unit.parent_id) if unit.parent_id else None
     engine = outline_engine(campaign.outline_file)
     answers = await load_answers(session, submission, engine.outline)
     progress = {item.unit.id: item.progress for item in (await campaign_overview(session, campaign)).units}
     report = UnitReport(
-        unit_code=unit.code, unit_name=unit.name, unit_level=_level(unit),
+        unit_code=unit.code, unit_name=unit.name, unit_level=engine_level(unit),
         parent_name=parent.name if parent and parent.level != UnitLevel.PROVINCE else None,
         status=progress.get(unit.id, Progress.IN_PROGRESS).value,
         submitted_at=as_utc(submission.submitted_at),
         deadline=calendar.last_working_day_on_or_before(campaign.deadline),
-        answers=answers, calculated=engine.calculated(State(answers=answers, unit_level=_level(unit))))
+        answers=answers, calculated=engine.calculated(State(answers=answers, unit_level=engine_level(unit))))
     handed_in = as_utc(submission.submitted_at)
     day = local_datetime(handed_in).date() if handed_in else today
     info = ReportDocumentInfo.for_unit(report, on=day, campaign_title=campaign.title)
@@ -108,7 +101,8 @@ async def campaign_reports(session: AsyncSession, campaign: Campaign, calendar: 
             unit_code=unit.code, unit_name=unit.name, unit_level=unit.level,
             parent_name=parent.name if parent else None, status=item.progress.value,
             submitted_at=as_utc(submission.submitted_at) if submission else None, deadline=deadlines[unit.id],
-            answers=answers, calculated=engine.calculated(State(answers=answers, unit_level=_level(unit)))))
+            answers=answers,
+            calculated=engine.calculated(State(answers=answers, unit_level=engine_level(unit)))))
     return reports
 
 

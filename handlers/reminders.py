@@ -25,7 +25,7 @@ from deadlines.schedule import (
 from deadlines.workdays import VN_TZ, WorkingCalendar, next_send_time
 from engine.views import State
 from handlers.overview import Progress, campaign_overview
-from handlers.report import ENGINE_LEVEL, outline_engine
+from handlers.report import engine_level, outline_engine
 from storage.models import (
     HANDED_IN,
     Campaign,
@@ -216,8 +216,7 @@ async def word_reminder(session: AsyncSession, payload: dict[str, Any], now: dat
         return None
     engine = outline_engine(campaign.outline_file)
     answers = await load_answers(session, submission, engine.outline) if submission else {}
-    level = ENGINE_LEVEL.get(UnitLevel(unit.level), unit.level)
-    given, _none, total = engine.counts(State(answers=answers, unit_level=level))
+    given, _none, total = engine.counts(State(answers=answers, unit_level=engine_level(unit)))
     t = translator(officer.locale)
     deadline = date.fromisoformat(payload["deadline"])
     text = t.gettext("⏰ Nhắc báo cáo “{campaign}” của {unit}: hạn nộp {deadline}. Đơn vị đã trả lời "

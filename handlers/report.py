@@ -45,6 +45,11 @@ OUTLINES_DIR = Path(outlines.__file__).resolve().parent
 ENGINE_LEVEL = {UnitLevel.PROVINCE: "department"}
 
 
+def engine_level(unit: Unit) -> str:
+    """The unit's level as the outline's relevance rules know it."""
+    return ENGINE_LEVEL.get(UnitLevel(unit.level), unit.level)
+
+
 @lru_cache(maxsize=16)
 def outline_engine(outline_file: str) -> ReportEngine:
     path = Path(outline_file)
@@ -114,7 +119,7 @@ async def load_state(
         answers=answers,
         cursor=conversation.cursor,
         mode=Mode(conversation.mode),
-        unit_level=ENGINE_LEVEL.get(UnitLevel(report.unit.level), report.unit.level),
+        unit_level=engine_level(report.unit),
         submitted=SubmissionStatus(submission.status).handed_in,
     ), conversation
 
@@ -164,17 +169,27 @@ async def resume(session: AsyncSession, report: Report) -> Outcome:
     return outcome
 
 
-async def submission_review(session: AsyncSession, submission_id: int) -> tuple[str, ReviewView] | None:
-    """A unit's report as the VP office reads it: a heading and every answer."""
+async def submission_parts(
+    session: AsyncSession, submission_id: int
+) -> tuple[Submission, Unit, Campaign] | None:
+    """A submission with its unit and campaign, or None when any of them is missing."""
     submission = await session.get(Submission, submission_id)
     if submission is None:
         return None
-    campaign = await session.get(Campaign, submission.campaign_id)
     unit = await session.get(Unit, submission.unit_id)
-    if campaign is None or unit is None:
+    campaign = await session.get(Campaign, submission.campaign_id)
+    if unit is None or campaign is None:
         return None
+    return submission, unit, campaign
+
+
+async def submission_review(session: AsyncSession, submission_id: int) -> tuple[str, ReviewView] | None:
+    """A unit's report as the VP office reads it: a heading and every answer."""
+    parts = await submission_parts(session, submission_id)
+    if parts is None:
+        return None
+    submission, unit, campaign = parts
     engine = outline_engine(campaign.outline_file)
     answers = await load_answers(session, submission, engine.outline)
-    level = ENGINE_LEVEL.get(UnitLevel(unit.level), unit.level)
-    state = State(answers=answers, unit_level=level)
+    state = State(answers=answers, unit_level=engine_level(unit))
     return f"{unit.name} ({unit.code}) — {campaign.title}", engine.review(state)
