@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,18 @@ CURRENT_VALUE = re.compile(r"(?<![\w.])\.(?![\w.])")
 REFERENCE_PREFIX = "ref__"
 CURRENT_VALUE_NAME = "value"
 CONTEXT_NAMES = frozenset({"unit_level"})
+
+
+_evaluators = threading.local()
+
+
+def _evaluator() -> EvalWithCompoundTypes:
+    """This thread's evaluator: building one costs more than most evaluations, and one
+    evaluation never interleaves with another on the same thread."""
+    evaluator: EvalWithCompoundTypes | None = getattr(_evaluators, "evaluator", None)
+    if evaluator is None:
+        evaluator = _evaluators.evaluator = EvalWithCompoundTypes()
+    return evaluator
 
 
 class ExpressionError(ValueError):
@@ -73,7 +86,8 @@ class Expression:
                 raise MissingReference(reference)
             names[REFERENCE_PREFIX + reference] = answers[reference]
         names[CURRENT_VALUE_NAME] = current
-        evaluator = EvalWithCompoundTypes(names=names)
+        evaluator = _evaluator()
+        evaluator.names = names
         try:
             return evaluator.eval(self.translated, previously_parsed=self.tree)
         except ZeroDivisionError:

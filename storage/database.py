@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_connection import loop_thread_connector
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -49,9 +51,10 @@ def create_engine(
         database = parsed.database
         if database and database != ":memory:":
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        )
+        engine = create_async_engine(url, echo=echo, async_creator=loop_thread_connector(
+            str(Path(database).expanduser()) if database and database != ":memory:" else ":memory:",
+            timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+        ))
         _prepare_sqlite(engine, sqlite_synchronous)
         return engine
     connect_args: dict[str, Any] = {}
