@@ -4,11 +4,10 @@ outcome. Every channel calls these; the caller's transaction commits before anyt
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import outlines
@@ -17,7 +16,6 @@ from engine.conversation import ReportEngine
 from engine.outline import Outline, load_outline
 from engine.views import Mode, Outcome, ReviewView, State, Turn
 from handlers.notifications import notify_submitted
-from storage.campaigns import open_campaigns
 from storage.models import (
     HANDED_IN,
     Campaign,
@@ -90,24 +88,29 @@ async def open_report(
 async def current_campaign(session: AsyncSession, unit: Unit) -> Campaign | None:
     """Of the campaigns the unit takes part in (every fixed-date one; a visit or conclusion one
     once its date is recorded), the first still to submit, soonest date first; else the newest."""
-    dated = {cu.campaign_id: cu for cu in await session.scalars(
-        select(CampaignUnit).where(CampaignUnit.unit_id == unit.id))}
-    campaigns = [c for c in await open_campaigns(session)
-                 if c.deadline_kind == DeadlineKind.FIXED_DATE or c.id in dated]
-    if not campaigns:
-        return None
-    done = set(await session.scalars(select(Submission.campaign_id).where(
-        Submission.unit_id == unit.id, Submission.status.in_(HANDED_IN))))
-
-
-    def counts_from(campaign: Campaign) -> date:
-        record = dated.get(campaign.id)
-        return (record and (record.visit_date or record.conclusion_date)) or campaign.deadline
-
-    open_ones = [c for c in campaigns if c.id not in done]
+    parts = [
+        (campaign, visit_date or conclusion_date or campaign.deadline, status in HANDED_IN)
+        for campaign, dated, visit_date, conclusion_date, status
+        in await session.execute(UNIT_CAMPAIGNS, {"unit_id": unit.id})
+        if campaign.deadline_kind == DeadlineKind.FIXED_DATE or dated
+    ]
+    open_ones = [(counts_from, campaign) for campaign, counts_from, handed_in in parts if not handed_in]
     if open_ones:
-        return min(open_ones, key=counts_from)
-    return max(campaigns, key=lambda c: c.id)
+        return min(open_ones, key=lambda part: part[0])[1]
+    return max((campaign for campaign, _, _ in parts), key=lambda campaign: campaign.id, default=None)
+
+
+# Every campaign with what concerns the unit in it: its dates (if it takes part by date) and
+# its submission's status; one query, as it runs on every answer.
+UNIT_CAMPAIGNS = (
+    select(Campaign, (CampaignUnit.id.is_not(None)).label("dated"), CampaignUnit.visit_date,
+           CampaignUnit.conclusion_date, Submission.status)
+    .outerjoin(CampaignUnit, (CampaignUnit.campaign_id == Campaign.id)
+               & (CampaignUnit.unit_id == bindparam("unit_id")))
+    .outerjoin(Submission, (Submission.campaign_id == Campaign.id)
+               & (Submission.unit_id == bindparam("unit_id")))
+    .order_by(Campaign.deadline.desc(), Campaign.id.desc())  # ties go as open_campaigns lists them
+)
 
 
 async def load_state(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxUpdate, utcnow
@@ -47,12 +47,13 @@ async def pending_ids(session: AsyncSession, channel: str, update_ids: Sequence[
     return list(rows)
 
 
-async def claim_event(session: AsyncSession, inbox_id: int) -> InboxUpdate | None:
-    """The event, locked, if it still needs processing; marked processed in this transaction."""
-    row = await session.scalar(
-        select(InboxUpdate).where(InboxUpdate.id == inbox_id).with_for_update(skip_locked=True)
+async def claim_event(session: AsyncSession, inbox_id: int) -> bool:
+    """Mark the event processed in this transaction; False if it was processed already.
+
+    One conditional UPDATE: on PostgreSQL a second claimer waits on the row lock, then finds
+    it processed (or claims it, if the first rolled back)."""
+    result = await session.execute(
+        update(InboxUpdate).where(InboxUpdate.id == inbox_id, InboxUpdate.processed_at.is_(None))
+        .values(processed_at=utcnow()).execution_options(synchronize_session=False)
     )
-    if row is None or row.processed_at is not None:
-        return None
-    row.processed_at = utcnow()
-    return row
+    return bool(getattr(result, "rowcount", 0))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +31,16 @@ async def upsert(
 ) -> None:
     """Insert a row, or update the one with the same `unique` columns, in one statement."""
     dialect = session.get_bind().dialect.name
+    statement = _upsert_statement(dialect, model, tuple(values), tuple(unique))
+    await session.execute(statement, values)
+
+
+@lru_cache(maxsize=64)
+def _upsert_statement(dialect: str, model: type[Base], columns: tuple[str, ...],
+                      unique: tuple[str, ...]) -> Any:
+    """Built once per shape: building it (the `excluded` columns above all) costs several times
+    more than running it. On the table, so the values go in as parameters."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(values)
-    changed = {key: statement.excluded[key] for key in values if key not in unique}
-    await session.execute(statement.on_conflict_do_update(index_elements=list(unique), set_=changed))
+    statement = insert(cast(Table, model.__table__))
+    changed = {key: statement.excluded[key] for key in columns if key not in unique}
+    return statement.on_conflict_do_update(index_elements=list(unique), set_=changed)

@@ -7,14 +7,19 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.i18n import translator
 from storage.database import Database
 from storage.inbox import claim_event
-from storage.models import Identity, Officer
+from storage.models import Identity, Officer, Unit
 
 CHANNEL = "telegram"
+WHO_WRITES = (
+    select(Identity, Officer, Unit).join(Officer, Officer.id == Identity.officer_id)
+    .outerjoin(Unit, Unit.id == Officer.unit_id)
+    .where(Identity.channel == CHANNEL, Identity.external_id == bindparam("external_id"))
+)
 
 
 class EventContext(BaseMiddleware):
@@ -35,15 +40,13 @@ class EventContext(BaseMiddleware):
     ) -> Any:
         async with self.db.transaction() as session:
             inbox_id = data.get("inbox_id")
-            if inbox_id is not None and await claim_event(session, inbox_id) is None:
+            if inbox_id is not None and not await claim_event(session, inbox_id):
                 return None  # processed already: a redelivery, or another worker has it
             user: User | None = data.get("event_from_user")
             identity = officer = None
             if user is not None:
-                row = (await session.execute(
-                    select(Identity, Officer).join(Officer, Officer.id == Identity.officer_id)
-                    .where(Identity.channel == CHANNEL, Identity.external_id == str(user.id))
-                )).first()
+                # The unit comes along so that handlers find it in the session, not by a query.
+                row = (await session.execute(WHO_WRITES, {"external_id": str(user.id)})).first()
                 if row is not None:
                     identity, officer = row[0], row[1]
                     # The question message sent since this chat's last event (see remember_prompt).

@@ -80,7 +80,7 @@ class ZaloChannel:
         update = ZaloUpdate.from_json(json.loads(payload))
         chat_id = update.chat_id or update.user_id or ""
         async with self.db.transaction() as session:
-            if await claim_event(session, inbox_id) is None:
+            if not await claim_event(session, inbox_id):
                 return  # a redelivery, or another worker has it
             ctx = TextContext(
                 session=session, channel=CHANNEL, external_id=update.user_id or chat_id, chat_id=chat_id,
