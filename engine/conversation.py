@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -49,6 +49,7 @@ class ReportEngine:
 
     def __init__(self, outline: Outline) -> None:
         self.outline = outline
+        self._values_memo: tuple[Mapping[str, Answer], str, dict[str, Any]] | None = None
         self._dependents: dict[str, tuple[Question, ...]] = {
             q.name: tuple(
                 other for other in outline.questions
@@ -77,8 +78,21 @@ class ReportEngine:
         return {"unit_level": state.unit_level}
 
     def values(self, state: State, answers: dict[str, Answer] | None = None) -> dict[str, Any]:
-        """Expression values of the given answers plus every computable calculated item."""
-        values = expression_answers(self.outline, state.answers if answers is None else answers)
+        """Expression values of the given answers plus every computable calculated item.
+
+        One step asks this of the same answers several times (where am I, what is next, how
+        far along): the last result is kept. Answers are never changed in place (a step makes
+        a new dict), so the same dict object at the same unit level means the same values."""
+        given = state.answers if answers is None else answers
+        memo = self._values_memo
+        if memo is not None and memo[0] is given and memo[1] == state.unit_level:
+            return memo[2]
+        values = self._compute_values(state, given)
+        self._values_memo = (given, state.unit_level, values)
+        return values
+
+    def _compute_values(self, state: State, answers: Mapping[str, Answer]) -> dict[str, Any]:
+        values = expression_answers(self.outline, answers)
         for question in self.outline.questions:
             if question.calculate is None:
                 continue

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxUpdate, utcnow
@@ -52,8 +53,13 @@ async def claim_event(session: AsyncSession, inbox_id: int) -> bool:
 
     One conditional UPDATE: on PostgreSQL a second claimer waits on the row lock, then finds
     it processed (or claims it, if the first rolled back)."""
-    result = await session.execute(
-        update(InboxUpdate).where(InboxUpdate.id == inbox_id, InboxUpdate.processed_at.is_(None))
-        .values(processed_at=utcnow()).execution_options(synchronize_session=False)
-    )
+    result = await session.execute(CLAIM, {"inbox_id": inbox_id, "now": utcnow()})
     return bool(getattr(result, "rowcount", 0))
+
+
+_inbox = InboxUpdate.__table__.c
+CLAIM = (
+    update(cast(Table, InboxUpdate.__table__))
+    .where(_inbox.id == bindparam("inbox_id"), _inbox.processed_at.is_(None))
+    .values(processed_at=bindparam("now"))
+)

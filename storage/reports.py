@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.answers import Answer, deserialise, serialise
@@ -54,13 +54,17 @@ async def submission_for(session: AsyncSession, campaign: Campaign, unit_id: int
 async def load_answers(
     session: AsyncSession, submission: Submission, outline: Outline
 ) -> dict[str, Answer]:
-    rows = await session.scalars(select(AnswerRow).where(AnswerRow.submission_id == submission.id)
-                                 .execution_options(populate_existing=True))
+    # Columns, not AnswerRow objects: read on every answer, and nothing here changes them.
+    rows = await session.execute(SUBMISSION_ANSWERS, {"submission_id": submission.id})
     return {
-        row.question: deserialise(outline.question(row.question), row.kind, row.value)
-        for row in rows
-        if outline.has_question(row.question)
+        question: deserialise(outline.question(question), kind, value)
+        for question, kind, value in rows
+        if outline.has_question(question)
     }
+
+
+SUBMISSION_ANSWERS = select(AnswerRow.question, AnswerRow.kind, AnswerRow.value).where(
+    AnswerRow.submission_id == bindparam("submission_id"))
 
 
 async def save_answer(
