@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from functools import lru_cache
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import translator
 from engine.i18n import Translator
 from engine.outline import Outline, Question, Section
 from engine.views import (
@@ -93,8 +95,15 @@ def button(text: str, data: CallbackData) -> InlineKeyboardButton:
 
 
 def question_keyboard(view: QuestionView, t: Translator) -> InlineKeyboardMarkup:
+    return _question_keyboard(view.question, t.locale)
+
+
+@lru_cache(maxsize=1024)
+def _question_keyboard(question: Question, locale: str) -> InlineKeyboardMarkup:
+    """The same for every officer at this question in this language: built once (it goes out
+    with every question), and never changed once built."""
+    t = translator(locale)
     _ = t.gettext
-    question = view.question
     rows: list[list[InlineKeyboardButton]] = []
     if question.type == "yes_no":
         rows.append([button(_("Có"), Pick(q=question.name, n=1)),

@@ -84,7 +84,8 @@ class TelegramChannel:
         session.middleware(RetryRequests(stopping=self.stopping))
         self.bot = Bot(settings.telegram_token, session=session,
                        default=DefaultBotProperties(parse_mode="HTML"))
-        self.dispatcher = Dispatcher()
+        # No aiogram FSM: where an officer is in the report lives in the database.
+        self.dispatcher = Dispatcher(disable_fsm=True)
         self.prompts: dict[int, tuple[int, str]] = {}
         self.dispatcher.update.outer_middleware(EventContext(db, settings.locale, self.prompts))
         self.dispatcher.include_router(build_router())
