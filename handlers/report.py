@@ -37,6 +37,7 @@ from storage.reports import (
     save_answer,
     submission_for,
 )
+from storage.write_through import write_through
 
 OUTLINES_DIR = Path(outlines.__file__).resolve().parent
 # The outline's relevance rules know three levels; the province itself reports like a department.
@@ -137,8 +138,7 @@ async def _save(
         await clear_answer(session, submission, name, report.actor)
     if outcome.submit:
         await mark_submitted(session, submission, report.actor)
-    conversation.cursor = outcome.state.cursor
-    conversation.mode = outcome.state.mode.value
+    await write_through(session, conversation, cursor=outcome.state.cursor, mode=outcome.state.mode.value)
     await session.flush()
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.answers import Answer, deserialise, serialise
@@ -21,6 +22,7 @@ from storage.models import (
     utcnow,
 )
 from storage.upsert import insert_ignoring_duplicates, upsert
+from storage.write_through import write_through
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,17 @@ async def save_answer(
         "submission_id": submission.id, "question": question_name, "kind": answer.kind.value,
         "value": stored, "officer_id": actor.officer_id, "channel": actor.channel, "answered_at": when,
     }, unique=("submission_id", "question"))
-    session.add(HistoryEntry(submission_id=submission.id, event="answer", question=question_name,
-                             kind=answer.kind.value, value=stored, officer_id=actor.officer_id,
-                             channel=actor.channel, at=when))
-    submission.updated_at = when
+    await session.execute(ADD_HISTORY, {
+        "submission_id": submission.id, "event": "answer", "question": question_name,
+        "kind": answer.kind.value, "value": stored, "officer_id": actor.officer_id,
+        "channel": actor.channel, "at": when,
+    })
+    await write_through(session, submission, updated_at=when)
+
+
+# As a statement, not an object added to the session: written with every answer, and nothing
+# reads the entry back in the same event.
+ADD_HISTORY = insert(cast(Table, HistoryEntry.__table__))
 
 
 async def clear_answer(

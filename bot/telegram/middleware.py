@@ -13,6 +13,7 @@ from bot.i18n import translator
 from storage.database import Database
 from storage.inbox import claim_event
 from storage.models import Identity, Officer, Unit
+from storage.write_through import write_through
 
 CHANNEL = "telegram"
 WHO_WRITES = (
@@ -52,7 +53,8 @@ class EventContext(BaseMiddleware):
                     # The question message sent since this chat's last event (see remember_prompt).
                     sent = self.prompts.pop(identity.id, None)
                     if sent is not None:
-                        identity.prompt_message_id, identity.prompt_question = sent
+                        await write_through(session, identity, prompt_message_id=sent[0],
+                                            prompt_question=sent[1])
             data.update(session=session, identity=identity, officer=officer,
                         t=translator(officer.locale if officer else self.default_locale))
             return await handler(event, data)
