@@ -27,6 +27,7 @@ from handlers.campaigns import (
 )
 from storage.campaigns import open_campaigns
 from storage.database import Database
+from storage.inbox import set_aside_events
 from storage.models import Role
 from storage.officers import create_invite
 from storage.units import (
@@ -116,6 +117,20 @@ def db_upgrade() -> None:
 
     _run(_with_database(get_settings(), work))
     click.echo("database is up to date")
+
+
+@db.command("set-aside")
+def db_set_aside() -> None:
+    """List incoming messages set aside because processing them kept failing (their senders
+    were asked to send them again): id, channel, when received, when set aside, why."""
+
+    async def work(database: Database) -> list[Any]:
+        async with database.transaction() as session:
+            return await set_aside_events(session)
+
+    for row in _run(_with_database(get_settings(), work)):
+        click.echo(f"{row.id}\t{row.channel}\t{row.received_at:%Y-%m-%d %H:%M:%S}\t"
+                   f"{row.failed_at:%Y-%m-%d %H:%M:%S}\t{row.failure}")
 
 
 @main.group()

@@ -63,3 +63,18 @@ CLAIM = (
     .where(_inbox.id == bindparam("inbox_id"), _inbox.processed_at.is_(None))
     .values(processed_at=bindparam("now"))
 )
+
+
+async def mark_failed(session: AsyncSession, inbox_id: int, failure: str) -> None:
+    """Set an event aside: processed (never replayed), with why it failed."""
+    now = utcnow()
+    await session.execute(
+        update(InboxUpdate).where(InboxUpdate.id == inbox_id, InboxUpdate.processed_at.is_(None))
+        .values(processed_at=now, failed_at=now, failure=failure[:255])
+    )
+
+
+async def set_aside_events(session: AsyncSession) -> list[InboxUpdate]:
+    rows = await session.scalars(
+        select(InboxUpdate).where(InboxUpdate.failed_at.is_not(None)).order_by(InboxUpdate.id))
+    return list(rows)

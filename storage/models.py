@@ -184,6 +184,10 @@ class InboxUpdate(Base):
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Set aside after its attempts failed: marked processed too, so that it is never replayed
+    # after the chat's later events; the failure says why, for the IT person.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure: Mapped[str | None] = mapped_column(String(255))
 
 
 class OutboxMessage(Base):

@@ -10,6 +10,7 @@ import itertools
 import logging
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -39,7 +40,7 @@ from storage.units import unit_by_code
 from tests.commands import command
 from tests.fake_telegram import FakeTelegram
 from tests.scripted_officer import typed_answer
-from tests.telegram_harness import Officer, bot_environment, cli, query, running_bot
+from tests.telegram_harness import Officer, bot_environment, cli, query, running_bot, stop_within
 
 OFFICERS = 50
 ANSWERS_EACH = 20
@@ -673,3 +674,78 @@ async def test_long_answers_full_of_markup_characters_are_shown_without_a_refusa
     assert shown.count("&" * 4000) >= 2  # shown again on going back, and in the review
     assert query(tmp_path, "select value from answers where question = 'future_directions'") == \
         [("&" * 4000,)]
+
+
+# ----- f. an update that cannot be processed ---------------------------------------------------
+
+# A fault inside the real database: while the `fault` table has a row, no history entry (and so
+# no answer) can be written, as when a disk fills up or the database server is restarting.
+FAULT = """
+CREATE TABLE fault (reason TEXT);
+CREATE TRIGGER history_fault BEFORE INSERT ON history WHEN EXISTS (SELECT 1 FROM fault)
+BEGIN SELECT RAISE(ABORT, 'simulated disk fault'); END;
+"""
+RESEND = "vui lòng gửi lại"
+
+
+def set_fault(workdir: Path, on: bool) -> None:
+    with sqlite3.connect(workdir / "bot.sqlite3", timeout=10) as connection:
+        connection.execute("INSERT INTO fault VALUES ('test')" if on else "DELETE FROM fault")
+
+
+async def wait_for_log(workdir: Path, text: str, count: int = 1, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while (workdir / "bot.log").read_text().count(text) < count:
+        assert time.monotonic() < deadline, f"{text!r} not logged {count} times"
+        await asyncio.sleep(0.05)
+
+
+async def test_an_answer_that_cannot_be_saved_is_retried_then_set_aside_with_a_request_to_resend(
+    tg: FakeTelegram, tmp_path: Path, outline: Outline
+) -> None:
+    (code,) = commune_codes(tmp_path, tg, 1)
+    (invite,) = await invites_for(tmp_path, [code])
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as connection:
+        connection.executescript(FAULT)
+    officer = Officer(tg, 7_100_001, outline)
+    history = "select count(*) from history where event = 'answer'"
+    with running_bot(tmp_path, tg) as process:
+        await officer.says(f"/start {invite}", expect="câu 1/")
+        first = officer.question_on_screen()
+
+        # A passing fault: the first attempt fails, the retry half a second later succeeds.
+        set_fault(tmp_path, on=True)
+        tg.user_sends_text(officer.user_id, typed_answer(first, 0), first_name="Cán bộ")
+        await wait_for_log(tmp_path, "event 2 failed")
+        set_fault(tmp_path, on=False)
+        await tg.wait_for(lambda s: any("câu 2/" in m.text for m in s.messages_to(officer.user_id)),
+                          timeout=15, message="the second question after the retry")
+        assert query(tmp_path, history) == [(1,)]
+        assert not any(RESEND in m.text for m in officer.messages())
+        # The first question's message was edited to show what was recorded, as usual.
+        assert first.label.vi in officer.messages()[1].text and "Không có" in officer.messages()[1].text
+
+        # A lasting fault: after three attempts the officer is asked to send it again, in
+        # Vietnamese; nothing is half-saved and the question stays open.
+        second = officer.question_on_screen()
+        set_fault(tmp_path, on=True)
+        apology = await officer.says(typed_answer(second, 1), expect=RESEND, timeout=20)
+        assert "sự cố kỹ thuật" in apology.text
+        assert query(tmp_path, history) == [(1,)]
+        assert query(tmp_path, "select failure from inbox where failed_at is not null") == [
+            ("IntegrityError: (sqlite3.IntegrityError) simulated disk fault",)]
+        (listed,) = cli(tmp_path, tg, "db", "set-aside").splitlines()  # what the IT person reads
+        assert listed.split("\t")[1] == "telegram" and listed.endswith("simulated disk fault")
+
+        # Sent again once the fault is gone, it is saved; the question moves on.
+        set_fault(tmp_path, on=False)
+        await officer.says(typed_answer(second, 1), expect="câu 3/")
+        assert query(tmp_path, history) == [(2,)]
+        seen = len(officer.messages())
+        assert stop_within(process, 10) < 10
+
+    # Restarted, the bot does not replay the set-aside answer after the later one.
+    with running_bot(tmp_path, tg):
+        await officer.says("/tiendo", expect="TIẾN ĐỘ BÁO CÁO: đã trả lời 2/")
+        assert query(tmp_path, history) == [(2,)]
+        assert not any(RESEND in m.text for m in officer.messages()[seen:])

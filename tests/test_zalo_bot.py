@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -509,3 +510,29 @@ async def wait_until(condition: Callable[[], bool], what: str, timeout: float = 
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for: {what}"
         await asyncio.sleep(0.05)
+
+
+async def test_an_answer_that_cannot_be_saved_gets_a_request_to_send_it_again(
+    zalo: FakeZalo, tmp_path: Path, outline: Outline
+) -> None:
+    unit_code = cli(tmp_path, "invite", "31135")
+    # A fault inside the real database while `fault` has a row: no answer can be written.
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as connection:
+        connection.executescript(
+            "CREATE TABLE fault (reason TEXT); INSERT INTO fault VALUES ('disk');"
+            "CREATE TRIGGER answers_fault BEFORE INSERT ON answers WHEN EXISTS (SELECT 1 FROM fault)"
+            " BEGIN SELECT RAISE(ABORT, 'simulated disk fault'); END;")
+    async with running_bot(tmp_path, zalo):
+        officer = ZaloOfficer(zalo, OFFICER, outline, "Lan")
+        await officer.says(unit_code, expect="câu 1/")
+        question = officer.question_on_screen()
+        reply = await officer.says(typed_answer(question, 1),
+                                   expect="vui lòng gửi lại", timeout=TIMEOUT + 5)
+        assert "sự cố kỹ thuật" in reply.text
+        assert scalar(tmp_path, "select count(*) from answers") == 0
+        assert scalar(tmp_path, "select count(*) from inbox where failed_at is not null") == 1
+
+        query(tmp_path, "delete from fault")
+        await officer.says(typed_answer(question, 1), expect="câu 2/")
+    assert scalar(tmp_path, "select count(*) from answers") == 1
+    assert unprocessed(tmp_path) == 0

@@ -39,6 +39,7 @@ class EventContext(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        sent: tuple[int, tuple[int, str]] | None = None
         async with self.db.transaction() as session:
             inbox_id = data.get("inbox_id")
             if inbox_id is not None and not await claim_event(session, inbox_id):
@@ -51,10 +52,15 @@ class EventContext(BaseMiddleware):
                 if row is not None:
                     identity, officer = row[0], row[1]
                     # The question message sent since this chat's last event (see remember_prompt).
-                    sent = self.prompts.pop(identity.id, None)
-                    if sent is not None:
-                        await write_through(session, identity, prompt_message_id=sent[0],
-                                            prompt_question=sent[1])
+                    prompt = self.prompts.get(identity.id)
+                    if prompt is not None:
+                        sent = identity.id, prompt
+                        await write_through(session, identity, prompt_message_id=prompt[0],
+                                            prompt_question=prompt[1])
             data.update(session=session, identity=identity, officer=officer,
                         t=translator(officer.locale if officer else self.default_locale))
-            return await handler(event, data)
+            result = await handler(event, data)
+        if sent is not None and self.prompts.get(sent[0]) == sent[1]:
+            # Stored now; kept in memory until then, for the event to be tried again.
+            del self.prompts[sent[0]]
+        return result

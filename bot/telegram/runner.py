@@ -34,7 +34,7 @@ from sqlalchemy import update
 
 from bot.config import Settings
 from bot.i18n import translator
-from bot.inbox_workers import InboxWorkers
+from bot.inbox_workers import NOT_PROCESSED, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.telegram.middleware import CHANNEL, EventContext
 from bot.telegram.render import escape
@@ -74,6 +74,16 @@ def chat_key(update: dict[str, Any]) -> str:
     return "0"
 
 
+def reply_chat_id(update: dict[str, Any]) -> int | None:
+    """Where an answer to the update goes: its chat (a button's message's chat)."""
+    event = update.get("message") or update.get("edited_message") or update.get("callback_query")
+    if not isinstance(event, dict):
+        return None
+    chat = event.get("chat") or (event.get("message") or {}).get("chat") or event.get("from") or {}
+    chat_id = chat.get("id")
+    return chat_id if isinstance(chat_id, int) else None
+
+
 class TelegramChannel:
     def __init__(self, settings: Settings, db: Database) -> None:
         assert settings.telegram_token, "KSTTHC_TELEGRAM_TOKEN is not set"
@@ -89,7 +99,7 @@ class TelegramChannel:
         self.prompts: dict[int, tuple[int, str]] = {}
         self.dispatcher.update.outer_middleware(EventContext(db, settings.locale, self.prompts))
         self.dispatcher.include_router(build_router())
-        self.inbox = InboxWorkers(db, CHANNEL, settings.telegram_workers, self.process)
+        self.inbox = InboxWorkers(db, CHANNEL, settings.telegram_workers, self.process, self.apologise)
         self.notify_chats = {CHANNEL: settings.telegram_notify_chat_list}
         self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings,
                                    settings.working_calendar(), settings.clock())
@@ -136,6 +146,13 @@ class TelegramChannel:
         # feed_update has returned: the event's transaction is committed; now speak.
         await self.say(replies)
         self.outbox.wake()
+
+    async def apologise(self, payload: str) -> None:
+        """The update could not be processed: ask its sender to send it again."""
+        chat_id = reply_chat_id(json.loads(payload))
+        if chat_id is not None:
+            text = translator(self.settings.locale).gettext(NOT_PROCESSED)
+            await self.bot.send_message(chat_id, escape(text))
 
     async def say(self, replies: Replies) -> None:
         for reply in replies.items:

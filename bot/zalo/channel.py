@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.i18n import translator
-from bot.inbox_workers import InboxWorkers
+from bot.inbox_workers import NOT_PROCESSED, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.zalo.client import (
     EVENT_TEXT,
@@ -45,7 +45,7 @@ class ZaloChannel:
         self.settings = settings
         self.db = db
         self.client = ZaloClient(settings.zalo_token, settings.zalo_api_base)
-        self.inbox = InboxWorkers(db, CHANNEL, settings.zalo_workers, self.process)
+        self.inbox = InboxWorkers(db, CHANNEL, settings.zalo_workers, self.process, self.apologise)
         self.stopping = asyncio.Event()
         self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings,
                                    settings.working_calendar(), settings.clock())
@@ -97,6 +97,13 @@ class ZaloChannel:
         for text in pack_texts(texts, MAX_TEXT_LENGTH):
             await self.say(chat_id, text)
         self.outbox.wake()
+
+    async def apologise(self, payload: str) -> None:
+        """The event could not be processed: ask its sender to send it again."""
+        update = ZaloUpdate.from_json(json.loads(payload))
+        chat_id = update.chat_id or update.user_id
+        if chat_id:
+            await self.say(chat_id, translator(self.settings.locale).gettext(NOT_PROCESSED))
 
     async def say(self, chat_id: str, text: str) -> None:
         for piece in split_message(text):
