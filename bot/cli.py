@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 import click
 
 from bot.config import Settings, get_settings
-from bot.seed import today_in_vietnam
 from deadlines.schedule import DeadlineKind
 from deadlines.workdays import VisitNoticeTooShortError, remediation_due, report_due_before_visit
 from engine.outline import OutlineError, load_outline
@@ -53,7 +52,7 @@ async def _with_database(settings: Settings, work: Callable[[Database], Awaitabl
     try:
         await db.upgrade()
         async with db.transaction() as session:
-            await seed_if_empty(session, settings, today_in_vietnam())
+            await seed_if_empty(session, settings, settings.today())
         return await work(db)
     finally:
         await db.close()
@@ -159,7 +158,7 @@ def campaign_create(code: str, title: str, kind: str, deadline: str | None, outl
     settings = get_settings()
     if kind == DeadlineKind.FIXED_DATE and not deadline:
         raise click.UsageError("a fixed-date campaign needs --deadline")
-    due = _parse_day(deadline) if deadline else today_in_vietnam()
+    due = _parse_day(deadline) if deadline else settings.today()
 
     async def work(database: Database) -> None:
         async with database.transaction() as session:
@@ -183,7 +182,7 @@ def campaign_visit(code: str, unit_code: str, visit: str, unscheduled: bool, not
     settings = get_settings()
     calendar = settings.working_calendar()
     visit_day = _parse_day(visit)
-    notice_day = _parse_day(notice) if notice else today_in_vietnam()
+    notice_day = _parse_day(notice) if notice else settings.today()
 
     async def work(database: Database) -> None:
         async with database.transaction() as session:
@@ -262,7 +261,7 @@ def export(code: str | None, out_dir: Path) -> None:
             if not chosen:
                 raise CampaignProblem(f"unknown campaign {code!r}" if code else "no campaign yet")
             return await campaign_exports(session, chosen[0], settings.working_calendar(),
-                                          today_in_vietnam())
+                                          settings.today())
 
     try:
         documents = _run(_with_database(settings, work))

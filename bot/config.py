@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from deadlines.workdays import WorkingCalendar, load_calendar
+from deadlines.workdays import VN_TZ, WorkingCalendar, load_calendar
 
 DEFAULT_DATABASE_FILE = "kstthc.sqlite3"
 
@@ -64,6 +64,10 @@ class Settings(BaseSettings):
             fixed = frozen if frozen.tzinfo else frozen.replace(tzinfo=UTC)
             return lambda: fixed
         return lambda: datetime.now(UTC)
+
+    def today(self) -> date:
+        """Today in Vietnam by `clock()`: frozen by KSTTHC_NOW for a drill, like every date."""
+        return self.clock()().astimezone(VN_TZ).date()
 
     def working_calendar(self) -> WorkingCalendar:
         return load_calendar(self.calendar_file) if self.calendar_file else WorkingCalendar()

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.config import Settings
 from bot.i18n import Translator, translator
-from bot.seed import seed_if_empty, today_in_vietnam
+from bot.seed import seed_if_empty
 from engine.commands import parse_text
 from engine.views import Outcome
 from handlers.registration import REDEEM_PROBLEMS
@@ -108,7 +108,7 @@ async def run_chat(
     try:
         await db.upgrade()
         async with db.transaction() as session:
-            await seed_if_empty(session, settings, today_in_vietnam())
+            await seed_if_empty(session, settings, settings.today())
         try:
             officer, unit = await _officer_and_unit(db, settings, t, io, unit_code, invite)
         except ChatStop as stop:

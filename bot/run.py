@@ -8,7 +8,7 @@ import signal
 
 from bot.config import Settings
 from bot.scheduler import run_planner
-from bot.seed import seed_if_empty, today_in_vietnam
+from bot.seed import seed_if_empty
 from bot.telegram.session import install_redaction
 from storage.database import Database
 
@@ -32,7 +32,7 @@ async def run_channels(settings: Settings) -> int:
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     await db.upgrade()
     async with db.transaction() as session:
-        await seed_if_empty(session, settings, today_in_vietnam())
+        await seed_if_empty(session, settings, settings.today())
     channels: list[TelegramChannel | ZaloChannel] = []
     if settings.telegram_token:
         channels.append(TelegramChannel(settings, db))

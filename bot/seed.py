@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,12 +12,6 @@ from handlers.report import outline_engine
 from storage.campaigns import ensure_campaign
 from storage.models import Campaign, Unit
 from storage.units import import_units, province_units
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def today_in_vietnam() -> date:
-    return datetime.now(VIETNAM).date()
 
 
 def next_october_31(today: date) -> date:

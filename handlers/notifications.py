@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translator
+from deadlines.workdays import VN_TZ
 from storage.models import (
     Campaign,
     Identity,
@@ -20,8 +20,6 @@ from storage.models import (
     Unit,
 )
 from storage.outbox import Outgoing, enqueue
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 async def admin_recipients(session: AsyncSession) -> list[tuple[Identity, Officer]]:
@@ -40,7 +38,7 @@ async def notify_submitted(
     """Queue "unit X has submitted" for each VP office member and each configured group chat."""
     assert submission.submitted_at is not None
     moment = submission.submitted_at
-    moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(VIETNAM)
+    moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(VN_TZ)
     recipients = [(identity.channel, identity.chat_id or "", officer.locale)
                   for identity, officer in await admin_recipients(session)]
     for channel, chats in (extra_chats or {}).items():

@@ -130,3 +130,14 @@ def test_the_installed_command_refuses_a_visit_too_soon(env: dict[str, str], tmp
                              env=environment, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 1
     assert refused.stderr.strip() == "Error: notice too short: the earliest lawful visit date is 16/09/2026"
+
+
+def test_a_drill_clock_sets_the_default_notice_day(env: dict[str, str]) -> None:
+    """With KSTTHC_NOW frozen (a drill), "today" is that day everywhere, the notice included."""
+    lines(cli(env, "campaign", "create", "kiem-tra-2026", "--title", "Kiểm tra năm 2026", "--kind",
+              "before_visit"))
+    drill = {**env, "KSTTHC_NOW": "2026-08-28T03:00:00+00:00"}  # Friday 28/8/2026 in Vietnam
+    refused = cli(drill, "campaign", "visit", "kiem-tra-2026", COMMUNE, "07/09/2026")
+    assert refused.exit_code == 1
+    assert "notice too short: the earliest lawful visit date is 16/09/2026" in refused.output
+    assert lines(cli(drill, "campaign", "visit", "kiem-tra-2026", COMMUNE, "16/09/2026"))

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 import bot.inbox_workers as inbox_workers_module
 import storage.inbox as inbox_module
 from bot.config import Settings
-from bot.seed import seed_if_empty, today_in_vietnam
+from bot.seed import seed_if_empty
 from bot.telegram.runner import TelegramChannel
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
@@ -431,7 +431,7 @@ class InProcessBot:
     async def start(self, unit_codes: list[str]) -> list[str]:
         await self.db.upgrade()
         async with self.db.transaction() as session:
-            await seed_if_empty(session, self.settings, today_in_vietnam())
+            await seed_if_empty(session, self.settings, self.settings.today())
             invites = []
             for code in unit_codes:
                 unit = await unit_by_code(session, code)

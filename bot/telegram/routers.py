@@ -92,7 +92,7 @@ class Chat:
 
     @property
     def today(self) -> date:
-        return self.settings.clock()().astimezone(VN_TZ).date()
+        return self.settings.today()
 
     def say(self, text: str) -> None:
         self.replies.send(self.chat_id, TelegramMessage(text))
@@ -289,7 +289,7 @@ def admin_router() -> Router:
             return
         overview = await campaign_overview(data["session"], campaigns[0])
         settings: Settings = data["settings"]
-        today = settings.clock()().astimezone(VN_TZ).date()
+        today = settings.today()
         for index, (_data, png) in enumerate(await progress_charts(
                 data["session"], campaigns[0], settings.working_calendar(), today), start=1):
             data["replies"].send_file(message.chat.id, f"tien-do-{index}.png", png)
@@ -307,7 +307,7 @@ def admin_router() -> Router:
             data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(
                 "Chưa có đợt báo cáo nào đang mở."))))
             return
-        today = settings.clock()().astimezone(VN_TZ).date()
+        today = settings.today()
         calendar = settings.working_calendar()
         for document in await campaign_exports(data["session"], chosen[0], calendar, today):
             data["replies"].send_file(message.chat.id, document.filename, document.content)
@@ -328,7 +328,7 @@ def admin_router() -> Router:
         settings: Settings = data["settings"]
         document = await unit_report_docx(data["session"], callback_data.submission,
                                           settings.working_calendar(),
-                                          settings.clock()().astimezone(VN_TZ).date(), t.locale)
+                                          settings.today(), t.locale)
         if document:
             data["replies"].send_file(callback.from_user.id, document.filename, document.content)
         buttons = InlineKeyboardMarkup(inline_keyboard=[[

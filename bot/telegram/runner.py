@@ -41,7 +41,6 @@ from bot.telegram.render import escape
 from bot.telegram.replies import AnswerCallback, Edit, Replies, Send, SendDocument
 from bot.telegram.routers import build_router
 from bot.telegram.session import RetryRequests, is_timeout, repeat_after_timeout
-from deadlines.workdays import VN_TZ
 from engine.i18n import N_
 from handlers.documents import Document, attachment_files
 from storage.database import Database
@@ -229,7 +228,7 @@ class TelegramChannel:
                 log.warning("an attachment could not be delivered: %s", type(error).__name__)
 
     async def files_for(self, attachment: dict[str, Any]) -> list[Document]:
-        today = self.settings.clock()().astimezone(VN_TZ).date()
+        today = self.settings.today()
         async with self.db.transaction() as session:
             return await attachment_files(session, attachment, self.settings.working_calendar(), today)
 

@@ -28,7 +28,6 @@ from bot.zalo.client import (
     parse_webhook_update,
     split_message,
 )
-from deadlines.workdays import VN_TZ
 from handlers.render import pack_texts
 from handlers.text_chat import ONLY_TEXT, TextContext, handle_text, officer_of
 from storage.database import Database
@@ -85,7 +84,7 @@ class ZaloChannel:
             ctx = TextContext(
                 session=session, channel=CHANNEL, external_id=update.user_id or chat_id, chat_id=chat_id,
                 display_name=update.display_name or "", calendar=self.settings.working_calendar(),
-                today=self.settings.clock()().astimezone(VN_TZ).date(),
+                today=self.settings.today(),
                 outline_file=self.settings.outline_file,
                 notify_chats={CHANNEL: self.settings.zalo_notify_chat_list})
             if update.event_name == EVENT_TEXT and update.text is not None:
