@@ -305,6 +305,13 @@ def sends_after(tg: FakeTelegram, since: int, method: str, chat_id: int) -> list
     return [r for r in tg.request_log[since:] if r.method == method and r.chat_id == chat_id]
 
 
+async def edit_delivered(tg: FakeTelegram, since: int, chat_id: int, what: str) -> None:
+    """Edits go alongside the next question, and may finish after it."""
+    await tg.wait_for(
+        lambda s: any(r.status == 200 for r in sends_after(s, since, "editMessageText", chat_id)),
+        timeout=10, message=what)
+
+
 async def test_rate_limits_and_server_errors_delay_replies_but_lose_and_double_nothing(
     tg: FakeTelegram, tmp_path: Path, engine: ReportEngine, outline: Outline
 ) -> None:
@@ -331,6 +338,7 @@ async def test_rate_limits_and_server_errors_delay_replies_but_lose_and_double_n
         tg.fail_next("editMessageText", status=429, retry_after=1, times=1)
         tg.fail_next("sendMessage", status=502, times=1)
         await officer.says(script[1].text, expect="câu 3/", timeout=20)
+        await edit_delivered(tg, mark, user, "the edit delivered after its 429")
         edits = sends_after(tg, mark, "editMessageText", user)
         sends = sends_after(tg, mark, "sendMessage", user)
         assert [r.status for r in edits] == [429, 200]
@@ -345,6 +353,7 @@ async def test_rate_limits_and_server_errors_delay_replies_but_lose_and_double_n
         await tg.wait_for(lambda s: any(r.method == "getUpdates" and r.status == 502
                                         for r in s.request_log[mark:]), timeout=10, message="getUpdates 502")
         await officer.says(script[2].text, expect="câu 4/", timeout=30)
+        await edit_delivered(tg, mark, user, "the edit delivered after its 503s")
         assert [r.status for r in sends_after(tg, mark, "sendMessage", user)] == [503, 503, 503, 200]
         assert [r.status for r in sends_after(tg, mark, "editMessageText", user)] == [503, 503, 200]
         await asyncio.sleep(0.5)  # anything doubled would have arrived by now
@@ -723,7 +732,9 @@ async def test_an_answer_that_cannot_be_saved_is_retried_then_set_aside_with_a_r
         assert query(tmp_path, history) == [(1,)]
         assert not any(RESEND in m.text for m in officer.messages())
         # The first question's message was edited to show what was recorded, as usual.
-        assert first.label.vi in officer.messages()[1].text and "Không có" in officer.messages()[1].text
+        await tg.wait_for(lambda s: "Không có" in officer.messages()[1].text, timeout=10,
+                          message="the first question edited into its record")
+        assert first.label.vi in officer.messages()[1].text
 
         # A lasting fault: after three attempts the officer is asked to send it again, in
         # Vietnamese; nothing is half-saved and the question stays open.
@@ -749,3 +760,25 @@ async def test_an_answer_that_cannot_be_saved_is_retried_then_set_aside_with_a_r
         await officer.says("/tiendo", expect="TIẾN ĐỘ BÁO CÁO: đã trả lời 2/")
         assert query(tmp_path, history) == [(2,)]
         assert not any(RESEND in m.text for m in officer.messages()[seen:])
+
+
+# ----- g. a slow network: the next question does not wait for the record ------------------------
+
+async def test_on_a_slow_network_the_next_question_does_not_wait_for_the_edit(
+    tg: FakeTelegram, tmp_path: Path, outline: Outline
+) -> None:
+    (code,) = commune_codes(tmp_path, tg, 1)
+    (invite,) = await invites_for(tmp_path, [code])
+    officer = Officer(tg, 7_100_002, outline)
+    with running_bot(tmp_path, tg):
+        await officer.says(f"/start {invite}", expect="câu 1/")
+        first = officer.question_on_screen()
+        # Editing the answered question into its record takes Telegram 3 seconds today.
+        tg.delay_next("editMessageText", 3.0)
+        started = time.monotonic()
+        await officer.says("Đã ban hành Kế hoạch số 15/KH-UBND", expect="câu 2/", timeout=2.5)
+        assert time.monotonic() - started < 2.5
+        # The record still arrives, once Telegram gets to it.
+        await tg.wait_for(lambda s: "15/KH-UBND" in officer.messages()[1].text, timeout=10,
+                          message="the first question edited into its record")
+        assert first.label.vi in officer.messages()[1].text
