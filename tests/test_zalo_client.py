@@ -1,4 +1,4 @@
-"""bot.zalo.ZaloClient against the fake Zalo Bot API (tests/fake_zalo.py)."""
+"""bot.zalo.client.ZaloClient against the fake Zalo Bot API (tests/fake_zalo.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.zalo import (
+from bot.zalo.client import (
     EVENT_IMAGE,
     EVENT_STICKER,
     EVENT_TEXT,
