@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     zalo_webhook_host: str = "127.0.0.1"
     zalo_webhook_port: int = 8081
     zalo_webhook_path: str = "/zalo/webhook"
+    zalo_webhook_max_body: int = 1_000_000
     zalo_notify_chats: str = Field(default="", description="comma-separated chat ids")
 
 

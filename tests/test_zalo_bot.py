@@ -272,7 +272,7 @@ async def test_webhook_refuses_a_wrong_secret_and_answers_a_redelivered_event_on
     secret = "zalo-webhook-secret-for-tests"
     url = f"http://127.0.0.1:{unused_tcp_port}/zalo/webhook"
     settings = {"KSTTHC_ZALO_WEBHOOK_URL": url, "KSTTHC_ZALO_WEBHOOK_SECRET": secret,
-                "KSTTHC_ZALO_WEBHOOK_PORT": str(unused_tcp_port)}
+                "KSTTHC_ZALO_WEBHOOK_PORT": str(unused_tcp_port), "KSTTHC_ZALO_WEBHOOK_MAX_BODY": "20000"}
     async with running_bot(tmp_path, zalo, args=("--webhook",), env=settings | TELEGRAM_WEBHOOK_CHECK):
         await zalo.wait_for(lambda s: s.webhook and s.webhook["url"] == url, timeout=STARTUP,
                             message="setWebhook")
@@ -288,6 +288,10 @@ async def test_webhook_refuses_a_wrong_secret_and_answers_a_redelivered_event_on
                             {WEBHOOK_SECRET_HEADER: secret.upper()}):
                 async with http.post(url, json=body, headers=headers) as response:
                     assert response.status == 401, headers
+            # Larger than the configured cap: refused, right secret or not.
+            huge = {"ok": True, "result": {**event, "message": {**event["message"], "text": "x" * 30_000}}}
+            async with http.post(url, json=huge, headers={WEBHOOK_SECRET_HEADER: secret}) as response:
+                assert response.status == 413
             await asyncio.sleep(0.5)
             assert zalo.messages_to(OFFICER) == []
             assert scalar(tmp_path, "select count(*) from inbox") == 0

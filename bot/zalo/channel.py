@@ -156,7 +156,7 @@ class ZaloChannel:
         self.stopping.set()
 
     def webhook_app(self) -> web.Application:
-        app = web.Application(client_max_size=self.settings.telegram_webhook_max_body)
+        app = web.Application(client_max_size=self.settings.zalo_webhook_max_body)
         app.router.add_post(self.settings.zalo_webhook_path, self.on_webhook)
         return app
 
