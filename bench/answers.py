@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -36,6 +35,7 @@ if str(REPO) not in sys.path:
 
 from tests.commands import command  # noqa: E402
 from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.telegram_harness import bot_environment, terminate  # noqa: E402
 
 BOT_USERS = 7_000_000
 ECHO_USERS = 8_000_000
@@ -108,24 +108,9 @@ async def timed_phase(tg: FakeTelegram, replies: Replies, process: subprocess.Po
     return finished - started
 
 
-def stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def environment(tg: FakeTelegram, workdir: Path, workers: int | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KSTTHC_")}
-    env.update(tg.env())
-    env["KSTTHC_DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir / 'bot.sqlite3'}"
-    if workers is not None:
-        env["KSTTHC_TELEGRAM_WORKERS"] = str(workers)
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
+    return bot_environment(workdir, tg, **({} if workers is None else
+                                           {"KSTTHC_TELEGRAM_WORKERS": str(workers)}))
 
 
 async def register(workdir: Path, env: dict[str, str], officers: int) -> list[str]:
@@ -175,7 +160,7 @@ async def run_kstthc(tg: FakeTelegram, replies: Replies, workdir: Path, args: ar
         assert len(first) == len(users), "an officer did not get the first question"
         return await timed_phase(tg, replies, process, {user: lines for user in users}, args.timeout)
     finally:
-        stop(process)
+        terminate(process, grace=20)
         if process.returncode not in (0, -signal.SIGTERM):
             print((workdir / "bot.log").read_text()[-3000:], file=sys.stderr)
 
@@ -191,7 +176,7 @@ async def run_echo(tg: FakeTelegram, replies: Replies, args: argparse.Namespace,
         await timed_phase(tg, replies, process, {user: ["/start"] for user in users}, args.timeout)
         return await timed_phase(tg, replies, process, {user: lines for user in users}, args.timeout)
     finally:
-        stop(process)
+        terminate(process, grace=20)
 
 
 async def main(args: argparse.Namespace) -> dict[str, object]:

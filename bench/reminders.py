@@ -20,8 +20,6 @@ import argparse
 import asyncio
 import itertools
 import json
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -37,6 +35,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.telegram_harness import bot_environment, terminate  # noqa: E402
 
 FIRST_CHAT = 7_000_000
 NOMINAL = date(2026, 9, 6)
@@ -100,16 +99,6 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def busiest_second(times: Sequence[float]) -> int:
     ordered = sorted(times)
     best, start = 0, 0
@@ -131,11 +120,8 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         print(f"{args.officers} officers prepared in {time.monotonic() - started:.1f}s; "
               f"the bot's clock: {now.isoformat()}", flush=True)
         async with FakeTelegram() as tg:
-            env = {k: v for k, v in os.environ.items() if not k.startswith("KSTTHC_")}
-            env.update(tg.env())
-            env.update({"KSTTHC_DATABASE_URL": url, "KSTTHC_NOW": now.isoformat(),
-                        "KSTTHC_OUTBOX_RATE_PER_S": str(args.rate), "KSTTHC_TELEGRAM_POLL_TIMEOUT": "1",
-                        "PYTHONUNBUFFERED": "1"})
+            env = bot_environment(workdir, tg, KSTTHC_NOW=now.isoformat(),
+                                  KSTTHC_OUTBOX_RATE_PER_S=str(args.rate))
             chats = {FIRST_CHAT + n for n in range(args.officers)}
             with (workdir / "bot.log").open("w") as log:
                 process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=REPO, env=env,
@@ -163,7 +149,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
                 await asyncio.sleep(1.5)  # anything more (a duplicate) would arrive now
                 peak = max(peak, peak_rss_mb(process.pid) or 0.0)
             finally:
-                stop(process)
+                terminate(process, grace=30)
             sends = [r for r in tg.request_log if r.method == "sendMessage" and r.chat_id in chats]
             ok = sorted((r for r in sends if r.ok), key=lambda r: r.time)
             refused = len(sends) - len(ok)

@@ -45,7 +45,8 @@ READ_ONLY_ACTIONS = frozenset({Action.REVIEW, Action.PROGRESS, Action.HELP, Acti
 
 
 class ReportEngine:
-    """Answers questions about one outline; holds no state of its own between calls."""
+    """Answers questions about one outline; holds no state of its own between calls, only a
+    cache of the values last computed (see `values`)."""
 
     def __init__(self, outline: Outline) -> None:
         self.outline = outline

@@ -3,8 +3,8 @@
 aiosqlite hands every call (cursor, execute, fetch, close: several per statement) to a worker
 thread and wakes the loop with the result. On a local file a call takes microseconds and the
 hand-over costs many times more: measured here, an ORM select inside a transaction took 0.82 ms
-through the thread and 0.22 ms on the loop's thread. The bot's hot path runs about fifteen
-statements per answer, so the hand-over, not SQLite, was what limited answers per second.
+through the thread and 0.22 ms on the loop's thread. The bot's hot path ran about fifteen
+statements per answer (about ten now), so the hand-over, not SQLite, limited answers per second.
 
 What is given up: while SQLite waits for another *process's* write lock (the busy timeout),
 the loop waits too. Within the process, `Database.transaction()` queues writers before they

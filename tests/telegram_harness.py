@@ -45,16 +45,21 @@ def running_bot(workdir: Path, tg: FakeTelegram, **extra: str) -> Iterator[subpr
     try:
         yield process
     finally:
-        if process.poll() is None:
-            # The fake server shares the test's event loop, which this wait blocks: a bot still
-            # talking to it cannot finish, so teardown does not wait for a graceful stop.
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        # The fake server shares the test's event loop, which this wait blocks: a bot still
+        # talking to it cannot finish, so teardown does not wait long for a graceful stop.
+        terminate(process, grace=3)
         log.close()
+
+
+def terminate(process: subprocess.Popen[str], grace: float) -> None:
+    """SIGTERM, and SIGKILL if the bot is still running `grace` seconds later."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def stop_within(process: subprocess.Popen[str], seconds: float) -> float:

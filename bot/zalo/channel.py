@@ -77,7 +77,7 @@ class ZaloChannel:
 
     async def process(self, inbox_id: int, payload: str) -> None:
         update = ZaloUpdate.from_json(json.loads(payload))
-        chat_id = update.chat_id or update.user_id or ""
+        chat_id = update.reply_to
         async with self.db.transaction() as session:
             if not await claim_event(session, inbox_id):
                 return  # a redelivery, or another worker has it
@@ -99,8 +99,7 @@ class ZaloChannel:
 
     async def apologise(self, payload: str) -> None:
         """The event could not be processed: ask its sender to send it again."""
-        update = ZaloUpdate.from_json(json.loads(payload))
-        chat_id = update.chat_id or update.user_id
+        chat_id = ZaloUpdate.from_json(json.loads(payload)).reply_to
         if chat_id:
             await self.say(chat_id, translator(self.settings.locale).gettext(NOT_PROCESSED))
 

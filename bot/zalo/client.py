@@ -289,6 +289,11 @@ class ZaloUpdate:
         return self.message.from_user.id if self.message else None
 
     @property
+    def reply_to(self) -> str:
+        """The chat an answer goes to ("" when the event carries none)."""
+        return self.chat_id or self.user_id or ""
+
+    @property
     def display_name(self) -> str | None:
         return self.message.from_user.display_name if self.message else None
 
