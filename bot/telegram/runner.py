@@ -32,6 +32,7 @@ from aiogram.types import (
 from aiohttp import web
 from sqlalchemy import update
 
+from bot.channel_run import Receiving, run_until_stopped
 from bot.config import Settings
 from bot.i18n import translator
 from bot.inbox_workers import NOT_PROCESSED, InboxWorkers
@@ -255,23 +256,16 @@ class TelegramChannel:
 
     async def run(self) -> None:
         await self.set_commands()
-        await self.inbox.start()
-        sender = asyncio.create_task(self.outbox.run(self.stopping))
-        receiver: asyncio.Task[None] | None = None
-        runner: web.AppRunner | None = None
-        if self.settings.telegram_webhook_url:
-            runner = await self.start_webhook()
-        else:
-            await self.bot.delete_webhook(drop_pending_updates=False)
-            receiver = asyncio.create_task(self.poll())
-        await self.stopping.wait()
-        if receiver is not None:
-            receiver.cancel()
-        if runner is not None:
-            await runner.cleanup()
-        await self.inbox.stop(self.settings.shutdown_grace, sender)
+        await run_until_stopped(self.inbox, self.outbox, self.stopping, self.settings.shutdown_grace,
+                                self.start_receiving)
         await self.flush_prompts()
         await self.bot.session.close()
+
+    async def start_receiving(self) -> Receiving:
+        if self.settings.telegram_webhook_url:
+            return await self.start_webhook()
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        return asyncio.create_task(self.poll())
 
     def stop(self) -> None:
         self.stopping.set()

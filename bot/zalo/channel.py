@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channel_run import Receiving, run_until_stopped
 from bot.config import Settings
 from bot.i18n import translator
 from bot.inbox_workers import NOT_PROCESSED, InboxWorkers
@@ -131,25 +132,18 @@ class ZaloChannel:
     # ----- running ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        await self.inbox.start()
-        sender = asyncio.create_task(self.outbox.run(self.stopping))
-        runner: web.AppRunner | None = None
-        receiver: asyncio.Task[None] | None = None
-        if self.settings.zalo_webhook_url:
-            runner = await self.start_webhook()
-        else:
-            try:
-                await self.client.delete_webhook()
-            except ZaloError as error:
-                log.warning("Zalo deleteWebhook failed: %s", type(error).__name__)
-            receiver = asyncio.create_task(self.poll())
-        await self.stopping.wait()
-        if receiver is not None:
-            receiver.cancel()
-        if runner is not None:
-            await runner.cleanup()
-        await self.inbox.stop(self.settings.shutdown_grace, sender)
+        await run_until_stopped(self.inbox, self.outbox, self.stopping, self.settings.shutdown_grace,
+                                self.start_receiving)
         await self.client.close()
+
+    async def start_receiving(self) -> Receiving:
+        if self.settings.zalo_webhook_url:
+            return await self.start_webhook()
+        try:
+            await self.client.delete_webhook()
+        except ZaloError as error:
+            log.warning("Zalo deleteWebhook failed: %s", type(error).__name__)
+        return asyncio.create_task(self.poll())
 
     def stop(self) -> None:
         self.stopping.set()
