@@ -1,17 +1,22 @@
 """Answers per second, end to end: the real `kstthc-bot run` against a bare aiogram echo bot.
 
-Both run as subprocesses against one fake Bot API server (tests/fake_telegram.py, in this
+All run as subprocesses against one fake Bot API server (tests/fake_telegram.py, in this
 process, on 127.0.0.1). N officers each queue M answers at once; the clock runs from the moment
 every update is queued until the fake has received the bot's reply to each one (our bot's reply
 to an answer is the next question: one sendMessage per answer; the echo bot's is the echo).
-Officers are registered (invite + /start) and the echo bot warmed up before the clock starts.
+Officers are registered (invite + /start) and the echo bots warmed up before the clock starts.
+
+The target compares our bot with the issue's bare echo bot (one sendMessage per update). As a
+reference, a second echo bot makes the Bot API calls our bot makes per answer (the previous
+reply edited alongside the echo sent) with no database and no engine: the ceiling that the
+calls alone leave.
 
     python bench/answers.py [--officers 50] [--answers 20] [--rounds 3] [--workers 8]
                             [--profile bot.prof]
 
-Each round runs our bot, then the echo bot; the last line printed is one JSON object with the
-medians over rounds (bot_answers_per_s, echo_answers_per_s, ratio), each round's ratio, and
-more.
+Each round runs our bot, then the echo bots; the last line printed is one JSON object with the
+medians over rounds (bot_answers_per_s, echo_answers_per_s, ratio; edit_echo_answers_per_s,
+ratio_to_edit_echo; each bot's CPU time per answer), each round's ratio, and more.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -26,6 +32,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
@@ -38,13 +45,17 @@ from tests.fake_telegram import FakeTelegram  # noqa: E402
 from tests.telegram_harness import bot_environment, terminate  # noqa: E402
 
 BOT_USERS = 7_000_000
-ECHO_USERS = 8_000_000
+ECHO_USERS = {"plain": 8_000_000, "edit": 9_000_000}
+BOTS = {"bot": "kstthc-bot", "plain_echo": "echo bot", "edit_echo": "echo bot with edits"}
 ROUND_USERS = 10_000  # each round's officers are new chats
 
 
-# ----- the echo bot (run as: python bench/answers.py --echo-bot BASE TOKEN LIMIT) ----------------
+# ----- the echo bots (run as: python bench/answers.py --echo-bot BASE TOKEN LIMIT KIND) ----------
 
-async def echo_bot(base: str, token: str, limit: int) -> None:
+async def echo_bot(base: str, token: str, limit: int, kind: str) -> None:
+    """`plain`: the issue's bare echo bot, one sendMessage per update. `edit`: the same with the
+    Bot API calls our bot makes per answer, the previous reply edited (as the answered question
+    is, to show the record) alongside the echo sent; no database, no engine."""
     from aiogram import Bot, Dispatcher, F
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
@@ -52,10 +63,16 @@ async def echo_bot(base: str, token: str, limit: int) -> None:
 
     bot = Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(base)))
     dispatcher = Dispatcher()
+    last_reply: dict[int, Message] = {}
 
     @dispatcher.message(F.text)
     async def echo(message: Message) -> None:
-        await message.answer(message.text or "")
+        previous = last_reply.get(message.chat.id) if kind == "edit" else None
+        edit = None if previous is None else asyncio.create_task(bot.edit_message_text(
+            f"✅ {previous.text}", chat_id=previous.chat.id, message_id=previous.message_id))
+        last_reply[message.chat.id] = await message.answer(message.text or "")
+        if edit is not None:
+            await edit
 
     await dispatcher.start_polling(bot, handle_as_tasks=True, tasks_concurrency_limit=limit,
                                    polling_timeout=25)
@@ -94,18 +111,30 @@ class Replies:
             await asyncio.sleep(0.01)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux's /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Phase:
+    seconds: float
+    cpu_seconds: float  # of the bot's process, over the same span
+
+
 async def timed_phase(tg: FakeTelegram, replies: Replies, process: subprocess.Popen[str],
-                      scripts: dict[int, Sequence[str]], timeout: float) -> float:
+                      scripts: dict[int, Sequence[str]], timeout: float) -> Phase:
     replies.scan()
     wanted = {user: replies.counts[user] + len(lines) for user, lines in scripts.items()}
     longest = max(len(lines) for lines in scripts.values())
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), cpu_seconds(process.pid)
     for index in range(longest):  # interleaved, as officers typing at once would be
         for user, lines in scripts.items():
             if index < len(lines):
                 tg.user_sends_text(user, lines[index])
     finished = await replies.wait(wanted, timeout, process)
-    return finished - started
+    return Phase(finished - started, cpu_seconds(process.pid) - cpu_before)
 
 
 def environment(tg: FakeTelegram, workdir: Path, workers: int | None) -> dict[str, str]:
@@ -139,7 +168,7 @@ async def register(workdir: Path, env: dict[str, str], officers: int) -> list[st
 
 
 async def run_kstthc(tg: FakeTelegram, replies: Replies, workdir: Path, args: argparse.Namespace,
-                     lines: Sequence[str], round_index: int) -> float:
+                     lines: Sequence[str], round_index: int) -> Phase:
     env = environment(tg, workdir, args.workers)
     invites = await register(workdir, env, args.officers)
     bot_command = [*command(), "run"]
@@ -166,13 +195,13 @@ async def run_kstthc(tg: FakeTelegram, replies: Replies, workdir: Path, args: ar
 
 
 async def run_echo(tg: FakeTelegram, replies: Replies, args: argparse.Namespace,
-                   lines: Sequence[str], round_index: int) -> float:
+                   lines: Sequence[str], round_index: int, kind: str) -> Phase:
     limit = args.echo_concurrency
     process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--echo-bot", tg.base_url,
-                                tg.token, str(limit)], cwd=REPO, stdout=subprocess.DEVNULL,
+                                tg.token, str(limit), kind], cwd=REPO, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, text=True)
     try:
-        users = [ECHO_USERS + ROUND_USERS * round_index + n for n in range(args.officers)]
+        users = [ECHO_USERS[kind] + ROUND_USERS * round_index + n for n in range(args.officers)]
         await timed_phase(tg, replies, process, {user: ["/start"] for user in users}, args.timeout)
         return await timed_phase(tg, replies, process, {user: lines for user in users}, args.timeout)
     finally:
@@ -189,34 +218,44 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         raise SystemExit(f"--answers: a commune officer has at most {len(script)} questions to answer")
     lines = script[: args.answers]
     total = args.officers * args.answers
-    bot_rates: list[float] = []
-    echo_rates: list[float] = []
+    rates: dict[str, list[float]] = {name: [] for name in BOTS}
+    cpu: dict[str, list[float]] = {name: [] for name in BOTS}
     async with FakeTelegram() as tg:
         replies = Replies(tg)
         for round_index in range(args.rounds):
-            # Back to back in each round, so that both meet the same load from the machine's
-            # other tenants; the ratio is taken per round.
+            # Back to back in each round, so that all meet the same load from the machine's
+            # other tenants; the ratios are taken per round.
             with tempfile.TemporaryDirectory(prefix="kstthc-bench-") as directory:
-                bot_seconds = await run_kstthc(tg, replies, Path(directory), args, lines, round_index)
-            echo_seconds = await run_echo(tg, replies, args, lines, round_index)
-            bot_rates.append(total / bot_seconds)
-            echo_rates.append(total / echo_seconds)
-            print(f"round {round_index + 1}: kstthc-bot {total} answers in {bot_seconds:.2f}s = "
-                  f"{bot_rates[-1]:.1f}/s; echo bot {echo_seconds:.2f}s = {echo_rates[-1]:.1f}/s; "
-                  f"ratio {bot_rates[-1] / echo_rates[-1]:.3f}", flush=True)
+                phases = {"bot": await run_kstthc(tg, replies, Path(directory), args, lines, round_index)}
+            for kind in ECHO_USERS:
+                phases[f"{kind}_echo"] = await run_echo(tg, replies, args, lines, round_index, kind)
+            for name, phase in phases.items():
+                rates[name].append(total / phase.seconds)
+                cpu[name].append(1000 * phase.cpu_seconds / total)
+            print(f"round {round_index + 1}, {total} answers: " + "; ".join(
+                f"{BOTS[name]} {rates[name][-1]:.1f}/s ({cpu[name][-1]:.2f} ms CPU each)" for name in BOTS)
+                + f"; ratio {rates['bot'][-1] / rates['plain_echo'][-1]:.3f}", flush=True)
         failed = [r for r in tg.request_log if r.status not in (0, 200)]
         if failed:
             first = failed[0]
             print(f"{len(failed)} requests the fake refused, e.g. {first.method}: {first.description}",
                   file=sys.stderr)
-    ratios = [bot / echo for bot, echo in zip(bot_rates, echo_rates, strict=True)]
-    print(f"median ratio: {median(ratios):.3f} (target ≥ 0.5)")
+    ratios = [bot / echo for bot, echo in zip(rates["bot"], rates["plain_echo"], strict=True)]
+    edit_ratios = [bot / echo for bot, echo in zip(rates["bot"], rates["edit_echo"], strict=True)]
+    print(f"median ratio: {median(ratios):.3f} (target ≥ 0.5); to the echo bot making our bot's "
+          f"Bot API calls: {median(edit_ratios):.3f}")
     return {
-        "bot_answers_per_s": round(median(bot_rates), 1),
-        "echo_answers_per_s": round(median(echo_rates), 1),
+        "bot_answers_per_s": round(median(rates["bot"]), 1),
+        "echo_answers_per_s": round(median(rates["plain_echo"]), 1),
         "ratio": round(median(ratios), 3),
         "rounds": args.rounds,
         "ratio_per_round": [round(ratio, 3) for ratio in ratios],
+        "edit_echo_answers_per_s": round(median(rates["edit_echo"]), 1),
+        "ratio_to_edit_echo": round(median(edit_ratios), 3),
+        # CPU time of each bot's process per answer: steadier than rates on a shared machine.
+        "bot_cpu_ms_per_answer": round(median(cpu["bot"]), 2),
+        "echo_cpu_ms_per_answer": round(median(cpu["plain_echo"]), 2),
+        "edit_echo_cpu_ms_per_answer": round(median(cpu["edit_echo"]), 2),
         "officers": args.officers,
         "answers": total,
         "answers_per_officer": args.answers,
@@ -242,7 +281,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--echo-bot":
-        asyncio.run(echo_bot(sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    if len(sys.argv) == 6 and sys.argv[1] == "--echo-bot":
+        asyncio.run(echo_bot(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]))
     else:
         print(json.dumps(asyncio.run(main(parse()))), flush=True)

@@ -16,6 +16,7 @@ from engine.conversation import ReportEngine
 from engine.outline import Outline, load_outline
 from engine.views import Mode, Outcome, ReviewView, State, Turn
 from handlers.notifications import notify_submitted
+from storage.direct_sql import DirectStatement, adopt, columns_of
 from storage.models import (
     HANDED_IN,
     Campaign,
@@ -89,10 +90,11 @@ async def open_report(
 async def current_campaign(session: AsyncSession, unit: Unit) -> Campaign | None:
     """Of the campaigns the unit takes part in (every fixed-date one; a visit or conclusion one
     once its date is recorded), the first still to submit, soonest date first; else the newest."""
+    found = await UNIT_CAMPAIGNS.execute(session, {"unit_id": unit.id})
     parts = [
         (campaign, visit_date or conclusion_date or campaign.deadline, status in HANDED_IN)
-        for campaign, dated, visit_date, conclusion_date, status
-        in await session.execute(UNIT_CAMPAIGNS, {"unit_id": unit.id})
+        for campaign, (dated, visit_date, conclusion_date, status)
+        in ((adopt(session, Campaign, row), row[-4:]) for row in found.rows)
         if campaign.deadline_kind == DeadlineKind.FIXED_DATE or dated
     ]
     open_ones = [(counts_from, campaign) for campaign, counts_from, handed_in in parts if not handed_in]
@@ -103,8 +105,8 @@ async def current_campaign(session: AsyncSession, unit: Unit) -> Campaign | None
 
 # Every campaign with what concerns the unit in it: its dates (if it takes part by date) and
 # its submission's status; one query, as it runs on every answer.
-UNIT_CAMPAIGNS = (
-    select(Campaign, (CampaignUnit.id.is_not(None)).label("dated"), CampaignUnit.visit_date,
+UNIT_CAMPAIGNS = DirectStatement(
+    select(*columns_of(Campaign), (CampaignUnit.id.is_not(None)).label("dated"), CampaignUnit.visit_date,
            CampaignUnit.conclusion_date, Submission.status)
     .outerjoin(CampaignUnit, (CampaignUnit.campaign_id == Campaign.id)
                & (CampaignUnit.unit_id == bindparam("unit_id")))

@@ -9,6 +9,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.direct_sql import DirectStatement
 from storage.models import InboxUpdate, utcnow
 from storage.upsert import insert_ignoring_duplicates
 
@@ -53,12 +54,12 @@ async def claim_event(session: AsyncSession, inbox_id: int) -> bool:
 
     One conditional UPDATE: on PostgreSQL a second claimer waits on the row lock, then finds
     it processed (or claims it, if the first rolled back)."""
-    result = await session.execute(CLAIM, {"inbox_id": inbox_id, "now": utcnow()})
-    return bool(getattr(result, "rowcount", 0))
+    result = await CLAIM.execute(session, {"inbox_id": inbox_id, "now": utcnow()})
+    return result.rowcount > 0
 
 
 _inbox = InboxUpdate.__table__.c
-CLAIM = (
+CLAIM = DirectStatement(
     update(cast(Table, InboxUpdate.__table__))
     .where(_inbox.id == bindparam("inbox_id"), _inbox.processed_at.is_(None))
     .values(processed_at=bindparam("now"))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.answers import Answer, deserialise, serialise
 from engine.outline import Outline
+from storage.direct_sql import DirectStatement, adopt, columns_of
 from storage.models import (
     AnswerRow,
     Campaign,
@@ -37,11 +38,10 @@ async def submission_for(session: AsyncSession, campaign: Campaign, unit_id: int
     """The unit's submission in the campaign, created as a draft on first use."""
     # FOR UPDATE serialises officers of one unit on PostgreSQL; SQLite's BEGIN IMMEDIATE
     # already does, and ignores the clause.
-    query = select(Submission).where(Submission.campaign_id == campaign.id,
-                                     Submission.unit_id == unit_id).with_for_update()
-    found = await session.scalar(query)
-    if found is not None:
-        return found
+    key = {"campaign_id": campaign.id, "unit_id": unit_id}
+    found = await UNIT_SUBMISSION.execute(session, key)
+    if found.rows:
+        return adopt(session, Submission, found.rows[0])
     # Two officers' first answers at once on PostgreSQL both find nothing to lock: a plain
     # INSERT would fail the second with a unique violation. ON CONFLICT DO NOTHING waits for
     # the first to commit instead, and the SELECT then locks the one shared row.
@@ -50,23 +50,29 @@ async def submission_for(session: AsyncSession, campaign: Campaign, unit_id: int
         [{"campaign_id": campaign.id, "unit_id": unit_id, "status": SubmissionStatus.DRAFT}],
         unique=("campaign_id", "unit_id"),
     )
-    return (await session.scalars(query)).one()
+    (row,) = (await UNIT_SUBMISSION.execute(session, key)).rows
+    return adopt(session, Submission, row)
+
+
+UNIT_SUBMISSION = DirectStatement(
+    select(*columns_of(Submission)).where(Submission.campaign_id == bindparam("campaign_id"),
+                                          Submission.unit_id == bindparam("unit_id")).with_for_update())
 
 
 async def load_answers(
     session: AsyncSession, submission: Submission, outline: Outline
 ) -> dict[str, Answer]:
     # Columns, not AnswerRow objects: read on every answer, and nothing here changes them.
-    rows = await session.execute(SUBMISSION_ANSWERS, {"submission_id": submission.id})
+    result = await SUBMISSION_ANSWERS.execute(session, {"submission_id": submission.id})
     return {
         question: deserialise(outline.question(question), kind, value)
-        for question, kind, value in rows
+        for question, kind, value in result.rows
         if outline.has_question(question)
     }
 
 
-SUBMISSION_ANSWERS = select(AnswerRow.question, AnswerRow.kind, AnswerRow.value).where(
-    AnswerRow.submission_id == bindparam("submission_id"))
+SUBMISSION_ANSWERS = DirectStatement(select(AnswerRow.question, AnswerRow.kind, AnswerRow.value).where(
+    AnswerRow.submission_id == bindparam("submission_id")))
 
 
 async def save_answer(
@@ -85,7 +91,7 @@ async def save_answer(
         "submission_id": submission.id, "question": question_name, "kind": answer.kind.value,
         "value": stored, "officer_id": actor.officer_id, "channel": actor.channel, "answered_at": when,
     }, unique=("submission_id", "question"))
-    await session.execute(ADD_HISTORY, {
+    await ADD_HISTORY.execute(session, {
         "submission_id": submission.id, "event": "answer", "question": question_name,
         "kind": answer.kind.value, "value": stored, "officer_id": actor.officer_id,
         "channel": actor.channel, "at": when,
@@ -95,7 +101,7 @@ async def save_answer(
 
 # As a statement, not an object added to the session: written with every answer, and nothing
 # reads the entry back in the same event.
-ADD_HISTORY = insert(cast(Table, HistoryEntry.__table__))
+ADD_HISTORY = DirectStatement(insert(cast(Table, HistoryEntry.__table__)))
 
 
 async def clear_answer(
@@ -155,16 +161,19 @@ async def history(session: AsyncSession, submission: Submission) -> list[History
 async def conversation_for(
     session: AsyncSession, officer_id: int, submission: Submission
 ) -> Conversation:
-    found = await session.scalar(
-        select(Conversation).where(Conversation.officer_id == officer_id,
-                                   Conversation.submission_id == submission.id)
-    )
-    if found is not None:
-        return found
+    found = await OFFICER_CONVERSATION.execute(
+        session, {"officer_id": officer_id, "submission_id": submission.id})
+    if found.rows:
+        return adopt(session, Conversation, found.rows[0])
     conversation = Conversation(officer_id=officer_id, submission_id=submission.id)
     session.add(conversation)
     await session.flush()
     return conversation
+
+
+OFFICER_CONVERSATION = DirectStatement(
+    select(*columns_of(Conversation)).where(Conversation.officer_id == bindparam("officer_id"),
+                                            Conversation.submission_id == bindparam("submission_id")))
 
 
 async def count_answers(session: AsyncSession, submission: Submission) -> int:

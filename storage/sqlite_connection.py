@@ -33,6 +33,11 @@ class LoopThreadConnection(aiosqlite.Connection):
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
 
+    @property
+    def sqlite(self) -> sqlite3.Connection | None:
+        """The sqlite3 connection itself, for statements run directly (storage/direct_sql.py)."""
+        return self._connection
+
 
 def loop_thread_connector(database: str, timeout: float) -> Callable[[], aiosqlite.Connection]:
     """An `async_creator` for SQLAlchemy's aiosqlite dialect."""

@@ -10,6 +10,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.direct_sql import DirectStatement
 from storage.models import Base
 
 
@@ -32,15 +33,15 @@ async def upsert(
     """Insert a row, or update the one with the same `unique` columns, in one statement."""
     dialect = session.get_bind().dialect.name
     statement = _upsert_statement(dialect, model, tuple(values), tuple(unique))
-    await session.execute(statement, values)
+    await statement.execute(session, values)
 
 
 @lru_cache(maxsize=64)
 def _upsert_statement(dialect: str, model: type[Base], columns: tuple[str, ...],
-                      unique: tuple[str, ...]) -> Any:
+                      unique: tuple[str, ...]) -> DirectStatement:
     """Built once per shape: building it (the `excluded` columns above all) costs several times
     more than running it. On the table, so the values go in as parameters."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(cast(Table, model.__table__))
     changed = {key: statement.excluded[key] for key in columns if key not in unique}
-    return statement.on_conflict_do_update(index_elements=list(unique), set_=changed)
+    return DirectStatement(statement.on_conflict_do_update(index_elements=list(unique), set_=changed))

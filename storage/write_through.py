@@ -14,6 +14,7 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from storage.direct_sql import DirectStatement
 from storage.models import Base
 
 KEY = "row_id"
@@ -22,13 +23,13 @@ KEY = "row_id"
 async def write_through(session: AsyncSession, row: Base, **values: Any) -> None:
     """Set `values` on `row` (loaded, with an `id` key) and in its table row."""
     statement = _update_statement(type(row), tuple(values))
-    await session.execute(statement, {KEY: row.id, **values})  # type: ignore[attr-defined]
+    await statement.execute(session, {KEY: row.id, **values})  # type: ignore[attr-defined]
     for name, value in values.items():
         set_committed_value(row, name, value)
 
 
 @lru_cache(maxsize=64)
-def _update_statement(model: type[Base], columns: tuple[str, ...]) -> Any:
+def _update_statement(model: type[Base], columns: tuple[str, ...]) -> DirectStatement:
     table = cast(Table, model.__table__)
-    return update(table).where(table.c.id == bindparam(KEY)).values(
-        {name: bindparam(name) for name in columns})
+    return DirectStatement(update(table).where(table.c.id == bindparam(KEY)).values(
+        {name: bindparam(name) for name in columns}))

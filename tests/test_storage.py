@@ -51,6 +51,7 @@ from storage.models import (
     SubmissionStatus,
     Unit,
     UnitLevel,
+    as_utc,
     utcnow,
 )
 from storage.officers import RedeemResult, bind_identity, create_invite, officer_by_identity, redeem_invite
@@ -381,6 +382,29 @@ async def write_answers(
             submission = await submission_for(session, campaign, unit.id)
             await save_answer(session, submission, outline, question, Answer.of(f"{unit.code}/{number}"),
                               actor)
+
+
+async def test_an_answer_is_stored_with_the_moment_it_was_given(seeded):
+    """The answer, its history entry and the submission's last change carry the same moment,
+    read back as a UTC time (the answer path writes them past the ORM on SQLite)."""
+    db = seeded
+    async with db.transaction() as session:
+        unit = await first_commune(session)
+        assert unit is not None
+    report = await officer_report(db, unit.code, "telegram", "515151")
+    before = utcnow()
+    assert (await say(db, report, "Bản hướng dẫn số 5")).saved
+    after = utcnow()
+    async with db.transaction() as session:
+        submission = await submission_for(session, report.campaign, unit.id)
+        (row,) = (await session.scalars(select(AnswerRow).where(AnswerRow.submission_id == submission.id)))
+        (entry,) = await history(session, submission)
+        moments = {as_utc(row.answered_at), as_utc(entry.at), as_utc(submission.updated_at)}
+    assert len(moments) == 1
+    (moment,) = moments
+    assert moment is not None and before <= moment <= after
+    assert (row.value, entry.value, entry.officer_id) == (
+        "Bản hướng dẫn số 5", "Bản hướng dẫn số 5", report.officer.id)
 
 
 async def test_units_reporting_at_once_do_not_lock_each_other_out(seeded, database_url):

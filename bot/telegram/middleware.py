@@ -11,13 +11,15 @@ from sqlalchemy import bindparam, select
 
 from bot.i18n import translator
 from storage.database import Database
+from storage.direct_sql import DirectStatement, adopt_row, columns_of
 from storage.inbox import claim_event
 from storage.models import Identity, Officer, Unit
 from storage.write_through import write_through
 
 CHANNEL = "telegram"
-WHO_WRITES = (
-    select(Identity, Officer, Unit).join(Officer, Officer.id == Identity.officer_id)
+WRITER = (Identity, Officer, Unit)
+WHO_WRITES = DirectStatement(
+    select(*columns_of(*WRITER)).join(Officer, Officer.id == Identity.officer_id)
     .outerjoin(Unit, Unit.id == Officer.unit_id)
     .where(Identity.channel == CHANNEL, Identity.external_id == bindparam("external_id"))
 )
@@ -48,9 +50,9 @@ class EventContext(BaseMiddleware):
             identity = officer = None
             if user is not None:
                 # The unit comes along so that handlers find it in the session, not by a query.
-                row = (await session.execute(WHO_WRITES, {"external_id": str(user.id)})).first()
-                if row is not None:
-                    identity, officer = row[0], row[1]
+                found = await WHO_WRITES.execute(session, {"external_id": str(user.id)})
+                if found.rows:
+                    identity, officer, _unit = adopt_row(session, WRITER, found.rows[0])
                     # The question message sent since this chat's last event (see remember_prompt).
                     prompt = self.prompts.get(identity.id)
                     if prompt is not None:
