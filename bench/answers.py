@@ -69,7 +69,8 @@ async def echo_bot(base: str, token: str, limit: int, kind: str) -> None:
     async def echo(message: Message) -> None:
         previous = last_reply.get(message.chat.id) if kind == "edit" else None
         edit = None if previous is None else asyncio.create_task(bot.edit_message_text(
-            f"✅ {previous.text}", chat_id=previous.chat.id, message_id=previous.message_id))
+            f"✅ {previous.text} ({message.message_id})", chat_id=previous.chat.id,
+            message_id=previous.message_id))
         last_reply[message.chat.id] = await message.answer(message.text or "")
         if edit is not None:
             await edit

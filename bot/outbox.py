@@ -26,7 +26,7 @@ from handlers.notifications import notify_failed_delivery
 from handlers.reminders import word
 from storage.database import Database
 from storage.models import OutboxMessage
-from storage.outbox import OutboxStatus, Outgoing, claim_due
+from storage.outbox import OutboxStatus, Outgoing, claim_due, wrote_outbox
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +85,12 @@ class OutboxSender:
         self.max_attempts = settings.outbox_max_attempts
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
+        # A message added by this process goes out at once, not at the next round.
+        db.after_commit(self._on_commit)
 
-    def wake(self) -> None:
-        self._wake.set()
+    def _on_commit(self, session: AsyncSession) -> None:
+        if wrote_outbox(session):
+            self._wake.set()
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():

@@ -4,7 +4,7 @@ PostgreSQL; one session per incoming event and the one place that commits."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,12 @@ class Database:
         # growing steps before trying again. Queueing this process's transactions here instead
         # hands the lock over at once; the busy timeout still arbitrates between processes.
         self._sqlite_turn = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        self._after_commit: list[Callable[[AsyncSession], None]] = []
+
+    def after_commit(self, listener: Callable[[AsyncSession], None]) -> None:
+        """Call `listener` with the session of every transaction once it has committed (to act
+        on what the session's `info` says the transaction wrote)."""
+        self._after_commit.append(listener)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -83,9 +89,11 @@ class Database:
         if self._sqlite_turn is None:
             async with self._sessions() as session, session.begin():
                 yield session
-            return
-        async with self._sqlite_turn, self._sessions() as session, session.begin():
-            yield session
+        else:
+            async with self._sqlite_turn, self._sessions() as session, session.begin():
+                yield session
+        for listener in self._after_commit:
+            listener(session)
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (creates it on an empty database)."""

@@ -14,6 +14,7 @@ from storage.models import OutboxMessage, utcnow
 from storage.upsert import insert_ignoring_duplicates
 
 CLAIM_TIME = timedelta(minutes=2)
+_WRITTEN = "outbox.written"
 
 
 class OutboxStatus:
@@ -54,7 +55,14 @@ async def enqueue(
         "payload": message.to_json(), "status": OutboxStatus.PENDING, "attempts": 0,
         "due_at": due_at or utcnow(), "created_at": utcnow(),
     }], unique=("key",))
+    if inserted:
+        session.info[_WRITTEN] = True
     return inserted > 0
+
+
+def wrote_outbox(session: AsyncSession) -> bool:
+    """Whether the session's transaction added a message to the outbox."""
+    return bool(session.info.get(_WRITTEN))
 
 
 async def claim_due(

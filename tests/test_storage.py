@@ -55,6 +55,7 @@ from storage.models import (
     utcnow,
 )
 from storage.officers import RedeemResult, bind_identity, create_invite, officer_by_identity, redeem_invite
+from storage.outbox import Outgoing, enqueue, wrote_outbox
 from storage.reports import (
     Actor,
     count_answers,
@@ -323,6 +324,48 @@ async def test_history_records_every_change_with_who_and_which_channel(seeded):
         assert submission.submitted_by == telegram.officer.id
 
 
+async def test_an_answer_is_stored_with_the_moment_it_was_given(seeded):
+    """The answer, its history entry and the submission's last change carry the same moment,
+    read back as a UTC time (the answer path writes them past the ORM on SQLite)."""
+    db = seeded
+    async with db.transaction() as session:
+        unit = await first_commune(session)
+        assert unit is not None
+    report = await officer_report(db, unit.code, "telegram", "515151")
+    before = utcnow()
+    assert (await say(db, report, "Bản hướng dẫn số 5")).saved
+    after = utcnow()
+    async with db.transaction() as session:
+        submission = await submission_for(session, report.campaign, unit.id)
+        (row,) = (await session.scalars(select(AnswerRow).where(AnswerRow.submission_id == submission.id)))
+        (entry,) = await history(session, submission)
+        moments = {as_utc(row.answered_at), as_utc(entry.at), as_utc(submission.updated_at)}
+    assert len(moments) == 1
+    (moment,) = moments
+    assert moment is not None and before <= moment <= after
+    assert (row.value, entry.value, entry.officer_id) == (
+        "Bản hướng dẫn số 5", "Bản hướng dẫn số 5", report.officer.id)
+
+
+async def test_the_sender_hears_at_once_of_a_committed_outbox_message_and_only_then(db):
+    """What wakes the outbox sender (a VP office notice goes out at once, not at its next
+    round): a transaction that committed a new message; not a duplicate, not a rollback."""
+    heard: list[bool] = []
+    db.after_commit(lambda session: heard.append(wrote_outbox(session)))
+    notice = Outgoing("Xã A đã nộp báo cáo")
+    async with db.transaction() as session:
+        assert await enqueue(session, "submitted:1", "telegram", "42", "submitted", notice)
+    async with db.transaction() as session:
+        assert not await enqueue(session, "submitted:1", "telegram", "42", "submitted", notice)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await enqueue(session, "submitted:2", "telegram", "42", "submitted", notice)
+            raise RuntimeError("the event failed")
+    async with db.transaction() as session:
+        await session.execute(text("select 1"))
+    assert heard == [True, False, False]
+
+
 # ----- concurrency -------------------------------------------------------------------------
 
 UNITS_IN_PROCESS = 20
@@ -382,29 +425,6 @@ async def write_answers(
             submission = await submission_for(session, campaign, unit.id)
             await save_answer(session, submission, outline, question, Answer.of(f"{unit.code}/{number}"),
                               actor)
-
-
-async def test_an_answer_is_stored_with_the_moment_it_was_given(seeded):
-    """The answer, its history entry and the submission's last change carry the same moment,
-    read back as a UTC time (the answer path writes them past the ORM on SQLite)."""
-    db = seeded
-    async with db.transaction() as session:
-        unit = await first_commune(session)
-        assert unit is not None
-    report = await officer_report(db, unit.code, "telegram", "515151")
-    before = utcnow()
-    assert (await say(db, report, "Bản hướng dẫn số 5")).saved
-    after = utcnow()
-    async with db.transaction() as session:
-        submission = await submission_for(session, report.campaign, unit.id)
-        (row,) = (await session.scalars(select(AnswerRow).where(AnswerRow.submission_id == submission.id)))
-        (entry,) = await history(session, submission)
-        moments = {as_utc(row.answered_at), as_utc(entry.at), as_utc(submission.updated_at)}
-    assert len(moments) == 1
-    (moment,) = moments
-    assert moment is not None and before <= moment <= after
-    assert (row.value, entry.value, entry.officer_id) == (
-        "Bản hướng dẫn số 5", "Bản hướng dẫn số 5", report.officer.id)
 
 
 async def test_units_reporting_at_once_do_not_lock_each_other_out(seeded, database_url):

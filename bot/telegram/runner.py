@@ -145,7 +145,6 @@ class TelegramChannel:
                                           notify_chats=self.notify_chats, settings=self.settings)
         # feed_update has returned: the event's transaction is committed; now speak.
         await self.say(replies)
-        self.outbox.wake()
 
     async def apologise(self, payload: str) -> None:
         """The update could not be processed: ask its sender to send it again."""

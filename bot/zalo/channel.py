@@ -96,7 +96,6 @@ class ZaloChannel:
         # Committed: now answer, in as few messages as fit.
         for text in pack_texts(texts, MAX_TEXT_LENGTH):
             await self.say(chat_id, text)
-        self.outbox.wake()
 
     async def apologise(self, payload: str) -> None:
         """The event could not be processed: ask its sender to send it again."""
