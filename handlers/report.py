@@ -4,6 +4,7 @@ outcome. Every channel calls these; the caller's transaction commits before anyt
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,13 +91,13 @@ async def open_report(
 async def current_campaign(session: AsyncSession, unit: Unit) -> Campaign | None:
     """Of the campaigns the unit takes part in (every fixed-date one; a visit or conclusion one
     once its date is recorded), the first still to submit, soonest date first; else the newest."""
-    found = await UNIT_CAMPAIGNS.execute(session, {"unit_id": unit.id})
-    parts = [
-        (campaign, visit_date or conclusion_date or campaign.deadline, status in HANDED_IN)
-        for campaign, (dated, visit_date, conclusion_date, status)
-        in ((adopt(session, Campaign, row), row[-4:]) for row in found.rows)
-        if campaign.deadline_kind == DeadlineKind.FIXED_DATE or dated
-    ]
+    parts: list[tuple[Campaign, date, bool]] = []
+    for row in (await UNIT_CAMPAIGNS.execute(session, {"unit_id": unit.id})).rows:
+        campaign = adopt(session, Campaign, row)  # the campaign's columns come first
+        dated, visit_date, conclusion_date, status = row[-4:]
+        if campaign.deadline_kind == DeadlineKind.FIXED_DATE or dated:
+            parts.append((campaign, visit_date or conclusion_date or campaign.deadline,
+                          status in HANDED_IN))
     open_ones = [(counts_from, campaign) for campaign, counts_from, handed_in in parts if not handed_in]
     if open_ones:
         return min(open_ones, key=lambda part: part[0])[1]
