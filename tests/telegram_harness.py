@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -62,10 +63,13 @@ def terminate(process: subprocess.Popen[str], grace: float) -> None:
             process.wait()
 
 
-def stop_within(process: subprocess.Popen[str], seconds: float) -> float:
+async def stop_within(process: subprocess.Popen[str], seconds: float) -> float:
+    """SIGTERM; the seconds until the bot has exited. Waited for off the event loop, so that the
+    fake server (on this loop) goes on answering the calls the bot finishes with, as Telegram
+    would; a blocked loop would hold a reply in flight until the bot's grace runs out."""
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
-    process.wait(timeout=seconds + 5)
+    await asyncio.to_thread(process.wait, timeout=seconds + 5)
     return time.monotonic() - started
 
 

@@ -20,6 +20,7 @@ from tests.telegram_harness import (
 )
 
 ADMIN, OFFICER, OTHER = 1001, 2002, 3003
+RECORD = "✅ <b>Đã làm</b> & *xong* _hết_ 🎉"
 
 
 @pytest.fixture
@@ -82,7 +83,7 @@ async def test_an_officer_registers_fills_in_the_whole_outline_and_submits(
 
         # SIGTERM: what is in hand is finished and the process is gone within 10 seconds.
         # (in a thread: the fake server shares this event loop and must keep answering)
-        assert await asyncio.to_thread(stop_within, process, 10) < 10
+        assert await stop_within(process, 10) < 10
         assert process.returncode == 0
 
     assert query(tmp_path, "select status from submissions") == [("submitted",)]
@@ -128,8 +129,11 @@ async def test_forged_and_stale_buttons_change_nothing(
         assert all("tin nhắn mới nhất" in (a.text or "") for a in alerts)
         # Markup-like text round-trips unchanged and is shown escaped.
         await officer.says("<b>Đã làm</b> & *xong* _hết_ 🎉", expect="câu 3/")
-        recorded = [m for m in officer.messages() if "✅ <b>Đã làm</b> & *xong* _hết_ 🎉" in m.plain_text]
-        assert recorded and "&lt;b&gt;" in recorded[0].text
+        # The record is an edit sent alongside the next question, so it may land just after it.
+        await tg.wait_for(lambda s: any(RECORD in m.plain_text for m in officer.messages()), timeout=10,
+                          message="the answered question edited into its record")
+        recorded = [m for m in officer.messages() if RECORD in m.plain_text]
+        assert "&lt;b&gt;" in recorded[0].text
     rows = query(tmp_path, "select s.unit_id, a.question, a.kind, a.value from answers a "
                            "join submissions s on s.id = a.submission_id order by a.id")
     assert {row[0] for row in rows} == {query(tmp_path, "select id from units where code='31135'")[0][0]}
@@ -177,4 +181,4 @@ async def test_webhook_checks_its_secret_before_anything_else(
             await asyncio.sleep(0.5)
             assert len([m for m in tg.messages_to(OFFICER) if "câu 1/" in m.text]) == 1
     finally:
-        await asyncio.to_thread(stop_within, process, 10)  # type: ignore[arg-type]
+        await stop_within(process, 10)  # type: ignore[arg-type]

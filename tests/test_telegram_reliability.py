@@ -753,7 +753,7 @@ async def test_an_answer_that_cannot_be_saved_is_retried_then_set_aside_with_a_r
         await officer.says(typed_answer(second, 1), expect="câu 3/")
         assert query(tmp_path, history) == [(2,)]
         seen = len(officer.messages())
-        assert stop_within(process, 10) < 10
+        assert await stop_within(process, 10) < 10
 
     # Restarted, the bot does not replay the set-aside answer after the later one.
     with running_bot(tmp_path, tg):
