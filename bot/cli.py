@@ -27,7 +27,7 @@ from handlers.campaigns import (
 from storage.campaigns import open_campaigns
 from storage.database import Database
 from storage.inbox import set_aside_events
-from storage.models import Role
+from storage.models import Role, stamping_clock
 from storage.officers import create_invite
 from storage.units import (
     UnitFileError,
@@ -65,6 +65,10 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
+    settings = get_settings()
+    if settings.now is not None:
+        stamped = stamping_clock.set(settings.clock())
+        click.get_current_context().call_on_close(lambda: stamping_clock.reset(stamped))
 
 
 @main.command()

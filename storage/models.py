@@ -3,6 +3,8 @@ answers and the append-only history of every change."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
@@ -19,9 +21,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# The clock rows are stamped by. A drill (KSTTHC_NOW) runs the whole process on its own clock
+# (set by the CLI), so that a submission's time, and a notice due at once, agree with the clock
+# the outbox sender and the planner go by: on the real clock, a drill's notices were never due.
+stamping_clock: ContextVar[Callable[[], datetime] | None] = ContextVar("stamping_clock", default=None)
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    clock = stamping_clock.get()
+    return datetime.now(UTC) if clock is None else clock().astimezone(UTC)
 
 
 def as_utc(moment: datetime | None) -> datetime | None:

@@ -32,9 +32,9 @@ def bot_environment(workdir: Path, tg: FakeTelegram, **extra: str) -> dict[str, 
     return env
 
 
-def cli(workdir: Path, tg: FakeTelegram, *args: str) -> str:
+def cli(workdir: Path, tg: FakeTelegram, *args: str, **extra: str) -> str:
     result = subprocess.run([*command(), *args], capture_output=True, text=True, cwd=workdir,
-                            env=bot_environment(workdir, tg), timeout=60, check=True)
+                            env=bot_environment(workdir, tg, **extra), timeout=60, check=True)
     return result.stdout.strip()
 
 

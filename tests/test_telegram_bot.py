@@ -29,12 +29,17 @@ async def tg() -> FakeTelegram:
         yield fake  # type: ignore[misc]
 
 
+# A drill (KSTTHC_NOW, here in the past) must tell the VP office just the same, at the drill's time.
+DRILL = {"KSTTHC_NOW": "2026-10-20T02:00:00+00:00"}
+
+
+@pytest.mark.parametrize("clock", [{}, DRILL], ids=["real clock", "drill clock"])
 async def test_an_officer_registers_fills_in_the_whole_outline_and_submits(
-    tg: FakeTelegram, tmp_path: Path, outline: Outline
+    tg: FakeTelegram, tmp_path: Path, outline: Outline, clock: dict[str, str]
 ) -> None:
-    admin_code = cli(tmp_path, tg, "invite", "--admin")
-    unit_code = cli(tmp_path, tg, "invite", "31135")
-    with running_bot(tmp_path, tg) as process:
+    admin_code = cli(tmp_path, tg, "invite", "--admin", **clock)
+    unit_code = cli(tmp_path, tg, "invite", "31135", **clock)
+    with running_bot(tmp_path, tg, **clock) as process:
         admin = Officer(tg, ADMIN, outline)
         await admin.says(f"/start {admin_code}", expect="Văn phòng UBND thành phố")
         officer = Officer(tg, OFFICER, outline)
@@ -44,7 +49,7 @@ async def test_an_officer_registers_fills_in_the_whole_outline_and_submits(
         await officer.says("/start ABCD-EFGH", expect="Mã mời không đúng")
         await officer.says(f"/start {unit_code}", expect="câu 1/")
         greeting = [m for m in officer.messages() if "Phường Ninh Kiều" in m.plain_text]
-        assert greeting and "31/10/" in greeting[0].plain_text
+        assert greeting and ("31/10/2026" if clock else "31/10/") in greeting[0].plain_text
         first = officer.current_question()
         assert first.button_texts == ["Không có", "⬅ Quay lại", "Để sau", "Mục lục"]
 
@@ -79,10 +84,11 @@ async def test_an_officer_registers_fills_in_the_whole_outline_and_submits(
         notice = await tg.wait_for_message(ADMIN, contains="Phường Ninh Kiều đã nộp báo cáo",
                                            timeout=15)
         assert "Xem báo cáo" in notice.button_texts
+        if clock:
+            assert "lúc 09:00 20/10/2026" in notice.plain_text
         await admin.presses("Xem báo cáo", message=notice, expect="Phường Ninh Kiều (31135)")
 
         # SIGTERM: what is in hand is finished and the process is gone within 10 seconds.
-        # (in a thread: the fake server shares this event loop and must keep answering)
         assert await stop_within(process, 10) < 10
         assert process.returncode == 0
 
