@@ -79,8 +79,8 @@ async def echo_bot(base: str, token: str, limit: int, kind: str) -> None:
     dispatcher = Dispatcher()
     last_reply: dict[int, Message] = {}
 
-    # The commit's fsync waits in a thread of its own, not on the loop, the faster of the two here.
-    writer = ThreadPoolExecutor(1)
+    # The commit's fsync waits in a thread of its own, not on the loop: the faster of the two here.
+    writer = ThreadPoolExecutor(1) if kind == "durable" else None
     database: sqlite3.Connection | None = None
     if kind == "durable":
         database = sqlite3.connect(Path(tempfile.mkdtemp(prefix="kstthc-echo-")) / "answers.db",
