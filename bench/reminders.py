@@ -4,7 +4,7 @@ against the fake Bot API server (tests/fake_telegram.py, in this process, on 127
 
 The database (a SQLite file) gets N synthetic communes "B00001"… with one officer each on
 Telegram, and a fixed-date campaign due Sunday 6/9/2026 (really Friday 4/9/2026). The bot runs with
-KSTTHC_NOW frozen one minute into the opening of its first reminder day (the −10 one, Wednesday
+KSTTHC_NOW set to one minute into the opening of its first reminder day (the −10 one, Wednesday
 19/8/2026 07:31 in Vietnam): exactly one reminder per officer is due, none missed, no digest yet.
 
     python bench/reminders.py [--officers 10000] [--rate 25] [--timeout 900]

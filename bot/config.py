@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from deadlines.workdays import VN_TZ, WorkingCalendar, load_calendar
@@ -17,6 +18,8 @@ DEFAULT_DATABASE_FILE = "kstthc.sqlite3"
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KSTTHC_", env_file=".env", extra="ignore")
+    # When these settings were read: where a drill's clock (KSTTHC_NOW) starts running from.
+    _started: float = PrivateAttr(default_factory=time.monotonic)
 
     database_url: str = Field(
         default_factory=lambda: f"sqlite+aiosqlite:///{Path.cwd() / DEFAULT_DATABASE_FILE}",
@@ -45,7 +48,8 @@ class Settings(BaseSettings):
         default=None, description="YAML of the province's own days off and make-up working days")
     planner_interval: float = Field(default=60.0, gt=0)
     now: datetime | None = Field(
-        default=None, description="a frozen clock, for tests and drills only (KSTTHC_NOW)")
+        default=None, description="a drill's clock, for tests and drills only (KSTTHC_NOW): it "
+        "starts at this moment when the process starts and runs on from there")
     zalo_token: str | None = None
     zalo_api_base: str = "https://bot-api.zaloplatforms.com"
     zalo_workers: int = Field(default=8, ge=1, le=256)
@@ -60,14 +64,17 @@ class Settings(BaseSettings):
 
 
     def clock(self) -> Callable[[], datetime]:
-        frozen = self.now
-        if frozen is not None:
-            fixed = frozen if frozen.tzinfo else frozen.replace(tzinfo=UTC)
-            return lambda: fixed
-        return lambda: datetime.now(UTC)
+        """The real clock; or, in a drill, one that starts at KSTTHC_NOW and runs on, so that
+        what waits for a later moment (a retry after a failed send, the next reminder) comes."""
+        start = self.now
+        if start is None:
+            return lambda: datetime.now(UTC)
+        origin = start if start.tzinfo else start.replace(tzinfo=UTC)
+        started = self._started
+        return lambda: origin + timedelta(seconds=time.monotonic() - started)
 
     def today(self) -> date:
-        """Today in Vietnam by `clock()`: frozen by KSTTHC_NOW for a drill, like every date."""
+        """Today in Vietnam by `clock()`: a drill's (KSTTHC_NOW), like every date."""
         return self.clock()().astimezone(VN_TZ).date()
 
     def working_calendar(self) -> WorkingCalendar:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import aiohttp
@@ -85,7 +86,7 @@ async def test_an_officer_registers_fills_in_the_whole_outline_and_submits(
                                            timeout=15)
         assert "Xem báo cáo" in notice.button_texts
         if clock:
-            assert "lúc 09:00 20/10/2026" in notice.plain_text
+            assert re.search(r"lúc 09:\d\d 20/10/2026", notice.plain_text)
         await admin.presses("Xem báo cáo", message=notice, expect="Phường Ninh Kiều (31135)")
 
         # SIGTERM: what is in hand is finished and the process is gone within 10 seconds.
@@ -105,6 +106,22 @@ async def test_an_officer_registers_fills_in_the_whole_outline_and_submits(
     assert set(vietnamese) == set(english) >= {"baocao", "mucluc", "tiendo", "xem", "nop", "huongdan",
                                                "ngonngu"}
     assert vietnamese["nop"] == "Nộp báo cáo"
+
+
+async def test_a_drill_clock_runs_on_so_the_next_reminder_comes(
+    tg: FakeTelegram, tmp_path: Path, outline: Outline
+) -> None:
+    """A drill started just before a reminder day's 07:30 opening (the −3 working-day one before
+    the 30/10/2026 self-inspection deadline): once the drill's clock reaches 07:30, the reminder
+    goes out, as it would on the day. (A clock frozen at KSTTHC_NOW never got there.)"""
+    drill = {"KSTTHC_NOW": "2026-10-27T07:29:35+07:00", "KSTTHC_PLANNER_INTERVAL": "0.5"}
+    unit_code = cli(tmp_path, tg, "invite", "31135", **drill)
+    with running_bot(tmp_path, tg, **drill):
+        officer = Officer(tg, OFFICER, outline)
+        await officer.says(f"/start {unit_code}", expect="câu 1/")
+        assert not any("còn 3 ngày làm việc" in m.plain_text for m in officer.messages())
+        reminder = await tg.wait_for_message(OFFICER, contains="còn 3 ngày làm việc", timeout=60)
+        assert reminder.plain_text.startswith("⏰") and "30/10/2026" in reminder.plain_text
 
 
 async def test_forged_and_stale_buttons_change_nothing(
