@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +16,7 @@ from storage.models import (
     Submission,
     SubmissionStatus,
     Unit,
+    as_utc,
 )
 from storage.outbox import Outgoing, enqueue
 
@@ -37,8 +36,7 @@ async def notify_submitted(
 ) -> int:
     """Queue "unit X has submitted" for each VP office member and each configured group chat."""
     assert submission.submitted_at is not None
-    moment = submission.submitted_at
-    moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(VN_TZ)
+    moment = as_utc(submission.submitted_at).astimezone(VN_TZ)
     recipients = [(identity.channel, identity.chat_id or "", officer.locale)
                   for identity, officer in await admin_recipients(session)]
     for channel, chats in (extra_chats or {}).items():

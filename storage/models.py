@@ -7,6 +7,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import overload
 
 from sqlalchemy import (
     BigInteger,
@@ -32,6 +33,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC) if clock is None else clock().astimezone(UTC)
 
 
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
+@overload
+def as_utc(moment: datetime | None) -> datetime | None: ...
 def as_utc(moment: datetime | None) -> datetime | None:
     """Stored times are UTC; SQLite hands them back without a timezone."""
     if moment is None:
