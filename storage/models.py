@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -191,12 +192,15 @@ class InboxUpdate(Base):
     processed from here: a crash loses nothing, a redelivery changes nothing."""
 
     __tablename__ = "inbox"
-    __table_args__ = (UniqueConstraint("channel", "update_id"),)
+    __table_args__ = (UniqueConstraint("channel", "update_id"),
+                      Index("ix_inbox_pending_by_chat", "channel", "chat_key", "processed_at", "seq"))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     update_id: Mapped[str] = mapped_column(String(64))
     chat_key: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
+    # Order among the chat's events (Telegram's update_id; else the inbox id).
+    seq: Mapped[int | None] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Set aside after its attempts failed: marked processed too, so that it is never replayed
