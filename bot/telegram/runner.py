@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 from typing import Any
@@ -42,6 +41,7 @@ from bot.telegram.render import escape
 from bot.telegram.replies import AnswerCallback, Edit, Replies, Send, SendDocument
 from bot.telegram.routers import build_router
 from bot.telegram.session import RetryRequests, is_timeout, repeat_after_timeout
+from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, secret_matches, storable_key
 from engine.i18n import N_
 from handlers.documents import Document, attachment_files
 from storage.database import Database
@@ -277,20 +277,29 @@ class TelegramChannel:
         return app
 
     async def on_webhook(self, request: web.Request) -> web.Response:
-        expected = (self.settings.telegram_webhook_secret or "").encode()
-        given = request.headers.get(SECRET_HEADER, "").encode()
-        # Checked in constant time, before the body is even read.
-        if not expected or not hmac.compare_digest(given, expected):
+        """401 without the secret (checked in constant time before the body is read), 413 for a
+        body over the limit (chunked too), 400 for anything that is not one update, 503 when it
+        could not be stored (Telegram delivers it again); 200 once it is stored."""
+        if not secret_matches(request.headers.get(SECRET_HEADER), self.settings.telegram_webhook_secret):
             return web.Response(status=401)
-        if (request.content_length or 0) > self.settings.telegram_webhook_max_body:
-            return web.Response(status=413)
         try:
-            update = await request.json()
-        except (ValueError, web.HTTPRequestEntityTooLarge):
+            update = await json_body(request, self.settings.telegram_webhook_max_body)
+            update_id = update.get("update_id") if isinstance(update, dict) else None
+            if not isinstance(update_id, int) or isinstance(update_id, bool) \
+                    or not 0 <= update_id <= MAX_UPDATE_ID:
+                raise Refused(400)
+            Update.model_validate(update)
+            if not storable_key(chat_key(update)):
+                raise Refused(400)
+        except Refused as refused:
+            return refused.response()
+        except (ValueError, TypeError, RecursionError):  # pydantic's ValidationError is a ValueError
             return web.Response(status=400)
-        if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-            return web.Response(status=400)
-        await self.receive([update])
+        try:
+            await self.receive([update])
+        except Exception as error:
+            log.error("storing a webhook update failed: %s", type(error).__name__)
+            return web.Response(status=503)
         return web.Response(status=200)
 
     async def start_webhook(self) -> web.AppRunner:

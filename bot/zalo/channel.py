@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
 
 from aiohttp import web
 
@@ -16,6 +15,7 @@ from bot.config import Settings
 from bot.i18n import translator
 from bot.inbox_workers import NOT_PROCESSED, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
+from bot.webhook_guard import Refused, json_body, storable_key
 from bot.zalo.client import (
     EVENT_TEXT,
     MAX_TEXT_LENGTH,
@@ -153,16 +153,26 @@ class ZaloChannel:
         return app
 
     async def on_webhook(self, request: web.Request) -> web.Response:
-        # The secret is compared in constant time before the body is read.
+        """401 without the secret (checked in constant time before the body is read), 413 for a
+        body over the limit (chunked too), 400 for anything that is not one event, 503 when it
+        could not be stored; 200 once it is stored."""
         if not check_webhook_secret(request.headers.get(WEBHOOK_SECRET_HEADER),
                                     self.settings.zalo_webhook_secret or ""):
             return web.Response(status=401)
         try:
-            body: Any = await request.json()
-            update = parse_webhook_update(body)
-        except (ValueError, KeyError, TypeError, ZaloError):
+            update = parse_webhook_update(await json_body(request, self.settings.zalo_webhook_max_body))
+            if update.message is not None and not (
+                    storable_key(update.message_id) and storable_key(update.reply_to)):
+                raise Refused(400)
+        except Refused as refused:
+            return refused.response()
+        except (ValueError, KeyError, TypeError, RecursionError, ZaloError):
             return web.Response(status=400)
-        await self.receive([update])
+        try:
+            await self.receive([update])
+        except Exception as error:
+            log.error("storing a Zalo webhook event failed: %s", type(error).__name__)
+            return web.Response(status=503)
         return web.Response(status=200)
 
     async def start_webhook(self) -> web.AppRunner:

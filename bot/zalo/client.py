@@ -378,9 +378,9 @@ def parse_webhook_update(body: Any) -> ZaloUpdate:
 
 def check_webhook_secret(received: str | None, expected: str) -> bool:
     """Whether the X-Bot-Api-Secret-Token header matches the secret (constant time)."""
-    if received is None:
-        return False
-    return hmac.compare_digest(received.encode(), expected.encode())
+    if not expected or received is None or not received.isascii():
+        return False  # a header that is not ASCII is simply wrong, not an error
+    return hmac.compare_digest(received.encode("ascii"), expected.encode("utf-8", "surrogateescape"))
 
 
 def split_message(text: str, limit: int = MAX_TEXT_LENGTH) -> list[str]:
