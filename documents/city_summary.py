@@ -8,6 +8,7 @@ from documents.layout import AdministrativeDocument, Span, basis
 from documents.model import ReportDocumentInfo
 from documents.report_docx import section_number
 from documents.totals import COUNTED_CHOICE_TYPES, SUMMED_TYPES, Totals
+from engine.figures import NOT_ARISING
 from engine.i18n import Translator
 from engine.outline import Outline, Question
 from engine.qtypes import QUESTION_TYPES, format_number
@@ -62,6 +63,8 @@ def summary_text(question: Question, totals: Totals, translator: Translator) -> 
         rate = totals.get(name)
         if rate is None:
             return "chưa đủ số liệu để tính"
+        if rate is NOT_ARISING:
+            return QUESTION_TYPES["calculate"].show(rate, question, translator)
         return QUESTION_TYPES["calculate"].show(rate, question, translator) + " (tính trên số liệu tổng hợp)"
     if not answered:
         return NO_REPORT

@@ -9,11 +9,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from engine.answers import Answer
+from engine.figures import CalculatedValue
 
 # Việt Nam keeps one offset all year (no daylight saving): UTC+7.
 VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
@@ -79,8 +79,9 @@ class UnitReport:
 
     `answers` maps question names to answers (value, "không có" or skipped); `calculated` maps
     calculated question names to their values as the engine computed them
-    (`ReportEngine.calculated`). `submitted_at` is the last submission; aware datetimes are
-    read in Việt Nam time, naive ones are taken as Việt Nam time already."""
+    (`ReportEngine.calculated`: a Decimal, or NOT_ARISING where a rate's denominator is 0).
+    `submitted_at` is the last submission; aware datetimes are read in Việt Nam time, naive
+    ones are taken as Việt Nam time already."""
 
     unit_code: str
     unit_name: str
@@ -90,7 +91,7 @@ class UnitReport:
     submitted_at: datetime | None
     deadline: date
     answers: Mapping[str, Answer] = field(default_factory=dict)
-    calculated: Mapping[str, Decimal] = field(default_factory=dict)
+    calculated: Mapping[str, CalculatedValue] = field(default_factory=dict)
 
     @property
     def submitted(self) -> bool:

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from documents.model import SUBMITTED_STATUSES, UnitReport
 from engine.answers import AnswerKind
 from engine.expressions import ExpressionError, MissingReference
+from engine.figures import NOT_ARISING, CalculatedValue, NotArising, rounded
 from engine.outline import Outline, Question
 
 SUMMED_TYPES = frozenset({"integer", "decimal"})
 COUNTED_CHOICE_TYPES = frozenset({"yes_no", "select_one"})
-_CENT = Decimal("0.01")
 
 
-class Totals(dict[str, Decimal | int]):
+class Totals(dict[str, Decimal | int | NotArising]):
     """Question name → city total: the sum of an integer or decimal item over the units that
     gave a figure (an int for integer items, a Decimal for decimal ones), and each calculated
-    item (a rate) recomputed from those sums with the outline's own `calculate` expression.
+    item (a rate) recomputed from those sums with the outline's own `calculate` expression
+    (NOT_ARISING where its denominator totals 0).
 
     An item nobody answered is absent; an item every unit answered "không có" totals 0.
     Alongside the mapping:
@@ -85,16 +86,17 @@ def totals(
     return result
 
 
-def recompute_rates(outline: Outline, figures: dict[str, Decimal | int]) -> dict[str, Decimal]:
+def recompute_rates(outline: Outline, figures: dict[str, Decimal | int]) -> dict[str, CalculatedValue]:
     """Every calculated item evaluated on `figures` (e.g. the city totals), as the engine would
     on one unit's answers: in outline order, so one calculated item may use another; an item
-    whose inputs are missing, or whose `relevant` is false on these figures, is left out.
+    whose inputs are missing, or whose `relevant` is false on these figures, is left out; a
+    rate whose denominator totals 0 is NOT_ARISING ("không phát sinh", never 0%).
     Values are rounded to 2 decimals like `ReportEngine.calculated`."""
     values: dict[str, Any] = {
         name: float(value) if isinstance(value, Decimal) else value for name, value in figures.items()
     }
     context = {"unit_level": None}  # a city total belongs to no unit level
-    rates: dict[str, Decimal] = {}
+    rates: dict[str, CalculatedValue] = {}
     for question in outline.questions:
         if question.calculate is None:
             continue
@@ -104,10 +106,11 @@ def recompute_rates(outline: Outline, figures: dict[str, Decimal | int]) -> dict
             result = question.calculate.evaluate(values, context)
         except (MissingReference, ExpressionError):
             continue
-        if result is None:
+        if result is None:  # every figure given, and a division by zero
+            rates[question.name] = NOT_ARISING
             continue
         values[question.name] = float(result)
-        rates[question.name] = Decimal(str(result)).quantize(_CENT, ROUND_HALF_UP)
+        rates[question.name] = rounded(result)
     return rates
 
 

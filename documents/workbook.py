@@ -48,11 +48,13 @@ from documents.model import (
 )
 from documents.totals import SUMMED_TYPES, Totals, totals
 from engine.answers import Answer, AnswerKind
+from engine.figures import NOT_ARISING, NOT_ARISING_MARK
 from engine.outline import Outline, Question
 
 __all__ = ["answer_columns", "build_csv", "build_workbook", "totals"]
 
 NONE_TEXT = "Không có"
+NOT_ARISING_TEXT = NOT_ARISING_MARK  # a rate whose denominator is 0: "—", never 0
 YES_NO_TEXT = {"yes": "Có", "no": "Không"}
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
@@ -87,7 +89,7 @@ def answer_columns(outline: Outline) -> list[AnswerColumn]:
 
 def _converter(question: Question) -> Callable[[Any], CellValue]:
     kind = question.type
-    if kind == "integer":
+    if kind == "integer" or (kind == "calculate" and question.format == "integer"):
         return int
     if kind in ("decimal", "percent", "calculate"):
         return float
@@ -127,7 +129,7 @@ def _row_values(report: UnitReport, plan: _Plan) -> list[Any]:
     for name, is_calculated, convert in plan:
         if is_calculated:
             rate = calculated.get(name)
-            append(None if rate is None else convert(rate))
+            append(None if rate is None else NOT_ARISING_TEXT if rate is NOT_ARISING else convert(rate))
             continue
         answer: Answer | None = answers.get(name)
         if answer is None:
@@ -267,7 +269,7 @@ def _answers_sheet(
             return lambda value: dated(convert(value))
         if column.question.type == "text":
             return lambda value: cells.text(sheet, _text(value))
-        if column.question.type == "calculate":
+        if column.question.type == "calculate" and column.question.format != "integer":
             rate = cells.formatted_column(sheet, RATE_FORMAT)
             return lambda value: rate(convert(value))
         return convert
@@ -293,7 +295,7 @@ def _totals_sheet(
     counted = (f"báo cáo của tất cả {summary.all_units} đơn vị, kể cả báo cáo chưa nộp" if every_report
                else f"{summary.units} báo cáo đã nộp trên tổng số {summary.all_units} đơn vị")
     sheet.append([f"Số liệu tổng hợp từ {counted} (tính đến ngày {today:%d/%m/%Y}). "
-                  "Tỷ lệ được tính lại từ số liệu tổng hợp."])
+                  "Tỷ lệ được tính lại từ số liệu tổng hợp; “—”: không phát sinh (mẫu số bằng 0)."])
     sheet.append([])
     sheet.append([cells.header(sheet, text, wrap=True) for text in (
         "Số", "Nội dung", "Tổng cộng", "Số đơn vị có số liệu", "Số đơn vị báo cáo “Không có”")])
@@ -301,11 +303,15 @@ def _totals_sheet(
         label = " ".join(question.label.vi.split())
         if question.type == "calculate":
             rate = summary.get(question.name)
-            sheet.append([question.number, label + " (%)",
-                          cells.rate(sheet, rate if isinstance(rate, Decimal) else None)])
+            shown = label + " (%)" if question.format == "percent" else label
+            value: Any = (NOT_ARISING_TEXT if rate is NOT_ARISING
+                          else int(rate) if isinstance(rate, Decimal) and question.format == "integer"
+                          else cells.rate(sheet, rate if isinstance(rate, Decimal) else None))
+            sheet.append([question.number, shown, value])
         elif question.type in SUMMED_TYPES:
             total = summary.get(question.name)
-            figure: CellValue = float(total) if isinstance(total, Decimal) else total
+            figure: CellValue = (float(total) if isinstance(total, Decimal)
+                                 else total if isinstance(total, int) else None)
             sheet.append([question.number, label, figure, summary.given[question.name],
                           summary.none[question.name]])
         elif question.type == "percent":  # a percentage is not summed across units

@@ -6,12 +6,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from engine.answers import NONE_ANSWER, SKIPPED_ANSWER, Answer, AnswerKind, expression_answers
 from engine.answers import expression_value as answer_expression_value
 from engine.expressions import ExpressionError, MissingReference
+from engine.figures import NOT_ARISING, CalculatedValue, rounded
 from engine.i18n import N_, Message
 from engine.outline import Outline, Question
 from engine.qtypes import QUESTION_TYPES, AnswerProblem
@@ -107,13 +108,32 @@ class ReportEngine:
                 values[question.name] = float(result)
         return values
 
-    def calculated(self, state: State) -> dict[str, Decimal]:
+    def calculated(self, state: State) -> dict[str, CalculatedValue]:
+        """Every calculated item that can be worked out, rounded to 2 decimals; a rate whose
+        figures are all given but whose denominator is 0 is NOT_ARISING ("không phát sinh")."""
         values = self.values(state)
-        return {
-            q.name: Decimal(str(values[q.name])).quantize(Decimal("0.01"), ROUND_HALF_UP)
-            for q in self.outline.questions
-            if q.calculate is not None and q.name in values
-        }
+        result: dict[str, CalculatedValue] = {}
+        for question in self.outline.questions:
+            if question.calculate is None:
+                continue
+            if question.name in values:
+                result[question.name] = rounded(values[question.name])
+            elif self._divides_by_zero(question, state, values):
+                result[question.name] = NOT_ARISING
+        return result
+
+    def _divides_by_zero(self, question: Question, state: State, values: dict[str, Any]) -> bool:
+        """Whether a calculated item has every figure it needs and still no value: its
+        division is by zero (the expression evaluates to None only then)."""
+        assert question.calculate is not None
+        if not question.calculate.references <= values.keys():
+            return False
+        if not self.is_relevant(question, state, values):
+            return False
+        try:
+            return question.calculate.evaluate(values, self.context(state)) is None
+        except ExpressionError:
+            return False
 
     def relevance(self, question: Question, state: State, values: dict[str, Any]) -> bool | None:
         """True or False, or None while an answer it depends on is not given yet."""

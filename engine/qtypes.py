@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from engine.figures import NOT_ARISING
 from engine.i18n import N_, Message, Translator
 from engine.text import fold
 
@@ -178,6 +179,8 @@ def _show_date(value: Any, question: Question, translator: Translator) -> str:
 
 
 def _show_calculated(value: Any, question: Question, translator: Translator) -> str:
+    if value is NOT_ARISING:  # a rate of nothing: never "0%"
+        return translator.gettext(N_("— (không phát sinh)"))
     shown = format_number(value, translator.locale)
     return shown + "%" if question.format == "percent" else shown
 

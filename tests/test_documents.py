@@ -45,6 +45,7 @@ from documents import (
 from engine.answers import NONE_ANSWER, SKIPPED_ANSWER, Answer, AnswerKind
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
+from engine.figures import NOT_ARISING
 from engine.outline import Outline
 from engine.qtypes import QUESTION_TYPES
 from engine.views import State
@@ -160,8 +161,14 @@ def test_the_report_prints_every_relevant_answer_under_its_number(
         assert line_of(document, outline.question(name).number).endswith(": Không có")
     assert line_of(document, "3.1.c").endswith(": 1.234")
     assert line_of(document, "4.3.a").endswith(": 2.500")
-    assert line_of(document, "4.3.g").endswith(": 4%")  # 100 / 2.500
+    # Rates on the plan's own bases: received by post of the 2.300 NEW dossiers (not of the 2.500
+    # with the carried-over ones), results by post of the 2.500 RESOLVED (2.450 on time + 50 late).
+    assert line_of(document, "4.3.g").endswith(": 4,35%")  # 100 / 2.300
     assert line_of(document, "4.3.l").endswith(": 3,6%")  # 90 / 2.500
+    assert line_of(document, "4.3.m").endswith(": 2.500")  # 2.450 + 50, computed
+    assert line_of(document, "4.3.n").endswith(": 0")  # 2.500 − 2.500: nothing pending
+    assert line_of(document, "4.3.o").endswith(": 98%")  # 2.450 / 2.500
+    assert line_of(document, "4.3.p").endswith(": 2%")  # 50 / 2.500
     assert line_of(document, "11.2.e").endswith(": 62,5%")  # 5 / 8
     assert line_of(document, "II.2").endswith(": Hoàn thành tốt")
     assert line_of(document, "5.1.b").endswith(": 15/03/2027")
@@ -501,8 +508,11 @@ def test_the_totals_sum_the_submitted_figures_and_recompute_the_rates(
         if question.type == "integer":
             assert result[question.name] == figure_sum(question.name, submitted), question.name
     postal, dossiers = figure_sum("dossiers_postal", submitted), figure_sum("dossiers_total", submitted)
+    new = figure_sum("dossiers_new", submitted)
+    resolved = figure_sum("dossiers_on_time", submitted) + figure_sum("dossiers_late", submitted)
     assert 0 < none_count("dossiers_postal") == result.none["dossiers_postal"]
-    expected_rate = (Decimal(postal) / Decimal(dossiers) * 100).quantize(Decimal("0.01"))
+    # Received by post: a share of the city's NEW dossiers, recomputed from the sums.
+    expected_rate = (Decimal(postal) / Decimal(new) * 100).quantize(Decimal("0.01"))
     assert result["dossiers_postal_rate"] == expected_rate
     # ... which is not the average of the units' rates.
     unit_rates = [float(r.calculated["dossiers_postal_rate"]) for r in submitted]
@@ -521,7 +531,8 @@ def test_the_totals_sum_the_submitted_figures_and_recompute_the_rates(
                                   none_count("dossiers_postal")]
     assert rows["11.2.a"][2] == figure_sum("inspections_count", submitted)
     assert rows["4.3.g"][2] == pytest.approx(float(expected_rate))
-    results_rate = figure_sum("results_postal", submitted) / dossiers * 100
+    results_rate = figure_sum("results_postal", submitted) / resolved * 100  # of the resolved
+    assert rows["4.3.m"][2] == resolved and rows["4.3.n"][2] == dossiers - resolved
     assert rows["4.3.l"][2] == pytest.approx(results_rate, abs=0.005)
     coverage = figure_sum("subunits_self_inspected", submitted) / figure_sum("subunits_handling_procedures",
                                                                                submitted) * 100
@@ -627,3 +638,50 @@ def test_the_progress_chart_accumulates_submissions_by_local_day() -> None:
     (ARTIFACTS / "trang-thai-bao-cao.png").write_bytes(
         render_status_chart(status_chart_data(Counter(submitted=40, accepted=25, in_progress=20,
                                                       not_started=10, returned=3, resubmitted=2))))
+
+
+# ----- rates of nothing ----------------------------------------------------------------------------
+
+NO_DOSSIERS = {"dossiers_total": 0, "dossiers_new": 0, "dossiers_carried_over": 0, "dossiers_one_stop": 0,
+               "dossiers_online": 0, "dossiers_postal": 0, "dossiers_on_time": 0, "dossiers_late": 0,
+               "results_postal": 0}
+
+
+def test_a_rate_whose_denominator_is_0_prints_a_dash_never_0_percent(
+    engine: ReportEngine, outline: Outline, commune_answers: dict[str, Answer]
+) -> None:
+    """A commune that received and resolved no dossier at all: its postal, on-time and late rates
+    did not arise. The clerk reads "—" (không phát sinh) in the report, the workbook and the city
+    summary, never a 0% that would pass for a real share."""
+    answers = {**commune_answers, **{name: Answer.of(value) for name, value in NO_DOSSIERS.items()}}
+    answers["procedures_total"] = answers["procedures_one_stop"] = Answer.of(0)
+    answers["procedures_postal"] = answers["procedures_online"] = NONE_ANSWER
+    answers["procedures_at_one_stop_desk"] = Answer.of(0)
+    report = unit_report(engine, answers)
+    info = ReportDocumentInfo.for_unit(report, on=date(2021, 10, 29), campaign_title=CAMPAIGN)
+    document = read_docx(build_report_docx(outline, report, info, VI))
+    for number in ("4.3.g", "4.3.l", "4.3.o", "4.3.p", "8.3.b"):
+        assert line_of(document, number).endswith(": — (không phát sinh)"), number
+    assert line_of(document, "4.3.m").endswith(": 0") and line_of(document, "4.3.n").endswith(": 0")
+    assert not [t for t in body_texts(document) if t.startswith("4.3.") and t.endswith("0%")]
+
+    other = unit_report(engine, commune_answers, code="31136", name="Phường Cái Khế")
+    book = load_workbook(io.BytesIO(build_workbook(outline, [report, other], today=date(2021, 11, 2))))
+    sheet = book["Trả lời"]
+    rows = {row[0].value: row for row in sheet.iter_rows(min_row=3)}
+    assert rows["31135"][column_of(sheet, "4.3.g") - 1].value == "—"
+    assert rows["31135"][column_of(sheet, "4.3.o") - 1].value == "—"
+    assert rows["31135"][column_of(sheet, "4.3.m") - 1].value == 0
+    assert rows["31136"][column_of(sheet, "4.3.o") - 1].value == pytest.approx(98)
+    # The city's rates are recomputed from the sums: one unit with dossiers is enough for a rate.
+    summary = {row[0].value: row[2].value for row in book["Tổng hợp"].iter_rows() if row[0].value}
+    assert summary["4.3.g"] == pytest.approx(100 / 2300 * 100, abs=0.005)
+    # ... and with none anywhere, the city's rate does not arise either.
+    nobody = totals(outline, [report])
+    assert nobody["dossiers_postal_rate"] is NOT_ARISING
+    city = read_docx(build_city_summary_docx(outline, nobody, ReportDocumentInfo(
+        unit_name="Ủy ban nhân dân thành phố Cần Thơ", superior=None, date=date(2021, 11, 15),
+        campaign_title=CAMPAIGN, unit_level="city"), VI))
+    assert line_of(city, "4.3.g").endswith(": — (không phát sinh)")
+    lone = load_workbook(io.BytesIO(build_workbook(outline, [report], today=date(2021, 11, 2))))["Tổng hợp"]
+    assert {row[0].value: row[2].value for row in lone.iter_rows() if row[0].value}["4.3.l"] == "—"

@@ -18,7 +18,9 @@ from bot.i18n import translator
 from engine.answers import NONE_ANSWER, SKIPPED_ANSWER, Answer, AnswerKind
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
+from engine.figures import NOT_ARISING
 from engine.outline import Outline, Question
+from engine.qtypes import QUESTION_TYPES
 from engine.views import (
     Action,
     ClosedView,
@@ -295,9 +297,8 @@ AT_MOST_RULES = [
     ("dossiers_new", "dossiers_total"),
     ("dossiers_one_stop", "dossiers_total"),
     ("dossiers_online", "dossiers_total"),
-    ("dossiers_postal", "dossiers_total"),
+    ("dossiers_postal", "dossiers_new"),  # received by post: of the newly received (4.3.e ≤ 4.3.b)
     ("dossiers_on_time", "dossiers_total"),
-    ("results_postal", "dossiers_total"),
     ("feedback_about_regulations", "feedback_total"),
     ("feedback_transferred", "feedback_total"),
     ("feedback_resolved", "feedback_total"),
@@ -313,6 +314,9 @@ SUM_RULES = [
      ["35", "1.000"], ["34", "0"], ["(1.200)", "(35)", "(1.234)"]),
     ("feedback_about_conduct", {"feedback_total": 1234, "feedback_about_regulations": 1000},
      ["200", "235"], ["234"], ["(1.000)", "(200)", "(1.234)"]),
+    # Results returned by post are of the dossiers resolved (on time + late), not of the total.
+    ("results_postal", {"dossiers_total": 5000, "dossiers_on_time": 1000, "dossiers_late": 234},
+     ["1.235", "5.000"], ["1.234", "0"], ["(1.235)", "(1.000)", "(234)"]),
 ]
 
 
@@ -368,10 +372,10 @@ def test_a_broken_total_is_refused_the_moment_it_is_typed(engine: ReportEngine) 
     outcome = say(engine, refused.state, "234")
     assert outcome.saved == {"dossiers_carried_over": Answer.of(234)}
     assert at(outcome) == "dossiers_one_stop"
-    for name, typed in [("dossiers_one_stop", "1.235"), ("dossiers_online", "2.000"),
-                        ("dossiers_postal", "9 999")]:
+    for name, typed, kept in [("dossiers_one_stop", "1.235", "1.234"), ("dossiers_online", "2.000", "1.234"),
+                              ("dossiers_postal", "1.001", "1.000")]:  # by post: of the 1.000 new
         assert_rejected(say(engine, outcome.state, typed), outcome.state, name)
-        outcome = say(engine, outcome.state, "1.234")
+        outcome = say(engine, outcome.state, kept)
         assert name in outcome.saved
     assert at(outcome) == "dossiers_on_time"
     outcome = say(engine, outcome.state, "1.200")
@@ -454,17 +458,27 @@ def test_an_own_rule_still_refuses_outright(engine: ReportEngine) -> None:
 # ----- calculated items -------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("given", "name", "expected"), [
-    ({"dossiers_total": 200, "dossiers_postal": 25}, "dossiers_postal_rate", Decimal("12.50")),
-    ({"dossiers_total": 3, "dossiers_postal": 1}, "dossiers_postal_rate", Decimal("33.33")),
-    ({"dossiers_total": 3, "dossiers_postal": 2}, "dossiers_postal_rate", Decimal("66.67")),
-    ({"dossiers_total": 0, "dossiers_postal": 0}, "dossiers_postal_rate", Decimal("0")),
-    ({"dossiers_total": NONE_ANSWER, "dossiers_postal": NONE_ANSWER},
-     "dossiers_postal_rate", Decimal("0")),
-    ({"dossiers_total": 200, "results_postal": 20}, "results_postal_rate", Decimal("10.00")),
-    ({"dossiers_total": 0, "results_postal": 0}, "results_postal_rate", Decimal("0")),
+    # 4.3.g: received by post, of the NEW dossiers (4.3.b), never of the total with carried-over ones.
+    ({"dossiers_total": 1000, "dossiers_new": 200, "dossiers_postal": 25},
+     "dossiers_postal_rate", Decimal("12.50")),
+    ({"dossiers_total": 9, "dossiers_new": 3, "dossiers_postal": 1}, "dossiers_postal_rate", Decimal("33.33")),
+    ({"dossiers_total": 9, "dossiers_new": 3, "dossiers_postal": 2}, "dossiers_postal_rate", Decimal("66.67")),
+    # 4.3.l: results returned by post, of the dossiers RESOLVED (on time + late).
+    ({"dossiers_total": 500, "dossiers_on_time": 150, "dossiers_late": 50, "results_postal": 20},
+     "results_postal_rate", Decimal("10.00")),
+    # 4.3.m–p: resolved, pending, on-time and late shares, computed, never asked.
+    ({"dossiers_total": 500, "dossiers_on_time": 150, "dossiers_late": 50}, "dossiers_resolved",
+     Decimal("200")),
+    ({"dossiers_total": 500, "dossiers_on_time": 150, "dossiers_late": 50}, "dossiers_pending",
+     Decimal("300")),
+    ({"dossiers_total": 500, "dossiers_on_time": 150, "dossiers_late": 50}, "dossiers_on_time_rate",
+     Decimal("75.00")),
+    ({"dossiers_total": 500, "dossiers_on_time": 150, "dossiers_late": 50}, "dossiers_late_rate",
+     Decimal("25.00")),
+    ({"dossiers_total": 500, "dossiers_on_time": 2, "dossiers_late": 1}, "dossiers_late_rate",
+     Decimal("33.33")),
     ({"procedures_total": 200, "procedures_at_one_stop_desk": 150},
      "one_stop_desk_rate", Decimal("75.00")),
-    ({"procedures_total": 0, "procedures_at_one_stop_desk": 0}, "one_stop_desk_rate", Decimal("0")),
     ({"subunits_handling_procedures": 10, "subunits_self_inspected": 5},
      "self_inspection_coverage", Decimal("50.00")),
     ({"subunits_handling_procedures": 8, "subunits_self_inspected": 8},
@@ -488,10 +502,31 @@ def test_calculated_rates_wait_for_their_figures(
     assert absent not in engine.calculated(State(answers=values(**given)))
 
 
+@pytest.mark.parametrize(("given", "name"), [
+    ({"dossiers_new": 0, "dossiers_postal": 0}, "dossiers_postal_rate"),
+    ({"dossiers_new": NONE_ANSWER, "dossiers_postal": NONE_ANSWER}, "dossiers_postal_rate"),
+    ({"dossiers_on_time": 0, "dossiers_late": 0, "results_postal": 0}, "results_postal_rate"),
+    ({"dossiers_on_time": 0, "dossiers_late": NONE_ANSWER}, "dossiers_on_time_rate"),
+    ({"dossiers_on_time": 0, "dossiers_late": 0}, "dossiers_late_rate"),
+    ({"procedures_total": 0, "procedures_at_one_stop_desk": 0}, "one_stop_desk_rate"),
+])
+def test_a_rate_of_nothing_does_not_arise_and_is_never_zero(
+    engine: ReportEngine, given: dict[str, Any], name: str
+) -> None:
+    """A denominator of 0 (or "không có") makes the rate "—" (không phát sinh), not 0%."""
+    state = State(answers=values(**given))
+    assert engine.calculated(state)[name] is NOT_ARISING
+    item = next(item for _section, items in engine.review(state).sections for item in items
+                if item.question.name == name)
+    shown = QUESTION_TYPES["calculate"].show(item.calculated, item.question, VI)
+    assert shown == "— (không phát sinh)"
+    assert QUESTION_TYPES["calculate"].show(item.calculated, item.question, EN) == "— (none arising)"
+
+
 def test_zero_total_typed_through_the_conversation_does_not_crash(engine: ReportEngine) -> None:
     outcome = say(engine, State(answers={}, cursor="dossiers_total"), "0", "0", "0", "0", "0", "0")
     assert outcome.state.answers["dossiers_postal"] == Answer.of(0)
-    assert engine.calculated(outcome.state)["dossiers_postal_rate"] == Decimal("0")
+    assert engine.calculated(outcome.state)["dossiers_postal_rate"] is NOT_ARISING
     review = say(engine, outcome.state, "xem").view
     assert isinstance(review, ReviewView)
 
@@ -848,8 +883,8 @@ def test_progress_of_a_completed_report(engine: ReportEngine, completed: State) 
 
 
 def test_review_lists_every_relevant_question_and_calculated_item(engine: ReportEngine) -> None:
-    answers = values(guidance_documents=NONE_ANSWER, dossiers_total=200, dossiers_postal=25,
-                     control_urging=SKIPPED_ANSWER)
+    answers = values(guidance_documents=NONE_ANSWER, dossiers_total=300, dossiers_new=200,
+                     dossiers_postal=25, control_urging=SKIPPED_ANSWER)
     state = State(answers=answers)
     outcome = say(engine, state, "xem")
     review = outcome.view
@@ -861,7 +896,7 @@ def test_review_lists_every_relevant_question_and_calculated_item(engine: Report
     assert "ria_assigned" not in items
     assert items["guidance_documents"].answer == NONE_ANSWER
     assert items["control_urging"].answer == SKIPPED_ANSWER
-    assert items["dossiers_total"].answer == Answer.of(200)
+    assert items["dossiers_total"].answer == Answer.of(300)
     assert items["control_staffing"].answer is None
     assert items["dossiers_postal_rate"].calculated == Decimal("12.50")
     assert "results_postal_rate" not in items  # its figures are not in yet
@@ -876,11 +911,17 @@ def test_review_of_a_completed_report(engine: ReportEngine, completed: State) ->
         assert items[question.name].answer == completed.answers[question.name]
     calculated = engine.calculated(completed)
     assert set(calculated) == {"dossiers_postal_rate", "results_postal_rate", "one_stop_desk_rate",
-                               "self_inspection_coverage"}
+                               "self_inspection_coverage", "dossiers_resolved", "dossiers_pending",
+                               "dossiers_on_time_rate", "dossiers_late_rate"}
     for name, value in calculated.items():
         assert items[name].calculated == value
     assert calculated["self_inspection_coverage"] == Decimal("60.00")
-    assert calculated["dossiers_postal_rate"] == Decimal("2.79")  # 345 of 12.345
+    assert calculated["dossiers_postal_rate"] == Decimal("2.88")  # 345 of the 12.000 new
+    assert calculated["dossiers_resolved"] == Decimal("12300")  # 12.000 on time + 300 late
+    assert calculated["dossiers_pending"] == Decimal("45")  # 12.345 - 12.300
+    assert calculated["results_postal_rate"] == Decimal("1.00")  # 123 of the 12.300 resolved
+    assert calculated["dossiers_on_time_rate"] == Decimal("97.56")
+    assert calculated["dossiers_late_rate"] == Decimal("2.44")
 
 
 # ----- submit -----------------------------------------------------------------------------------
