@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import io
 import sys
 import threading
 from collections.abc import Callable
@@ -37,6 +38,12 @@ class ConsoleIO:
 
 def terminal_io(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> ConsoleIO:
     interactive = stdin.isatty()
+    # A file piped in may hold bytes that are not UTF-8 (a file saved in another encoding, or
+    # cut mid-character): they are read as "�", which the officer sees echoed, never a crash.
+    # Output likewise never fails on a character the terminal cannot show.
+    for stream in (stdin, stdout):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
 
     def read_line() -> str | None:
         try:

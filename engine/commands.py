@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 
-from engine.text import fold
+from engine.text import clean, fold
 from engine.views import Action, Turn
 
 # Folded forms (lower case, no diacritics); "/command" forms are the Telegram commands.
 ACTION_WORDS: dict[Action, tuple[str, ...]] = {
-    Action.NONE: ("khong co", "kco", "k co", "none", "n/a"),
+    Action.NONE: ("khong co", "kco", "k co", "ko co", "khong co gi", "0 (khong)", "0 (khong co)",
+                  "0 (ko co)", "0 - khong co", "none", "n/a", "nothing"),
     Action.BACK: ("lai", "quay lai", "tro lai", "back", "/back"),
     Action.SKIP: ("sau", "de sau", "bo qua", "later", "skip", "/skip"),
     Action.CONTINUE: ("tiep", "tiep tuc", "bao cao", "/baocao", "continue", "/continue"),
@@ -32,9 +33,14 @@ FUZZY_MAX_LENGTH = 14
 FUZZY_CUTOFF = 0.8
 
 
+# A sentence's full stop or an exclamation mark does not change the word: "Không có."
+_TRAILING = ".!…;,"
+
+
 def parse_text(text: str, fuzzy: bool = False) -> Turn:
     """Turn one typed line into a turn: an action word, or else an answer."""
-    folded = fold(text)
+    text = clean(text)
+    folded = fold(text).rstrip(_TRAILING).rstrip()
     action = _WORD_TO_ACTION.get(folded)
     if action is None and fuzzy and 3 <= len(folded) <= FUZZY_MAX_LENGTH and not folded[0].isdigit():
         close = difflib.get_close_matches(folded, [w for w in _WORD_TO_ACTION if len(w) >= 3], n=2,

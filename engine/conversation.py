@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +16,8 @@ from engine.expressions import ExpressionError, MissingReference
 from engine.figures import NOT_ARISING, CalculatedValue, rounded
 from engine.i18n import N_, Message
 from engine.outline import Outline, Question
-from engine.qtypes import QUESTION_TYPES, AnswerProblem
-from engine.text import fold
+from engine.qtypes import QUESTION_TYPES, AnswerProblem, AnswerWindow, format_number
+from engine.text import clean, fold
 from engine.views import (
     Action,
     ClosedView,
@@ -277,14 +278,55 @@ class ReportEngine:
             return Outcome(state, ClosedView(), notices=(_info(N_(
                 "Báo cáo của đơn vị đã được nộp; không thể thay đổi câu trả lời."
             )),))
+        if turn.action is Action.ANSWER and self._continues_long_paste(state, turn):
+            return self._rest_of_long_paste(state, turn)
         confirming = state.mode is Mode.CONFIRMING and turn.action is Action.ANSWER
         if confirming and fold(turn.text) in CONFIRM_WORDS:
             return self._confirm(state, turn)
         if state.mode is Mode.CONTENTS and turn.action is Action.ANSWER and looks_like_target(turn.text):
             return self._jump(state, replace(turn, action=Action.JUMP, target=turn.text))
         if state.mode is not Mode.ANSWERING and turn.action not in (Action.CONFIRM, Action.JUMP):
-            state = replace(state, mode=Mode.ANSWERING)
-        return self._steps[turn.action](state, turn)
+            state = replace(state, mode=Mode.ANSWERING, mode_since=None)
+        outcome = self._steps[turn.action](state, turn)
+        if turn.action is Action.ANSWER and turn.sent_at is not None and len(turn.text) >= LONG_PASTE:
+            mode = Mode.LONG_SAVED if outcome.saved else Mode.OVERLONG
+            outcome = replace(outcome, state=replace(outcome.state, mode=mode, mode_since=turn.sent_at))
+        return outcome
+
+    def _continues_long_paste(self, state: State, turn: Turn) -> bool:
+        """Whether this message is the rest of the long paste just before it: a Telegram client
+        sends a text longer than one message (4,096 characters) as several, a second apart."""
+        if state.mode not in (Mode.OVERLONG, Mode.LONG_SAVED):
+            return False
+        if turn.sent_at is None or state.mode_since is None:
+            return False
+        return abs(turn.sent_at - state.mode_since) <= SPLIT_WINDOW
+
+    def _rest_of_long_paste(self, state: State, turn: Turn) -> Outcome:
+        """Refuse the rest of a split paste: saving it alone would store a text cut mid-word."""
+        still = replace(state, mode_since=turn.sent_at)  # a third part follows the second
+        cursor = self._current(still)
+        if state.mode is Mode.OVERLONG:
+            question = self.outline.question(cursor) if cursor else None
+            limit = question.max_length if question and question.type == "text" else None
+            message = Message(N_(
+                "Tin nhắn này là phần tiếp theo của đoạn văn bản dài vừa gửi (Telegram tự tách tin "
+                "nhắn dài hơn 4.096 ký tự thành nhiều tin) nên cũng chưa được lưu. Vui lòng rút gọn "
+                "câu trả lời rồi gửi lại trong một tin nhắn."))
+            if limit is not None:
+                message = Message(N_(
+                    "Tin nhắn này là phần tiếp theo của đoạn văn bản dài vừa gửi (Telegram tự tách tin "
+                    "nhắn dài hơn 4.096 ký tự thành nhiều tin) nên cũng chưa được lưu. Vui lòng rút gọn "
+                    "câu trả lời còn tối đa {limit} ký tự rồi gửi lại trong một tin nhắn."),
+                    {"limit": _Figure(limit)})
+        else:
+            message = Message(N_(
+                "Tin nhắn này đến ngay sau một đoạn văn bản dài nên có thể là phần Telegram tự tách "
+                "ra (tin nhắn dài hơn 4.096 ký tự bị tách thành nhiều tin); tin nhắn này chưa được "
+                "lưu. Câu trước chỉ lưu phần đầu: gõ “lại” để xem và gửi lại câu trả lời đầy đủ, "
+                "ngắn gọn hơn."))
+        return self._at(still, cursor, Notice(NoticeKind.ERROR, message))
+
 
     def _current(self, state: State) -> str | None:
         return state.cursor if self._cursor_valid(state) else self.first_open(state)
@@ -296,13 +338,25 @@ class ReportEngine:
                 "Đơn vị đã trả lời đủ các câu hỏi. Gõ “xem” để xem lại hoặc “nộp” để nộp báo cáo."
             )))
         question = self.outline.question(cursor)
-        if question.type in CHOICE_TYPES and fold(turn.text) == "0":
+        if turn.choice is not None and not self._offers(question, turn.choice):
+            # Only a forged or mangled button carries a choice its question does not list.
+            return self._at(state, cursor, Notice(NoticeKind.ERROR, Message(N_(
+                "Lựa chọn này không có trong câu hỏi đang trả lời nên không được ghi nhận. "
+                "Vui lòng trả lời câu hỏi dưới đây."))))
+        text = clean(turn.text)
+        if question.type in CHOICE_TYPES and fold(text) == "0":
             return self._record(state, question, NONE_ANSWER)
         try:
-            value = QUESTION_TYPES[question.type].parse(turn.text, question)
+            value = QUESTION_TYPES[question.type].read(text, question, AnswerWindow(state.deadline))
         except AnswerProblem as problem:
             return self._at(state, cursor, Notice(NoticeKind.ERROR, problem.message))
         return self._record(state, question, Answer.of(value))
+
+    @staticmethod
+    def _offers(question: Question, choice: int) -> bool:
+        """Whether a button's choice number is one the question lists (0 is "Không có")."""
+        count = {"yes_no": 2, "select_one": len(question.choices)}.get(question.type)
+        return count is not None and 0 <= choice <= count
 
     def _answer_none(self, state: State, turn: Turn) -> Outcome:
         cursor = self._current(state)
@@ -518,6 +572,16 @@ class ReportEngine:
         return Outcome(new_state, self.view_at(new_state, cursor), notices=notices)
 
 
+class _Figure:
+    """A count in a message, formatted for the officer's locale when rendered."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def render(self, translator: Any) -> str:
+        return format_number(self.value, translator.locale)
+
+
 class _Shown:
     """An answer value formatted for the officer's locale when rendered."""
 
@@ -541,6 +605,12 @@ def looks_like_target(text: str) -> bool:
     """After the contents, a section or question number jumps; anything else is an answer."""
     return TARGET.match(fold(text)) is not None
 
+
+
+# A message this long may be the first part of a paste the officer's Telegram split in several
+# (it cuts near 4,096 characters, never below half); its other parts come within seconds.
+LONG_PASTE = 2000
+SPLIT_WINDOW = timedelta(seconds=5)
 
 # Choices are listed numbered from 1, with "0. Không có" last.
 CHOICE_TYPES = frozenset({"yes_no", "select_one"})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -46,7 +48,8 @@ class Choice(BaseModel):
 
 
 class Question(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True,
+                              populate_by_name=True)
     name: str
     number: str = Field(min_length=1)
     type: str
@@ -61,7 +64,11 @@ class Question(BaseModel):
     warning: Expression | None = None
     warning_message: Text | None = None
     choices: tuple[Choice, ...] = ()
-    max_length: int = Field(default=2000, ge=1, le=20000)
+    # A Telegram message holds 4,096 characters; a longer paste arrives in pieces, so no answer
+    # may be longer than one message (see Mode.OVERLONG).
+    max_length: int = Field(default=2000, ge=1, le=4000)
+    minimum: Decimal | date | None = Field(default=None, alias="min")
+    maximum: Decimal | date | None = Field(default=None, alias="max")
     line: int = 0
     section_number: str = ""
 
@@ -214,7 +221,17 @@ def _question_json(question: Question) -> dict[str, Any]:
         "warning_message": text(question.warning_message),
         "choices": [choice.model_dump() for choice in question.choices],
         "max_length": question.max_length if question.type == "text" else None,
+        "min": _bound_json(question.minimum),
+        "max": _bound_json(question.maximum),
     }
+
+
+def _bound_json(bound: Decimal | date | None) -> str | int | float | None:
+    if isinstance(bound, date):
+        return bound.isoformat()
+    if isinstance(bound, Decimal):
+        return int(bound) if bound == bound.to_integral_value() else float(bound)
+    return None
 
 
 class _LineLoader(yaml.SafeLoader):

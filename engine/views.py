@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -33,6 +34,10 @@ class Mode(StrEnum):
     ANSWERING = "answering"
     CONTENTS = "contents"  # the next words name a section or question to jump to
     CONFIRMING = "confirming"  # the next word confirms the submission
+    # The last answer was a long paste (refused as too long, or saved): a message that follows
+    # it within seconds is the rest of it, which the officer's Telegram split (> 4,096 characters).
+    OVERLONG = "overlong"
+    LONG_SAVED = "long_saved"
 
 
 class Renderable(Protocol):
@@ -72,6 +77,8 @@ class Turn:
     action: Action
     text: str = ""
     target: str = ""
+    choice: int | None = None  # a button's choice number: valid only on a choice question
+    sent_at: datetime | None = None  # when the channel says the message was sent, if it says
 
 
 @dataclass(frozen=True)
@@ -174,6 +181,8 @@ class State:
     mode: Mode = Mode.ANSWERING
     unit_level: str = "commune"
     submitted: bool = False
+    deadline: date | None = None  # the campaign's: dates far beyond it are refused
+    mode_since: datetime | None = None  # when the long paste of a long mode was sent
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 from engine.answers import Answer, AnswerKind
 from engine.i18n import N_, Translator
 from engine.outline import Question, Section
-from engine.qtypes import QUESTION_TYPES
+from engine.qtypes import QUESTION_TYPES, format_number
 from engine.views import (
     ClosedView,
     CompletedView,
@@ -92,6 +92,9 @@ def question_text(view: QuestionView, translator: Translator, words: bool = True
     if question.hint:
         lines.append(f"💡 {question.hint.get(locale)}")
     lines.extend(choice_lines(question, translator))
+    if question.type == "text":  # said up front, on every channel: a longer paste is refused
+        lines.append(_("(Trả lời tối đa {limit} ký tự.)").format(
+            limit=format_number(question.max_length, locale)))
     if view.current is not None and view.current.kind is not AnswerKind.SKIPPED:
         lines.append(_("Đã trả lời: {answer}").format(
             answer=show_answer(question, view.current, translator)))

@@ -28,6 +28,7 @@ from storage.models import (
     SubmissionStatus,
     Unit,
     UnitLevel,
+    as_utc,
 )
 from storage.outbox import drop_unit_reminders
 from storage.reports import (
@@ -44,6 +45,7 @@ from storage.write_through import write_through
 OUTLINES_DIR = Path(outlines.__file__).resolve().parent
 # The outline's relevance rules know three levels; the province itself reports like a department.
 ENGINE_LEVEL = {UnitLevel.PROVINCE: "department"}
+LONG_MODES = frozenset({Mode.OVERLONG, Mode.LONG_SAVED})
 
 
 def engine_level(unit: Unit) -> str:
@@ -122,12 +124,16 @@ async def load_state(
 ) -> tuple[State, Conversation]:
     answers = await load_answers(session, submission, report.outline)
     conversation = await conversation_for(session, report.officer.id, submission)
+    mode = Mode(conversation.mode)
     return State(
         answers=answers,
         cursor=conversation.cursor,
-        mode=Mode(conversation.mode),
+        mode=mode,
         unit_level=engine_level(report.unit),
         submitted=SubmissionStatus(submission.status).handed_in,
+        deadline=report.campaign.deadline,
+        # In a long-paste mode, the row's time is when the paste was sent (see _save).
+        mode_since=as_utc(conversation.updated_at) if mode in LONG_MODES else None,
     ), conversation
 
 
@@ -141,7 +147,12 @@ async def _save(
         await clear_answer(session, submission, name, report.actor)
     if outcome.submit:
         await mark_submitted(session, submission, report.actor)
-    await write_through(session, conversation, cursor=outcome.state.cursor, mode=outcome.state.mode.value)
+    if outcome.state.mode in LONG_MODES and outcome.state.mode_since is not None:
+        await write_through(session, conversation, cursor=outcome.state.cursor,
+                            mode=outcome.state.mode.value, updated_at=outcome.state.mode_since)
+    else:
+        await write_through(session, conversation, cursor=outcome.state.cursor,
+                            mode=outcome.state.mode.value)
     await session.flush()
 
 

@@ -99,6 +99,13 @@ def test_real_outline_text_limit(outline: Outline) -> None:
     ("1\u202f234", 1234),
     ("0", 0),
     ("007", 7),
+    # Officers name what they count.
+    ("42 hồ sơ", 42),
+    ("1.234 hồ sơ.", 1234),
+    ("3 (cuộc)", 3),
+    ("12 thủ tục hành chính", 12),
+    # Invisible characters a copy from a web page brings along.
+    ("\u200b42\ufeff", 42),
 ])
 def test_integer_accepts_vietnamese_grouping(typed: str, value: int) -> None:
     parsed = parse("integer", typed)
@@ -116,7 +123,7 @@ def test_integer_accepts_vietnamese_grouping(typed: str, value: int) -> None:
     ("", "số nguyên"),
     ("12 34", "số nguyên"),
     ("1.23.456", "số nguyên"),
-    ("3 hồ sơ", "số nguyên"),
+    ("3 hồ sơ, 2 trễ hạn", "số nguyên"),  # two figures: which one is meant is not ours to guess
 ])
 def test_integer_refusals_explain_in_vietnamese(typed: str, explains: str) -> None:
     message = problem("integer", typed)

@@ -403,7 +403,9 @@ def officer_router() -> Router:
 
     @router.callback_query(Pick.filter())
     async def pick(callback: CallbackQuery, callback_data: Pick, **data: Any) -> None:
-        await run_turn(chat_of(callback, data), Turn(Action.ANSWER, text=str(callback_data.n)),
+        # The choice is checked against the question (a forged button may carry any number).
+        await run_turn(chat_of(callback, data),
+                       Turn(Action.ANSWER, text=str(callback_data.n), choice=callback_data.n),
                        on_question=callback_data.q, callback=callback)
 
     @router.callback_query(Act.filter())
