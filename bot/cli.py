@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 
 import click
 
+from bot.cli_backup import register as register_backup
 from bot.config import Settings, get_settings
+from bot.privacy import protect_process, write_private
 from deadlines.schedule import DeadlineKind
 from deadlines.workdays import VisitNoticeTooShortError, remediation_due, report_due_before_visit
 from engine.outline import OutlineError, load_outline
@@ -66,9 +68,14 @@ def main() -> None:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
     settings = get_settings()
+    protect_process(settings.telegram_token, settings.zalo_token, settings.telegram_webhook_secret,
+                    settings.zalo_webhook_secret)  # files owner-only, no data in logs (bot/privacy.py)
     if settings.now is not None:
         stamped = stamping_clock.set(settings.clock())
         click.get_current_context().call_on_close(lambda: stamping_clock.reset(stamped))
+
+
+register_backup(main)  # kstthc-bot backup FILE / restore FILE (bot/cli_backup.py)
 
 
 @main.command()
@@ -273,7 +280,7 @@ def export(code: str | None, out_dir: Path) -> None:
         raise click.ClickException(str(problem)) from problem
     out_dir.mkdir(parents=True, exist_ok=True)
     for document in documents:
-        (out_dir / document.filename).write_bytes(document.content)
+        write_private(out_dir / document.filename, document.content)
         click.echo(out_dir / document.filename)
 
 

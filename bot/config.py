@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     calendar_file: Path | None = Field(
         default=None, description="YAML of the province's own days off and make-up working days")
     planner_interval: float = Field(default=60.0, gt=0)
+    inbox_retention_days: int = Field(
+        default=30, ge=1, le=3650, description="days an incoming event is kept after it was "
+        "processed (its raw payload is emptied once applied); see storage/retention.py")
     now: datetime | None = Field(
         default=None, description="a drill's clock, for tests and drills only (KSTTHC_NOW): it "
         "starts at this moment when the process starts and runs on from there")

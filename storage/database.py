@@ -4,6 +4,8 @@ PostgreSQL; one session per incoming event and the one place that commits."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -43,6 +45,18 @@ def _prepare_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _create_private(path: Path) -> None:
+    """The database file owner-only (0600; SQLite gives its -wal and -shm files the same mode),
+    in a folder made owner-only (0700) if we create it, whatever the umask."""
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for folder in missing:
+        os.chmod(folder, 0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    with contextlib.suppress(PermissionError):  # not ours: leave it to its owner
+        os.chmod(path, 0o600)
+
+
 def create_engine(
     url: str, *, sqlite_synchronous: str = "FULL", schema: str | None = None, echo: bool = False
 ) -> AsyncEngine:
@@ -50,8 +64,9 @@ def create_engine(
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, async_creator=loop_thread_connector(
+            _create_private(Path(database).expanduser())
+        engine = create_async_engine(url, echo=echo, hide_parameters=True,
+                                     async_creator=loop_thread_connector(
             str(Path(database).expanduser()) if database and database != ":memory:" else ":memory:",
             timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
         ))
@@ -60,7 +75,8 @@ def create_engine(
     connect_args: dict[str, Any] = {}
     if schema:
         connect_args["server_settings"] = {"search_path": schema}
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args,
+                               hide_parameters=True)
 
 
 class Database:
