@@ -93,9 +93,9 @@ async def keep_running(make: Callable[[], Channel], settings: Settings, stopping
                 return
             raise RuntimeError("the channel stopped by itself")
         except Exception as error:
-            message = safe_message(error) or type(error).__name__
-            log.warning("%s: not running (attempt %d: %s: %s); next attempt in %.0f s",
-                        name, attempt, type(error).__name__, message, delay)
+            message = safe_message(error)
+            log.warning("%s: not running (attempt %d: %s); next attempt in %.0f s", name, attempt,
+                        f"{type(error).__name__}: {message}" if message else type(error).__name__, delay)
             await close(channel)
             channel = make()
         if not await _unless_stopped(asyncio.sleep(delay), stopping):
