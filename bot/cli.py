@@ -15,6 +15,7 @@ import click
 from bot.cli_backup import register as register_backup
 from bot.config import Settings, get_settings
 from bot.privacy import protect_process, write_private
+from deadlines.periods import Period, PeriodError, default_period
 from deadlines.schedule import DeadlineKind
 from deadlines.workdays import VisitNoticeTooShortError, remediation_due, report_due_before_visit
 from engine.outline import OutlineError, load_outline
@@ -26,7 +27,7 @@ from handlers.campaigns import (
     set_visit,
     unit_deadlines,
 )
-from storage.campaigns import open_campaigns
+from storage.campaigns import campaign_period, open_campaigns
 from storage.database import Database
 from storage.inbox import set_aside_events
 from storage.models import Role, stamping_clock
@@ -164,22 +165,37 @@ def _parse_day(value: str) -> date:
               show_default=True)
 @click.option("--deadline", help="Due date of a fixed-date campaign (YYYY-MM-DD or DD/MM/YYYY).")
 @click.option("--outline", "outline_file", help="Outline file (default: the configured one).")
-def campaign_create(code: str, title: str, kind: str, deadline: str | None, outline_file: str | None) -> None:
-    """Create a campaign."""
+@click.option("--period-from", "period_from",
+              help="First day the figures cover (default: 15 December of the year before the period's end).")
+@click.option("--period-to", "period_to",
+              help="Last day the figures cover (default: the last 14th of a month before the deadline, "
+                   "Decree 09/2019/ND-CP's cut-off).")
+def campaign_create(code: str, title: str, kind: str, deadline: str | None, outline_file: str | None,
+                    period_from: str | None, period_to: str | None) -> None:
+    """Create a campaign, with the reporting period its figures cover."""
     settings = get_settings()
     if kind == DeadlineKind.FIXED_DATE and not deadline:
         raise click.UsageError("a fixed-date campaign needs --deadline")
     due = _parse_day(deadline) if deadline else settings.today()
+    default = default_period(due)
+    try:
+        period = Period(_parse_day(period_from) if period_from else
+                        date(_parse_day(period_to).year - 1, 12, 15) if period_to else default.start,
+                        _parse_day(period_to) if period_to else default.end)
+    except PeriodError as error:
+        raise click.BadParameter(str(error)) from error
 
     async def work(database: Database) -> None:
         async with database.transaction() as session:
-            await create_campaign(session, code, title, kind, due, outline_file or settings.outline_file)
+            await create_campaign(session, code, title, kind, due, outline_file or settings.outline_file,
+                                  period=period)
 
     try:
         _run(_with_database(settings, work))
     except CampaignProblem as problem:
         raise click.ClickException(str(problem)) from problem
-    click.echo(f"campaign {code} created")
+    click.echo(f"campaign {code} created: figures {period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}, "
+               f"due {due:%d/%m/%Y}")
 
 
 @campaign.command("visit")
@@ -293,7 +309,9 @@ def campaign_list() -> None:
             return await open_campaigns(session)
 
     for found in _run(_with_database(get_settings(), work)):
-        click.echo(f"{found.code}\t{found.deadline_kind}\t{found.deadline:%d/%m/%Y}\t{found.title}")
+        period = campaign_period(found)
+        click.echo(f"{found.code}\t{found.deadline_kind}\t{found.deadline:%d/%m/%Y}\t{found.title}\t"
+                   f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}")
 
 
 async def _campaign_and_unit(session: Any, code: str, unit_code: str) -> tuple[Any, Any]:

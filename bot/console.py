@@ -16,6 +16,7 @@ from bot.i18n import Translator, translator
 from bot.seed import seed_if_empty
 from engine.commands import parse_text
 from engine.views import Outcome
+from handlers.due import campaign_line
 from handlers.registration import REDEEM_PROBLEMS
 from handlers.render import outcome_texts
 from handlers.report import Report, open_report, resume, take_turn
@@ -126,9 +127,8 @@ async def run_chat(
             if report is None:
                 io.write(_("Chưa có đợt báo cáo nào đang mở."))
                 return 2
-            io.write(_("{unit} — {campaign}, hạn nộp {deadline}.").format(
-                unit=unit.name, campaign=report.campaign.title,
-                deadline=report.campaign.deadline.strftime("%d/%m/%Y")))
+            io.write(f"{unit.name} — " + await campaign_line(session, report.campaign, unit,
+                                                             settings.working_calendar(), t))
             outcome = await resume(session, report)
         _show(io, outcome, t)
         lines = _read_lines_in_background(io)

@@ -205,8 +205,10 @@ def private_folder(path: Path) -> Path:
 
 def private_file(path: Path) -> Path:
     """Create the file owner-only if it is missing, and make it owner-only if it is there."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
-    os.close(fd)
+    # An existing file is not opened: closing a descriptor would drop this process's POSIX locks
+    # on it (SQLite's).
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     make_private(path)
     return path
 

@@ -48,9 +48,11 @@ def build_city_summary_docx(
 def _opening(outline: Outline, totals: Totals, info: ReportDocumentInfo) -> str:
     implemented = basis(outline.meta.source) if info.basis is None else info.basis
     lead = f"Thực hiện {implemented}, trên" if implemented else "Trên"
-    return (f"{lead} cơ sở báo cáo của {totals.units}/{totals.all_units} cơ quan, đơn vị đã nộp, "
+    span = info.period.text() if info.period else f"năm {info.year}"
+    due = f" (hạn nộp {info.due})" if info.due else ""
+    return (f"{lead} cơ sở báo cáo của {totals.units}/{totals.all_units} cơ quan, đơn vị đã nộp{due}, "
             f"{info.unit_name} tổng hợp tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục "
-            f"hành chính năm {info.year} như sau:")
+            f"hành chính {span} như sau:")
 
 
 def summary_text(question: Question, totals: Totals, translator: Translator) -> str:

@@ -160,6 +160,12 @@ class AdministrativeDocument:
         line.alignment = WD_ALIGN_PARAGRAPH.CENTER
         # "năm 2021" stays on one line.
         self._run(line, _YEAR_PHRASE.sub("năm\u00a0\\1", clean(subject)), size=BODY_PT, bold=True)
+        period = self.info.period_line()
+        if period:  # the span the figures cover, under the subject
+            covered = self.document.add_paragraph()
+            covered.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            covered.paragraph_format.space_after = Pt(4)  # clear of the rule below
+            self._run(covered, f"({period})", size=BODY_PT, italic=True)
         self._rule_paragraph(self.document.add_paragraph(), TEXT_WIDTH_MM, 40)
         self.document.add_paragraph().paragraph_format.space_after = Pt(6)
 

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
+from deadlines.periods import Period
 from engine.answers import Answer
 from engine.figures import CalculatedValue
 
@@ -133,7 +134,12 @@ class ReportDocumentInfo:
       "TM. ỦY BAN NHÂN DÂN" / "CHỦ TỊCH" for People's Committees and "THỦ TRƯỞNG CƠ QUAN" for
       departments (see `signature_lines`).
     - `basis`: the document being implemented, for the opening sentence ("Thực hiện ..."); by
-      default derived from the outline's `source`."""
+      default derived from the outline's `source`.
+    - `period`: the reporting period the figures cover (kỳ báo cáo), printed under the subject
+      ("Kỳ báo cáo: từ ngày … đến ngày …") and named in the opening sentence; its year is the
+      reporting year.
+    - `due`: the campaign's due date as every message words it (handlers.due), for the city
+      summary's opening."""
 
     unit_name: str
     date: date
@@ -149,12 +155,21 @@ class ReportDocumentInfo:
     signer_title: str | None = None
     signer_name: str = ""
     basis: str | None = None
+    period: Period | None = None
+    due: str | None = None
 
     @property
     def year(self) -> int:
-        """The reporting year: the first year named in the campaign title, else the date's."""
+        """The reporting year: the year the period ends in, else the first year named in the
+        campaign title, else the date's."""
+        if self.period is not None:
+            return self.period.year
         match = _YEAR.search(self.campaign_title)
         return int(match.group(0)) if match else self.date.year
+
+    def period_line(self) -> str | None:
+        """"Kỳ báo cáo: từ ngày 15/12/2026 đến ngày 14/10/2027", or None without a period."""
+        return None if self.period is None else "Kỳ báo cáo: " + self.period.text()
 
     def report_subject(self) -> str:
         """The subject line (trích yếu) of a unit's report."""

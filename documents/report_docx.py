@@ -47,7 +47,8 @@ def build_report_docx(
 
 
 def opening_sentence(outline: Outline, info: ReportDocumentInfo) -> str:
-    subject = f"báo cáo tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính năm {info.year}"
+    span = info.period.text() if info.period else f"năm {info.year}"
+    subject = f"báo cáo tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính {span}"
     implemented = basis(outline.meta.source) if info.basis is None else info.basis
     if implemented:
         return f"Thực hiện {implemented}, {info.unit_name} {subject} như sau:"

@@ -38,6 +38,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from deadlines.periods import Period
 from documents.model import (
     LEVEL_LABELS,
     STATUS_LABELS,
@@ -152,18 +153,23 @@ def build_workbook(
     today: date,
     *,
     statuses: Collection[str] | None = SUBMITTED_STATUSES,
+    period: Period | None = None,
 ) -> bytes:
     """The .xlsx of the units' reports (see the module's doc for the layout). `today` decides
-    lateness of units that have not submitted; `statuses` which reports the totals count."""
+    lateness of units that have not submitted; `statuses` which reports the totals count;
+    `period` is the reporting period, named under the title of "Tổng hợp" and in the file's
+    properties."""
     reports = list(reports)
     workbook = Workbook(write_only=True)
+    if period is not None:
+        workbook.properties.title = f"{outline.meta.title.vi} — Kỳ báo cáo: {period.text()}"
     cells = _Cells(workbook)
     _units_sheet(workbook.create_sheet("Đơn vị"), reports, today, cells)
     columns = answer_columns(outline)
     _answers_sheet(workbook.create_sheet("Trả lời"), reports, columns, cells)
     summary = totals(outline, reports, statuses=statuses)
     _totals_sheet(workbook.create_sheet("Tổng hợp"), outline, reports, summary, today, cells,
-                  every_report=statuses is None)
+                  every_report=statuses is None, period=period)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -289,9 +295,12 @@ def _totals_sheet(
     today: date,
     cells: _Cells,
     every_report: bool,
+    period: Period | None = None,
 ) -> None:
     _widths(sheet, (10, 70, 16, 16, 18))
     sheet.append([cells.header(sheet, "TỔNG HỢP SỐ LIỆU: " + outline.meta.title.vi.upper())])
+    if period is not None:
+        sheet.append([cells.header(sheet, "Kỳ báo cáo: " + period.text())])
     counted = (f"báo cáo của tất cả {summary.all_units} đơn vị, kể cả báo cáo chưa nộp" if every_report
                else f"{summary.units} báo cáo đã nộp trên tổng số {summary.all_units} đơn vị")
     sheet.append([f"Số liệu tổng hợp từ {counted} (tính đến ngày {today:%d/%m/%Y}). "

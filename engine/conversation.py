@@ -252,6 +252,7 @@ class ReportEngine:
             total=len(names),
             current=state.answers.get(cursor),
             actions=QUESTION_ACTIONS,
+            period=state.period if question.period else None,
         )
 
     def resume(self, state: State) -> Outcome:

@@ -64,6 +64,8 @@ class Question(BaseModel):
     warning: Expression | None = None
     warning_message: Text | None = None
     choices: tuple[Choice, ...] = ()
+    # The figure counts what happened in the reporting period: the bot names the period with it.
+    period: bool = False
     # A Telegram message holds 4,096 characters; a longer paste arrives in pieces, so no answer
     # may be longer than one message (see Mode.OVERLONG).
     max_length: int = Field(default=2000, ge=1, le=4000)
@@ -221,6 +223,7 @@ def _question_json(question: Question) -> dict[str, Any]:
         "warning_message": text(question.warning_message),
         "choices": [choice.model_dump() for choice in question.choices],
         "max_length": question.max_length if question.type == "text" else None,
+        "period": question.period,
         "min": _bound_json(question.minimum),
         "max": _bound_json(question.maximum),
     }

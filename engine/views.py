@@ -101,6 +101,8 @@ class QuestionView:
     total: int
     current: Answer | None
     actions: tuple[Action, ...]
+    # The reporting period (first day, last day), for a figure counted within it.
+    period: tuple[date, date] | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,7 @@ class State:
     mode: Mode = Mode.ANSWERING
     unit_level: str = "commune"
     submitted: bool = False
+    period: tuple[date, date] | None = None  # the campaign's reporting period (first, last day)
     deadline: date | None = None  # the campaign's: dates far beyond it are refused
     mode_since: datetime | None = None  # when the long paste of a long mode was sent
 

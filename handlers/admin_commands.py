@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from deadlines.periods import Period, PeriodError
 from deadlines.schedule import DeadlineKind
 from deadlines.workdays import (
     VisitNoticeTooShortError,
@@ -26,6 +28,7 @@ from handlers.campaigns import (
     set_visit,
     unit_deadlines,
 )
+from handlers.due import campaign_due_text, campaign_period_text
 from handlers.overview import Progress
 from handlers.review import ReviewResult, review_submission
 from storage.campaigns import open_campaigns
@@ -37,7 +40,8 @@ ADMIN_HELP = N_("Anh/chị là cán bộ Văn phòng UBND thành phố. Các l�
                 "/hannop (hạn nộp của từng đơn vị), /xembaocao MÃ_ĐƠN_VỊ, /tiepnhan MÃ_ĐƠN_VỊ, "
                 "/tralai MÃ_ĐƠN_VỊ LÝ_DO, /xuatbaocao [MÃ_ĐỢT] (bảng tổng hợp), "
                 "/lichkiemtra MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY [dotxuat], /ketluan MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY, "
-                "/taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY TÊN_ĐỢT. Bot tự động báo khi có đơn vị nộp.")
+                "/taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY [TỪ_NGÀY-ĐẾN_NGÀY] TÊN_ĐỢT. "
+                "Bot tự động báo khi có đơn vị nộp.")
 KIND_WORDS = {"codinh": DeadlineKind.FIXED_DATE, "kiemtra": DeadlineKind.BEFORE_VISIT,
               "ketluan": DeadlineKind.AFTER_CONCLUSION}
 PROGRESS_WORDS = {Progress.SUBMITTED: N_("đã nộp"), Progress.IN_PROGRESS: N_("đang thực hiện"),
@@ -77,18 +81,40 @@ async def _campaign_unit(ctx: AdminContext, campaign_code: str, unit_code: str) 
     return campaign, unit
 
 
+# "15/12/2026-14/10/2027": the reporting period, optional, after the due date.
+PERIOD_WORD = re.compile(r"^(\d{1,2}/\d{1,2}/\d{4})[-–](\d{1,2}/\d{1,2}/\d{4})$")
+
+
 async def create(ctx: AdminContext, args: list[str]) -> list[str]:
     _ = ctx.t.gettext
     if len(args) < 4 or args[1] not in KIND_WORDS:
-        raise Refusal(_("Cú pháp: /taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY TÊN_ĐỢT (NGÀY là hạn nộp "
-                        "với đợt cố định, ví dụ: /taodot tu-kiem-tra-2027 codinh 31/10/2027 "
-                        "Báo cáo tự kiểm tra)."))
+        raise Refusal(_("Cú pháp: /taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY [TỪ_NGÀY-ĐẾN_NGÀY] TÊN_ĐỢT "
+                        "(NGÀY là hạn nộp với đợt cố định; TỪ_NGÀY-ĐẾN_NGÀY là kỳ báo cáo, mặc định từ "
+                        "ngày 15/12 năm trước đến ngày 14 của tháng trước hạn nộp theo Nghị định "
+                        "09/2019/NĐ-CP; ví dụ: /taodot tu-kiem-tra-2027 codinh 31/10/2027 "
+                        "15/12/2026-14/10/2027 Báo cáo tự kiểm tra)."))
+    due = _day(args[2], ctx.t)
+    period, title_words = None, args[3:]
+    if match := PERIOD_WORD.match(args[3]):
+        try:
+            period = Period(_day(match.group(1), ctx.t), _day(match.group(2), ctx.t))
+        except PeriodError:
+            raise Refusal(_("Kỳ báo cáo {period} không hợp lệ: ngày bắt đầu phải trước ngày kết thúc.")
+                          .format(period=args[3])) from None
+        title_words = args[4:]
+    if not title_words:
+        raise Refusal(_("Vui lòng ghi tên đợt báo cáo sau ngày."))
+    if await campaign_by_code(ctx.session, args[0]) is not None:
+        raise Refusal(_("Đã có đợt báo cáo mã {code}.").format(code=args[0]))
     try:
-        campaign = await create_campaign(ctx.session, args[0], " ".join(args[3:]), KIND_WORDS[args[1]],
-                                         _day(args[2], ctx.t), ctx.outline_file)
+        campaign = await create_campaign(ctx.session, args[0], " ".join(title_words), KIND_WORDS[args[1]],
+                                         due, ctx.outline_file, period=period)
     except CampaignProblem:
-        raise Refusal(_("Đã có đợt báo cáo mã {code}.").format(code=args[0])) from None
-    return [_("Đã tạo đợt báo cáo {code}: {title}.").format(code=campaign.code, title=campaign.title)]
+        raise Refusal(_("Kỳ báo cáo phải bắt đầu trước hạn nộp {due}.").format(
+            due=due.strftime("%d/%m/%Y"))) from None
+    return [_("Đã tạo đợt báo cáo {code}: {title}. {period}. Hạn nộp: {due}.").format(
+        code=campaign.code, title=campaign.title, period=campaign_period_text(campaign, ctx.t),
+        due=campaign_due_text(campaign, ctx.calendar, ctx.t))]
 
 
 async def visit(ctx: AdminContext, args: list[str]) -> list[str]:
@@ -137,7 +163,9 @@ async def deadlines(ctx: AdminContext, args: list[str]) -> list[str]:
         return [_("Chưa có đợt báo cáo nào đang mở.")]
     texts = []
     for campaign in campaigns:
-        lines = [_("HẠN NỘP — {title} (mã {code}):").format(title=campaign.title, code=campaign.code)]
+        lines = [_("HẠN NỘP — {title} (mã {code}); {period}; hạn nộp {due}:").format(
+            title=campaign.title, code=campaign.code, period=campaign_period_text(campaign, ctx.t).lower(),
+            due=campaign_due_text(campaign, ctx.calendar, ctx.t))]
         rows = await unit_deadlines(ctx.session, campaign, ctx.calendar)
         lines.extend(f"  {row.deadline:%d/%m/%Y} · {row.unit.name} ({row.unit.code}) · "
                      f"{_(PROGRESS_WORDS[row.progress])}" for row in rows)

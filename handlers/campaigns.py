@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from deadlines.periods import Period
 from deadlines.schedule import DeadlineKind, ReminderSettings
 from deadlines.workdays import WorkingCalendar, check_visit_notice
 from handlers.overview import Progress, campaign_overview
@@ -29,15 +30,21 @@ async def campaign_by_code(session: AsyncSession, code: str) -> Campaign | None:
 
 async def create_campaign(
     session: AsyncSession, code: str, title: str, kind: str, deadline: date, outline_file: str,
-    reminders: ReminderSettings | None = None,
+    reminders: ReminderSettings | None = None, period: Period | None = None,
 ) -> Campaign:
+    """A new campaign; `period` is the span its figures cover (by default the one Decree
+    09/2019/NĐ-CP's cut-off dates give for the deadline: deadlines.periods.default_period)."""
     if kind not in {k.value for k in DeadlineKind}:
         raise CampaignProblem(f"unknown kind {kind!r}")
     if await campaign_by_code(session, code) is not None:
         raise CampaignProblem(f"a campaign with code {code!r} exists already")
+    if period is not None and kind == DeadlineKind.FIXED_DATE and period.start > deadline:
+        raise CampaignProblem(f"the reporting period starts ({period.start:%d/%m/%Y}) after the "
+                              f"deadline ({deadline:%d/%m/%Y})")
     outline = outline_engine(outline_file).outline
     campaign = await ensure_campaign(session, code=code, title=title, outline=outline,
-                                     outline_file=outline_file, deadline=deadline, deadline_kind=kind)
+                                     outline_file=outline_file, deadline=deadline, deadline_kind=kind,
+                                     period=period)
     campaign.settings = (reminders or ReminderSettings()).to_json()
     return campaign
 

@@ -30,9 +30,11 @@ from documents.charts import ChartData
 from documents.model import local_datetime
 from engine.answers import deserialise
 from engine.views import State
+from handlers.due import campaign_due_text
 from handlers.overview import CampaignOverview, Progress, campaign_overview
 from handlers.reminders import campaign_members
 from handlers.report import engine_level, outline_engine, submission_parts
+from storage.campaigns import campaign_period
 from storage.models import AnswerRow, Campaign, Submission, Unit, UnitLevel, as_utc
 from storage.reports import load_answers
 
@@ -67,7 +69,8 @@ async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: 
         answers=answers, calculated=engine.calculated(State(answers=answers, unit_level=engine_level(unit))))
     handed_in = as_utc(submission.submitted_at)
     day = local_datetime(handed_in).date() if handed_in else today
-    info = ReportDocumentInfo.for_unit(report, on=day, campaign_title=campaign.title)
+    info = ReportDocumentInfo.for_unit(report, on=day, campaign_title=campaign.title,
+                                       period=campaign_period(campaign))
     content = build_report_docx(engine.outline, report, info, translator(locale))
     return Document(f"bao-cao-{unit.code}-{campaign.code}.docx", content)
 
@@ -112,11 +115,14 @@ async def campaign_exports(session: AsyncSession, campaign: Campaign, calendar: 
     outline = outline_engine(campaign.outline_file).outline
     reports = await campaign_reports(session, campaign, calendar)
     figures = totals(outline, reports)
+    period = campaign_period(campaign)
     summary_info = ReportDocumentInfo(unit_name="Văn phòng Ủy ban nhân dân thành phố", date=today,
                                       campaign_title=campaign.title, unit_level="department",
-                                      number_suffix="BC-VPUB", recipients=("UBND thành phố",))
+                                      number_suffix="BC-VPUB", recipients=("UBND thành phố",),
+                                      period=period,
+                                      due=campaign_due_text(campaign, calendar, translator("vi")))
     return [
-        Document(f"tong-hop-{campaign.code}.xlsx", build_workbook(outline, reports, today)),
+        Document(f"tong-hop-{campaign.code}.xlsx", build_workbook(outline, reports, today, period=period)),
         Document(f"tong-hop-{campaign.code}.csv", build_csv(outline, reports)),
         Document(f"bao-cao-tong-hop-{campaign.code}.docx",
                  build_city_summary_docx(outline, figures, summary_info, translator("vi"))),

@@ -8,7 +8,9 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from deadlines.workdays import WorkingCalendar
 from engine.i18n import Translator
+from handlers.due import campaign_due_text, campaign_period_text
 from storage.models import AnswerRow, Campaign, Submission, SubmissionStatus, Unit, UnitLevel
 
 
@@ -92,8 +94,10 @@ async def campaign_overview(session: AsyncSession, campaign: Campaign) -> Campai
     return overview
 
 
-def overview_texts(overview: CampaignOverview, translator: Translator) -> list[str]:
-    """Counts first, then the units in each state: what the VP office chases."""
+def overview_texts(overview: CampaignOverview, translator: Translator,
+                   calendar: WorkingCalendar | None = None) -> list[str]:
+    """Counts first, then the units in each state: what the VP office chases. The due date is
+    worded as everywhere else (handlers.due), with the calendar's working days."""
     _ = translator.gettext
     headings = {
         Progress.ACCEPTED: _("🏁 Đã tiếp nhận ({count}):"),
@@ -103,9 +107,11 @@ def overview_texts(overview: CampaignOverview, translator: Translator) -> list[s
         Progress.IN_PROGRESS: _("✏️ Đang thực hiện ({count}):"),
         Progress.NOT_STARTED: _("◻️ Chưa bắt đầu ({count}):"),
     }
-    texts = [_("TIẾN ĐỘ “{campaign}”, hạn nộp {deadline}: {submitted} đã nộp · {in_progress} đang "
-               "thực hiện · {not_started} chưa bắt đầu (tổng {total} đơn vị).").format(
-        campaign=overview.campaign.title, deadline=overview.campaign.deadline.strftime("%d/%m/%Y"),
+    texts = [_("TIẾN ĐỘ “{campaign}” ({period}), hạn nộp {deadline}: {submitted} đã nộp · {in_progress} "
+               "đang thực hiện · {not_started} chưa bắt đầu (tổng {total} đơn vị).").format(
+        campaign=overview.campaign.title,
+        period=campaign_period_text(overview.campaign, translator),
+        deadline=campaign_due_text(overview.campaign, calendar or WorkingCalendar(), translator),
         submitted=overview.handed_in, in_progress=overview.at_work,
         not_started=overview.count(Progress.NOT_STARTED), total=len(overview.units))]
     for progress, heading in headings.items():

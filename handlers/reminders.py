@@ -24,6 +24,7 @@ from deadlines.schedule import (
 )
 from deadlines.workdays import VN_TZ, WorkingCalendar, next_send_time
 from engine.views import State
+from handlers.due import due_text
 from handlers.overview import Progress, campaign_overview
 from handlers.report import engine_level, outline_engine
 from storage.models import (
@@ -189,11 +190,10 @@ def _row(key: str, identity: Identity, kind: str, payload: dict[str, Any], due_a
 
 def deadline_phrase(deadline: date, campaign: Campaign, today: date, calendar: WorkingCalendar,
                     locale: str) -> str:
-    _ = translator(locale).gettext
-    phrase = deadline.strftime("%d/%m/%Y")
-    if campaign.deadline_kind == DeadlineKind.FIXED_DATE and campaign.deadline != deadline:
-        phrase = _("{nominal} (ngày nghỉ, nên hạn thực tế là {real})").format(
-            nominal=campaign.deadline.strftime("%d/%m/%Y"), real=deadline.strftime("%d/%m/%Y"))
+    """The due date as everywhere (handlers.due.due_text), and how many working days are left."""
+    t = translator(locale)
+    _ = t.gettext
+    phrase = due_text(campaign, deadline, t)
     left = calendar.working_days_between(today, deadline)
     if left > 0:
         return phrase + ", " + _("còn {days} ngày làm việc").format(days=left)

@@ -89,6 +89,10 @@ def question_text(view: QuestionView, translator: Translator, words: bool = True
         "",
         f"{question.number}. {question.label.get(locale)}",
     ]
+    if view.period is not None:
+        start, end = view.period
+        lines.append("📅 " + _("Kỳ báo cáo: từ ngày {start} đến ngày {end}").format(
+            start=start.strftime("%d/%m/%Y"), end=end.strftime("%d/%m/%Y")))
     if question.hint:
         lines.append(f"💡 {question.hint.get(locale)}")
     lines.extend(choice_lines(question, translator))

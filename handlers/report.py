@@ -17,6 +17,7 @@ from engine.conversation import ReportEngine
 from engine.outline import Outline, load_outline
 from engine.views import Mode, Outcome, ReviewView, State, Turn
 from handlers.notifications import notify_submitted
+from storage.campaigns import campaign_period
 from storage.direct_sql import DirectStatement, adopt, columns_of
 from storage.models import (
     HANDED_IN,
@@ -119,6 +120,11 @@ UNIT_CAMPAIGNS = DirectStatement(
 )
 
 
+def _period_of(campaign: Campaign) -> tuple[date, date]:
+    period = campaign_period(campaign)
+    return period.start, period.end
+
+
 async def load_state(
     session: AsyncSession, report: Report, submission: Submission
 ) -> tuple[State, Conversation]:
@@ -131,6 +137,7 @@ async def load_state(
         mode=mode,
         unit_level=engine_level(report.unit),
         submitted=SubmissionStatus(submission.status).handed_in,
+        period=_period_of(report.campaign),
         deadline=report.campaign.deadline,
         # In a long-paste mode, the row's time is when the paste was sent (see _save).
         mode_since=as_utc(conversation.updated_at) if mode in LONG_MODES else None,

@@ -16,6 +16,7 @@ from engine.i18n import N_
 from engine.text import fold
 from engine.views import HelpView
 from handlers.admin_commands import ADMIN_HELP, COMMANDS, AdminContext, run_admin_command
+from handlers.due import campaign_line
 from handlers.overview import campaign_overview, overview_texts
 from handlers.registration import HOW_TO_REGISTER, LINK_CODE, register
 from handlers.render import help_text, outcome_texts, render
@@ -82,9 +83,8 @@ async def _register(ctx: TextContext, t: Translator, code: str) -> list[str]:
     report = await _report(ctx, officer)
     if report is None:
         return [t.gettext("Chưa có đợt báo cáo nào đang mở.")]
-    greeting = t.gettext("Xin chào! Anh/chị là cán bộ đầu mối của {unit}. Đợt báo cáo: {campaign}; hạn nộp "
-                         "{deadline}.").format(unit=report.unit.name, campaign=report.campaign.title,
-                                               deadline=report.campaign.deadline.strftime("%d/%m/%Y"))
+    greeting = t.gettext("Xin chào! Anh/chị là cán bộ đầu mối của {unit}.").format(unit=report.unit.name)
+    greeting += " " + await campaign_line(ctx.session, report.campaign, report.unit, ctx.calendar, t)
     guide = help_text(HelpView(), t)
     return [f"{greeting}\n\n{guide}", *outcome_texts(await resume(ctx.session, report), t)]
 
@@ -115,7 +115,7 @@ async def _admin(ctx: TextContext, officer: Officer, t: Translator, head: str, r
         campaigns = await open_campaigns(ctx.session)
         if not campaigns:
             return [t.gettext("Chưa có đợt báo cáo nào đang mở.")]
-        return overview_texts(await campaign_overview(ctx.session, campaigns[0]), t)
+        return overview_texts(await campaign_overview(ctx.session, campaigns[0]), t, ctx.calendar)
     if command == "xembaocao":
         unit = await unit_by_code(ctx.session, rest.strip())
         submission = None if unit is None else await ctx.session.scalar(

@@ -1,4 +1,4 @@
-"""Campaigns (đợt báo cáo): the outline they use and their deadline."""
+"""Campaigns (đợt báo cáo): the outline they use, their deadline and the period they report."""
 
 from __future__ import annotations
 
@@ -7,19 +7,24 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from deadlines.periods import Period, default_period
 from engine.outline import Outline
 from storage.models import Campaign
 
 
 async def ensure_campaign(
     session: AsyncSession, code: str, title: str, outline: Outline, outline_file: str,
-    deadline: date, deadline_kind: str = "fixed_date",
+    deadline: date, deadline_kind: str = "fixed_date", period: Period | None = None,
 ) -> Campaign:
+    """The campaign of that code, created if new; its period is `period`, by default the one
+    Decree 09/2019/NĐ-CP's cut-off dates give for its deadline (deadlines.periods)."""
     campaign = await session.scalar(select(Campaign).where(Campaign.code == code))
     if campaign is None:
+        period = period or default_period(deadline)
         campaign = Campaign(code=code, title=title, outline_file=outline_file,
                             outline_id=outline.meta.id, outline_version=outline.meta.version,
-                            deadline=deadline, deadline_kind=deadline_kind)
+                            deadline=deadline, deadline_kind=deadline_kind,
+                            period_start=period.start, period_end=period.end)
         session.add(campaign)
         await session.flush()
     return campaign
@@ -28,3 +33,10 @@ async def ensure_campaign(
 async def open_campaigns(session: AsyncSession) -> list[Campaign]:
     return list(await session.scalars(select(Campaign).order_by(Campaign.deadline.desc(),
                                                                 Campaign.id.desc())))
+
+
+def campaign_period(campaign: Campaign) -> Period:
+    """The period the campaign's figures cover (the default of its deadline if none is stored)."""
+    if campaign.period_start is None or campaign.period_end is None:
+        return default_period(campaign.deadline)
+    return Period(campaign.period_start, campaign.period_end)

@@ -52,7 +52,10 @@ def _create_private(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     for folder in missing:
         os.chmod(folder, 0o700)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    # Never open an existing database here: closing any descriptor of a file drops every POSIX
+    # lock this process holds on it, SQLite's included (another engine may have it open).
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     with contextlib.suppress(PermissionError):  # not ours: leave it to its owner
         os.chmod(path, 0o600)
 

@@ -155,6 +155,10 @@ class Campaign(Base):
     outline_version: Mapped[str] = mapped_column(String(32))
     deadline_kind: Mapped[str] = mapped_column(String(32), default="fixed_date")
     deadline: Mapped[date] = mapped_column(Date)
+    # The reporting period (kỳ báo cáo) the figures cover, both days included; a campaign of
+    # before migration 0007 gets the default of deadlines.periods.default_period.
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
     # Reminder schedule and office hours, as JSON (see handlers.reminders.ReminderSettings).
     settings: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

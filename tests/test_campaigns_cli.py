@@ -44,9 +44,12 @@ def test_create_list_and_a_sunday_deadline(env: dict[str, str]) -> None:
     assert date(2021, 10, 31).weekday() == 6
     created = cli(env, "campaign", "create", "tu-kiem-tra-2021", "--title", "Báo cáo tự kiểm tra năm 2021",
                   "--deadline", "31/10/2021")
-    assert lines(created) == ["campaign tu-kiem-tra-2021 created"]
+    # Without a period, Decree 09/2019/NĐ-CP's: from 15/12 of the year before to the last 14th.
+    assert lines(created) == [
+        "campaign tu-kiem-tra-2021 created: figures 15/12/2020–14/10/2021, due 31/10/2021"]
     listed = lines(cli(env, "campaign", "list"))
-    assert "tu-kiem-tra-2021\tfixed_date\t31/10/2021\tBáo cáo tự kiểm tra năm 2021" in listed
+    assert ("tu-kiem-tra-2021\tfixed_date\t31/10/2021\tBáo cáo tự kiểm tra năm 2021\t"
+            "15/12/2020–14/10/2021") in listed
 
     again = cli(env, "campaign", "create", "tu-kiem-tra-2021", "--title", "x", "--deadline", "2021-10-31")
     assert again.exit_code == 1 and "exists already" in again.output
@@ -141,3 +144,24 @@ def test_a_drill_clock_sets_the_default_notice_day(env: dict[str, str]) -> None:
     assert refused.exit_code == 1
     assert "notice too short: the earliest lawful visit date is 16/09/2026" in refused.output
     assert lines(cli(drill, "campaign", "visit", "kiem-tra-2026", COMMUNE, "16/09/2026"))
+
+
+def test_the_vp_office_sets_the_period_the_figures_cover(env: dict[str, str]) -> None:
+    """A campaign carries its reporting period beside its due date: the office's own, or half of
+    it (the start follows the decree), or refused when it cannot be."""
+    whole = cli(env, "campaign", "create", "6-thang-2027", "--title", "Báo cáo 6 tháng đầu năm 2027",
+                "--deadline", "20/06/2027", "--period-from", "15/12/2026", "--period-to", "2027-06-14")
+    assert lines(whole) == ["campaign 6-thang-2027 created: figures 15/12/2026–14/06/2027, due 20/06/2027"]
+    end_only = cli(env, "campaign", "create", "quy-3-2027", "--title", "Quý 3", "--deadline", "20/09/2027",
+                   "--period-to", "14/09/2027")
+    assert lines(end_only) == ["campaign quy-3-2027 created: figures 15/12/2026–14/09/2027, due 20/09/2027"]
+    listed = lines(cli(env, "campaign", "list"))
+    assert any(line.startswith("6-thang-2027\t") and line.endswith("\t15/12/2026–14/06/2027")
+               for line in listed)
+    backwards = cli(env, "campaign", "create", "nguoc", "--title", "x", "--deadline", "31/10/2027",
+                    "--period-from", "14/10/2027", "--period-to", "15/12/2026")
+    assert backwards.exit_code == 2 and "cannot end" in backwards.output
+    after_due = cli(env, "campaign", "create", "sau-han", "--title", "x", "--deadline", "31/10/2027",
+                    "--period-from", "01/11/2027", "--period-to", "30/11/2027")
+    assert after_due.exit_code == 1 and "after the deadline" in after_due.output
+    assert not any(line.startswith(("nguoc\t", "sau-han\t")) for line in lines(cli(env, "campaign", "list")))

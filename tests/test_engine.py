@@ -461,8 +461,10 @@ def test_an_own_rule_still_refuses_outright(engine: ReportEngine) -> None:
     # 4.3.g: received by post, of the NEW dossiers (4.3.b), never of the total with carried-over ones.
     ({"dossiers_total": 1000, "dossiers_new": 200, "dossiers_postal": 25},
      "dossiers_postal_rate", Decimal("12.50")),
-    ({"dossiers_total": 9, "dossiers_new": 3, "dossiers_postal": 1}, "dossiers_postal_rate", Decimal("33.33")),
-    ({"dossiers_total": 9, "dossiers_new": 3, "dossiers_postal": 2}, "dossiers_postal_rate", Decimal("66.67")),
+    ({"dossiers_total": 9, "dossiers_new": 3, "dossiers_postal": 1}, "dossiers_postal_rate",
+     Decimal("33.33")),
+    ({"dossiers_total": 9, "dossiers_new": 3, "dossiers_postal": 2}, "dossiers_postal_rate",
+     Decimal("66.67")),
     # 4.3.l: results returned by post, of the dossiers RESOLVED (on time + late).
     ({"dossiers_total": 500, "dossiers_on_time": 150, "dossiers_late": 50, "results_postal": 20},
      "results_postal_rate", Decimal("10.00")),

@@ -258,8 +258,11 @@ def reminder_day_of(row: OutboxMessage) -> date:
     return date.fromisoformat(json.loads(row.payload)["day"])
 
 
-PHRASE = re.compile(r"hạn nộp (?P<nominal>\d\d/\d\d/\d{4})(?: \(ngày nghỉ, nên hạn thực tế là "
-                    r"(?P<real>\d\d/\d\d/\d{4})\))?, (?P<left>[^.]*)\.")
+# The due date as every message words it (handlers.due): the plan's "trước ngày …" with, on a day
+# off, the last working day it means; a unit's own deadline "chậm nhất ngày …".
+PHRASE = re.compile(r"hạn nộp (?:trước|chậm nhất) ngày (?P<nominal>\d\d/\d\d/\d{4})(?: \((?P<weekday>[^,]+), "
+                    r"ngày nghỉ; hạn thực tế: (?P<real_weekday>[^,]+), ngày (?P<real>\d\d/\d\d/\d{4})\))?, "
+                    r"(?P<left>[^.]*)\.")
 ANSWERED = re.compile(r"Đơn vị đã trả lời (\d+)/(\d+) mục\.")
 
 
@@ -352,6 +355,7 @@ async def test_a_hundred_units_walked_through_their_whole_reminder_schedule(
             phrase = PHRASE.search(delivered.text)
             assert phrase, delivered.text
             assert (phrase["nominal"], phrase["real"]) == ("06/09/2026", "04/09/2026")
+            assert (phrase["weekday"], phrase["real_weekday"]) == ("Chủ nhật", "thứ Sáu")
             assert phrase["left"] == left_phrase(offset)
             answered = ANSWERED.search(delivered.text)
             assert answered, delivered.text
@@ -369,7 +373,8 @@ async def test_a_hundred_units_walked_through_their_whole_reminder_schedule(
             day = digest.at.date()
             submitted = 0 if day <= date(2026, 8, 25) else 5 if day < DEADLINE else 8
             assert f": {submitted} đã nộp, 10 đang thực hiện, {90 - submitted} chưa bắt đầu." in digest.text
-            assert "hạn nộp 06/09/2026 (ngày nghỉ, nên hạn thực tế là 04/09/2026)" in digest.text
+            assert ("hạn nộp trước ngày 06/09/2026 (Chủ nhật, ngày nghỉ; hạn thực tế: thứ Sáu, "
+                    "ngày 04/09/2026)") in digest.text
             assert left_phrase(SCHEDULE[day]) in digest.text
             assert f" và {100 - submitted - 30} đơn vị khác." in digest.text
         assert not any(d.chat_id == ADMIN_CHAT for d in rig.log if d.is_reminder)
@@ -799,7 +804,7 @@ async def test_moving_a_visit_replans_and_the_notice_rule_names_the_earliest_law
         # Only the unit with a visit takes part: nothing for the other two.
         sent = await rig.step(at(date(2026, 10, 5), OPENING))
         assert [(d.chat_id, d.at) for d in sent] == [(chat, at(date(2026, 10, 5), OPENING))]
-        assert "hạn nộp 19/10/2026, còn 10 ngày làm việc" in sent[0].text
+        assert "hạn nộp chậm nhất ngày 19/10/2026, còn 10 ngày làm việc" in sent[0].text
 
         # Down on the morning of the −5 day; back in the evening: the reminder waits for 07:30.
         assert await rig.step(at(date(2026, 10, 12), time(18))) == []
@@ -818,12 +823,12 @@ async def test_moving_a_visit_replans_and_the_notice_rule_names_the_earliest_law
             for moment in MOMENTS:
                 received += await rig.step(at(day, moment))
         assert [(d.at.date(), left_of_text(d.text)) for d in received] == [
-            (date(2026, 10, 13), "hạn nộp 26/10/2026, còn 9 ngày làm việc"),
-            (date(2026, 10, 19), "hạn nộp 26/10/2026, còn 5 ngày làm việc"),
-            (date(2026, 10, 21), "hạn nộp 26/10/2026, còn 3 ngày làm việc"),
-            (date(2026, 10, 23), "hạn nộp 26/10/2026, còn 1 ngày làm việc"),
-            (date(2026, 10, 26), "hạn nộp 26/10/2026, hôm nay là hạn cuối"),
-            (date(2026, 10, 27), "hạn nộp 26/10/2026, đã quá hạn 1 ngày làm việc"),
+            (date(2026, 10, 13), "hạn nộp chậm nhất ngày 26/10/2026, còn 9 ngày làm việc"),
+            (date(2026, 10, 19), "hạn nộp chậm nhất ngày 26/10/2026, còn 5 ngày làm việc"),
+            (date(2026, 10, 21), "hạn nộp chậm nhất ngày 26/10/2026, còn 3 ngày làm việc"),
+            (date(2026, 10, 23), "hạn nộp chậm nhất ngày 26/10/2026, còn 1 ngày làm việc"),
+            (date(2026, 10, 26), "hạn nộp chậm nhất ngày 26/10/2026, hôm nay là hạn cuối"),
+            (date(2026, 10, 27), "hạn nộp chậm nhất ngày 26/10/2026, đã quá hạn 1 ngày làm việc"),
         ]
         assert all(d.chat_id == chat and d.at.time() == OPENING for d in received)
     finally:

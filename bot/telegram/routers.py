@@ -38,6 +38,7 @@ from engine.i18n import N_
 from engine.views import Action, NoticeKind, Outcome, QuestionView, Turn
 from handlers.admin_commands import ADMIN_HELP, COMMANDS, AdminContext, run_admin_command
 from handlers.documents import campaign_exports, progress_charts, report_of, unit_report_docx
+from handlers.due import campaign_line
 from handlers.overview import campaign_overview, overview_texts
 from handlers.registration import HOW_TO_REGISTER, LINK_CODE, register
 from handlers.render import recorded_text, render, render_notices
@@ -175,10 +176,10 @@ async def greet_and_resume(chat: Chat) -> None:
     if report is None:
         chat.say(escape(_("Chưa có đợt báo cáo nào đang mở.")))
         return
-    chat.say(escape(_("Xin chào! Anh/chị là cán bộ đầu mối của {unit}. Đợt báo cáo: {campaign}; "
-                      "hạn nộp {deadline}. Gõ /huongdan để xem cách trả lời.").format(
-        unit=report.unit.name, campaign=report.campaign.title,
-        deadline=report.campaign.deadline.strftime("%d/%m/%Y"))))
+    line = await campaign_line(chat.session, report.campaign, report.unit, chat.settings.working_calendar(),
+                               chat.t)
+    hello = _("Xin chào! Anh/chị là cán bộ đầu mối của {unit}.").format(unit=report.unit.name)
+    chat.say(escape(" ".join([hello, line, _("Gõ /huongdan để xem cách trả lời.")])))
     say_outcome(chat, report, await resume(chat.session, report))
 
 
@@ -293,7 +294,7 @@ def admin_router() -> Router:
         for index, (_data, png) in enumerate(await progress_charts(
                 data["session"], campaigns[0], settings.working_calendar(), today), start=1):
             data["replies"].send_file(message.chat.id, f"tien-do-{index}.png", png)
-        for text in escaped_pieces(overview_texts(overview, t)):
+        for text in escaped_pieces(overview_texts(overview, t, settings.working_calendar())):
             data["replies"].send(message.chat.id, TelegramMessage(text))
 
     @router.message(Command("xuatbaocao", "export"))
