@@ -52,6 +52,10 @@ GARBAGE: list[bytes] = [
     + b"c" * 100 + b'"}}}',
     b'{"update_id": 7, "message": {"text": "\\ud800"}}',  # a lone surrogate
     b'{"event_name": "x", "message": {"message_id": "m", "text": "\\udfff"}}',
+    b'{"event_name": "message.text.received", "message": {"message_id": "m", "date": 1e30, '
+    b'"chat": {"id": "c"}}}',
+    b'{"event_name": "message.text.received", "message": {"message_id": "m", "date": -5, '
+    b'"chat": {"id": "c"}}}',
     b"\xff\xfe\x00garbage", b'{"update_id": 7, "message": {"text": "\xc3\x28"}}',  # not UTF-8
     b"[" * 1_900 + b"]" * 1_900,  # nested deeper than the parser recurses
     b'{"update_id": ' + b"1" * 3_000 + b"}",  # an integer Python refuses to parse

@@ -308,7 +308,11 @@ class TelegramChannel:
         site = web.TCPSite(runner, self.settings.telegram_webhook_host,
                            self.settings.telegram_webhook_port)
         await site.start()
-        await self.bot.set_webhook(self.settings.telegram_webhook_url or "",
-                                   secret_token=self.settings.telegram_webhook_secret,
-                                   allowed_updates=ALLOWED_UPDATES)
+        try:
+            await self.bot.set_webhook(self.settings.telegram_webhook_url or "",
+                                       secret_token=self.settings.telegram_webhook_secret,
+                                       allowed_updates=ALLOWED_UPDATES)
+        except BaseException:
+            await runner.cleanup()  # the port is free for the next attempt (bot/run.py)
+            raise
         return runner

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.i18n import translator
 from bot.inbox_workers import NOT_PROCESSED, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
-from bot.webhook_guard import Refused, json_body, storable_key
+from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, storable_key
 from bot.zalo.client import (
     EVENT_TEXT,
     MAX_TEXT_LENGTH,
@@ -162,7 +162,8 @@ class ZaloChannel:
         try:
             update = parse_webhook_update(await json_body(request, self.settings.zalo_webhook_max_body))
             if update.message is not None and not (
-                    storable_key(update.message_id) and storable_key(update.reply_to)):
+                    storable_key(update.message_id) and storable_key(update.reply_to)
+                    and 0 <= update.message.date <= MAX_UPDATE_ID):  # the date orders a chat's events
                 raise Refused(400)
         except Refused as refused:
             return refused.response()
@@ -179,6 +180,10 @@ class ZaloChannel:
         runner = web.AppRunner(self.webhook_app(), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, self.settings.zalo_webhook_host, self.settings.zalo_webhook_port).start()
-        await self.client.set_webhook(self.settings.zalo_webhook_url or "",
-                                      self.settings.zalo_webhook_secret or "")
+        try:
+            await self.client.set_webhook(self.settings.zalo_webhook_url or "",
+                                          self.settings.zalo_webhook_secret or "")
+        except BaseException:
+            await runner.cleanup()  # the port is free for the next attempt (bot/run.py)
+            raise
         return runner
