@@ -68,6 +68,7 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
+    protect_process()  # first: a setting refused here does not echo its value either
     settings = get_settings()
     protect_process(settings.telegram_token, settings.zalo_token, settings.telegram_webhook_secret,
                     settings.zalo_webhook_secret)  # files owner-only, no data in logs (bot/privacy.py)

@@ -73,6 +73,15 @@ def safe_message(error: BaseException, secrets: Iterable[str] = ()) -> str:
         inner = safe_message(orig, secrets)
         name = f"{type(orig).__module__}.{type(orig).__qualname__}"
         return f"({name}) {inner}".rstrip()
+    errors = getattr(error, "errors", None)
+    if type(error).__module__.startswith("pydantic") and callable(errors):
+        # Which fields were refused and why, never the values given (include_input=False).
+        try:
+            found = errors(include_input=False, include_url=False)
+            return mask_values("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in found),
+                               secrets)
+        except Exception:
+            return ""
     if not _speaks_safely(error):
         return ""
     try:
@@ -173,18 +182,22 @@ def _excepthook(kind: type[BaseException], error: BaseException, tb: TracebackTy
 
 
 _hook_secrets: list[str] = []
+_command_filter = RedactValues()
 
 
 def protect_process(*secrets: str | None) -> None:
-    """At the start of every `kstthc-bot` command: files owner-only, warnings and errors logged
-    through the filter, and an uncaught exception printed the same way."""
+    """At the start of every `kstthc-bot` command (again once the settings, and so the secrets,
+    are read): files owner-only, warnings and errors logged through the filter, and an uncaught
+    exception printed the same way (a setting refused at start included)."""
     os.umask(0o077)
-    _hook_secrets[:] = [s for s in secrets if s]
+    _hook_secrets[:] = _command_filter.secrets = [s for s in secrets if s]
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.WARNING,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    install_log_redaction(*secrets)
+    for handler in root.handlers:
+        if _command_filter not in handler.filters:
+            handler.addFilter(_command_filter)
     sys.excepthook = _excepthook
 
 

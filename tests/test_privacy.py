@@ -194,5 +194,15 @@ def test_the_filter_masks_values_whoever_logs_them() -> None:
     assert mask_values("UNIQUE constraint failed: invites.code_hash") == \
         "UNIQUE constraint failed: invites.code_hash"
     assert safe_reason(ValueError(f"bad {ANSWER_DB_FAILS}")) == "ValueError"
+    # A refused update or setting: which field and why, never the value.
+    from aiogram.types import Update
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        Update.model_validate({"update_id": 1, "message": {
+            "message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"},
+            "from": {"id": ANSWER_DB_FAILS, "is_bot": False, "first_name": FIRST_NAME}}})
+    assert safe_reason(refused.value).startswith("ValidationError: message.from.id: Input should be")
+    assert "Zebrafish" not in safe_reason(refused.value)
     assert safe_reason(sqlite3.OperationalError("no such table: answers")) == \
         "OperationalError: no such table: answers"
