@@ -35,13 +35,16 @@ FUZZY_CUTOFF = 0.8
 
 # A sentence's full stop or an exclamation mark does not change the word: "Không có."
 _TRAILING = ".!…;,"
+_LONGEST_COMMAND = 200
 
 
 def parse_text(text: str, fuzzy: bool = False) -> Turn:
     """Turn one typed line into a turn: an action word, or else an answer."""
     text = clean(text)
-    folded = fold(text).rstrip(_TRAILING).rstrip()
-    action = _WORD_TO_ACTION.get(folded)
+    # A long paste is an answer: only its start can hold a command ("mục lục 4.3.a").
+    short = len(text) <= _LONGEST_COMMAND
+    folded = fold(text if short else text[:_LONGEST_COMMAND]).rstrip(_TRAILING).rstrip()
+    action = _WORD_TO_ACTION.get(folded) if short else None
     if action is None and fuzzy and 3 <= len(folded) <= FUZZY_MAX_LENGTH and not folded[0].isdigit():
         close = difflib.get_close_matches(folded, [w for w in _WORD_TO_ACTION if len(w) >= 3], n=2,
                                           cutoff=FUZZY_CUTOFF)

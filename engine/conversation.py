@@ -17,7 +17,7 @@ from engine.figures import NOT_ARISING, CalculatedValue, rounded
 from engine.i18n import N_, Message
 from engine.outline import Outline, Question
 from engine.qtypes import QUESTION_TYPES, AnswerProblem, AnswerWindow, format_number
-from engine.text import clean, fold
+from engine.text import fold
 from engine.views import (
     Action,
     ClosedView,
@@ -344,11 +344,10 @@ class ReportEngine:
             return self._at(state, cursor, Notice(NoticeKind.ERROR, Message(N_(
                 "Lựa chọn này không có trong câu hỏi đang trả lời nên không được ghi nhận. "
                 "Vui lòng trả lời câu hỏi dưới đây."))))
-        text = clean(turn.text)
-        if question.type in CHOICE_TYPES and fold(text) == "0":
+        if question.type in CHOICE_TYPES and fold(turn.text) == "0":
             return self._record(state, question, NONE_ANSWER)
         try:
-            value = QUESTION_TYPES[question.type].read(text, question, AnswerWindow(state.deadline))
+            value = QUESTION_TYPES[question.type].read(turn.text, question, AnswerWindow(state.deadline))
         except AnswerProblem as problem:
             return self._at(state, cursor, Notice(NoticeKind.ERROR, problem.message))
         return self._record(state, question, Answer.of(value))

@@ -357,7 +357,7 @@ class QuestionType:
 
     def read(self, text: str, question: Question, window: AnswerWindow = AnswerWindow()) -> Any:
         """What the officer typed as this type's value, within its bounds; AnswerProblem else."""
-        value = self.parse(clean(text), question)
+        value = self.parse(text, question)  # each parser cleans what it reads
         problem = self.check_value(value, question, window)
         if problem is not None:
             raise AnswerProblem(problem)

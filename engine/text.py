@@ -5,33 +5,35 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Kept in answers: tab and line break. Dropped: every other control character (NUL included:
 # PostgreSQL refuses it in text, and a .docx cannot hold it), and the invisible format
 # characters a copy from a web page or a word processor brings along (zero-width space,
 # byte-order mark, direction marks). The zero-width joiner stays: it holds emoji together.
-_KEPT_CONTROLS = frozenset("\t\n")
-_KEPT_FORMAT = frozenset("\u200d")
-_UNSTORABLE = frozenset("\ufffe\uffff")  # not characters; no XML document may carry them
+# What is not text at all (an unpaired surrogate from a broken client, the non-characters
+# U+FFFE/U+FFFF no XML document may carry) becomes "�".
+_KEPT_FORMAT = "\u200d"
+_NOT_TEXT = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+@lru_cache(maxsize=1)
+def _dropped() -> re.Pattern[str]:
+    """Control characters but tab and line break, and format characters but the joiner (built
+    once, from the Unicode database Python has)."""
+    format_characters = "".join(
+        re.escape(chr(code)) for code in range(0x110000)
+        if unicodedata.category(chr(code)) == "Cf" and chr(code) != _KEPT_FORMAT)
+    return re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{format_characters}]")
 
 
 def clean(text: str) -> str:
     """`text` as something that can be stored, printed and put in a document: line ends as
-    "\\n", control and invisible characters dropped, and what is not text at all (an unpaired
-    surrogate from a broken client, undecodable bytes) shown as "�" rather than crash."""
+    "\\n", control and invisible format characters dropped, what is not text shown as "�"."""
     if text.isascii() and text.isprintable():
         return text  # the common case, at no cost
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kept = []
-    for ch in text:
-        category = unicodedata.category(ch)
-        if category == "Cs" or ch in _UNSTORABLE:
-            kept.append("\ufffd")
-        elif (category == "Cc" and ch not in _KEPT_CONTROLS) or (category == "Cf" and ch not in _KEPT_FORMAT):
-            continue
-        else:
-            kept.append(ch)
-    return "".join(kept)
+    return _NOT_TEXT.sub("\ufffd", _dropped().sub("", text))
 
 
 _INVISIBLE = re.compile(r"[\s\u200d]+")
@@ -42,8 +44,13 @@ def visible(text: str) -> bool:
     return bool(_INVISIBLE.sub("", text))
 
 
+_MARKS = re.compile("[\u0300-\u036f]")  # the combining accents Vietnamese (and Latin) letters take
+
+
 def fold(text: str) -> str:
     """Lower-case, collapse spaces and drop Vietnamese diacritics ("Không có" → "khong co")."""
-    decomposed = unicodedata.normalize("NFD", clean(text).strip().lower().replace("đ", "d"))
-    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) not in ("Mn", "Cf"))
-    return " ".join(bare.split())
+    lowered = clean(text).lower()
+    if not lowered.isascii():
+        lowered = lowered.replace(_KEPT_FORMAT, "")
+        lowered = _MARKS.sub("", unicodedata.normalize("NFD", lowered.replace("đ", "d")))
+    return " ".join(lowered.split())

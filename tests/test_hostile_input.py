@@ -8,6 +8,7 @@ import os
 import re
 import sqlite3
 import subprocess
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,10 @@ from engine.outline import Outline, OutlineError, load_outline
 from engine.views import Action, Mode, NoticeKind, Outcome, QuestionView, State, Turn
 from handlers.render import question_text
 from tests.commands import command
+from tests.fake_telegram import FakeTelegram
+from tests.telegram_harness import Officer as TelegramOfficer
+from tests.telegram_harness import cli, running_bot
+from tests.telegram_harness import query as bot_query
 
 VI = translator("vi")
 EN = translator("en")
@@ -74,7 +79,7 @@ def test_a_huge_figure_saved_before_the_bounds_existed_still_shows(tmp_path: Pat
 
 def test_bytes_that_are_not_text_on_the_console_are_shown_and_stored_readable(tmp_path: Path) -> None:
     typed = (
-        "mục lục 1.1.a\n".encode()
+        "mục lục 1.1\n".encode()
         # Latin-1 bytes, a NUL, a surrogate's bytes, a zero-width space:
         + b"K\xe1\xba\xbf ho\xe1\xba\xa1ch s\xff\xfe 12\x00/KH\xed\xa0\x80 \xe2\x80\x8bxong\n"
         + b"\xc3\n"  # a line cut mid-character
@@ -307,3 +312,51 @@ def test_a_short_message_is_never_taken_for_the_rest_of_a_paste(small: ReportEng
     first = small.step(at_question("notes"), sent("quá dài " * 20, 0))  # 160 > 100, but not a split
     assert first.state.mode is Mode.ANSWERING
     assert small.step(first.state, sent("Ngắn gọn", 1)).saved == {"notes": Answer.of("Ngắn gọn")}
+
+
+# ----- the same through the real bot on Telegram ------------------------------------------------
+
+OFFICER = 2002
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+async def test_forged_choices_split_pastes_and_odd_text_on_telegram(
+    tg: FakeTelegram, tmp_path: Path, outline: Outline,
+) -> None:
+    code = cli(tmp_path, tg, "invite", "31135")
+    with running_bot(tmp_path, tg):
+        officer = TelegramOfficer(tg, OFFICER, outline)
+        await officer.says(f"/start {code}", expect="câu 1/")
+        first = officer.current_question()
+        assert "(Trả lời tối đa 2.000 ký tự.)" in first.plain_text  # the limit, up front
+
+        # A choice button forged onto a text question, and one beyond a yes/no question's two.
+        refused = "không có trong câu hỏi đang trả lời"
+        since = len(officer.messages())
+        tg.user_presses_button(OFFICER, first.message_id, "p:guidance_documents:1", strict=False)
+        await officer.next_message(since, refused, 15)
+        # NUL, an escape and a zero-width space: stored clean, shown as stored. (An unpaired
+        # surrogate is covered on the console and in the engine: polling stores the raw update
+        # first, which is the inbox's business.)
+        await officer.says("Kế hoạch\x00 số 12\u200b/KH\x1b đã ban hành", expect="câu 2/")
+        await officer.says("mục lục 1.4.b", expect="1.4.b.")
+        yes_no = officer.current_question()
+        since = len(officer.messages())
+        tg.user_presses_button(OFFICER, yes_no.message_id, "p:implementation_difficulties_any:3",
+                               strict=False)
+        await officer.next_message(since, refused, 15)
+
+        # A paste of 4,095 characters, as Telegram clients send it: two messages at once.
+        await officer.says("mục lục 1.2", expect="1.2.")
+        since = len(officer.messages())
+        tg.user_sends_text(OFFICER, "Nội dung " * 455)  # 4,095 characters, 4,094 once trimmed
+        tg.user_sends_text(OFFICER, "đoạn cuối của bản dán.")
+        await officer.next_message(since, "Nội dung quá dài (4.094 ký tự)", 15)
+        await officer.next_message(since, "phần tiếp theo của đoạn văn bản dài vừa gửi", 15)
+    assert bot_query(tmp_path, "select question, value from answers") == [
+        ("guidance_documents", "Kế hoạch số 12/KH đã ban hành")]

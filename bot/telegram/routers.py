@@ -4,7 +4,7 @@ Every handler only records what to say in `replies`: the runner says it after th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -400,7 +400,8 @@ def officer_router() -> Router:
 
     @router.message(has_text)
     async def text(message: Message, **data: Any) -> None:
-        await run_turn(chat_of(message, data), parse_text(message.text or ""))
+        # When it was sent: a paste longer than one message arrives as several (see Mode.OVERLONG).
+        await run_turn(chat_of(message, data), replace(parse_text(message.text or ""), sent_at=message.date))
 
     @router.callback_query(Pick.filter())
     async def pick(callback: CallbackQuery, callback_data: Pick, **data: Any) -> None:
