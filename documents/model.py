@@ -93,6 +93,8 @@ class UnitReport:
     deadline: date
     answers: Mapping[str, Answer] = field(default_factory=dict)
     calculated: Mapping[str, CalculatedValue] = field(default_factory=dict)
+    # The unit's answers in the previous campaign of the same kind (cùng kỳ năm trước), if any.
+    previous: Mapping[str, Answer] = field(default_factory=dict)
 
     @property
     def submitted(self) -> bool:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from documents.layout import UNANSWERED, AdministrativeDocument, Span, basis
 from documents.model import ReportDocumentInfo, UnitReport
 from engine.answers import AnswerKind
 from engine.conversation import ReportEngine
+from engine.figures import NOT_ARISING
 from engine.i18n import N_, Translator
 from engine.outline import Outline, Question, Section
-from engine.qtypes import QUESTION_TYPES
+from engine.qtypes import QUESTION_TYPES, format_number
 from engine.views import ReviewItem, State
 
 NOT_APPLICABLE = "Nội dung này không áp dụng đối với đơn vị."
@@ -26,7 +29,8 @@ def build_report_docx(
     `translator` formats the answers (numbers "1.234", "12,5%", "Có"/"Không") and picks the
     outline's labels; the frame of the document is Vietnamese."""
     engine = ReportEngine(outline)
-    state = State(answers=dict(report.answers), unit_level=report.unit_level)
+    state = State(answers=dict(report.answers), unit_level=report.unit_level,
+                  previous=dict(report.previous) or None)
     review = engine.review(state)
     values = engine.values(state)
     document = AdministrativeDocument(info, "Báo cáo", info.report_subject())
@@ -66,7 +70,43 @@ def item_spans(item: ReviewItem, translator: Translator) -> list[Span]:
     label = " ".join(question.label.get(translator.locale).split())
     separator = " " if label.endswith(("?", ":")) else ": "
     lead = Span(f"{question.number}. {label}{separator}")
-    return [lead, answer_span(item, translator)]
+    spans = [lead, answer_span(item, translator)]
+    beside = comparison(item, translator)
+    if beside:
+        spans.append(Span(beside))
+    return spans
+
+
+def comparison(item: ReviewItem, translator: Translator) -> str | None:
+    """" (cùng kỳ năm trước: 2.000; tăng 25%)" after a figure or rate the unit also reported last
+    period: a figure's change in per cent of last period's, a rate's in percentage points."""
+    question, previous = item.question, item.previous
+    if previous is None or not question.numeric:
+        return None
+    if question.asked:
+        answer = item.answer
+        if answer is None or not answer.given:
+            return None
+        current = answer.value if answer.kind is AnswerKind.VALUE else 0
+    else:
+        current = item.calculated
+    shown = "— (không phát sinh)" if previous is NOT_ARISING else _shown(question, previous, translator)
+    if previous is NOT_ARISING or current is None or current is NOT_ARISING:
+        return f" (cùng kỳ năm trước: {shown})"
+    now, before = Decimal(str(current)), Decimal(str(previous))
+    locale = translator.locale
+    rate = question.type == "percent" or question.format == "percent"
+    way = "tăng" if now > before else "giảm"
+    if now == before:
+        change = "không thay đổi"
+    elif rate:
+        change = f"{way} {format_number(abs(now - before), locale)} điểm phần trăm"
+    elif before == 0:
+        change = f"tăng {format_number(now, locale)}"
+    else:
+        percent = (abs(now - before) / before * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        change = f"{way} {format_number(percent, locale)}%"
+    return f" (cùng kỳ năm trước: {shown}; {change})"
 
 
 def answer_span(item: ReviewItem, translator: Translator) -> Span:

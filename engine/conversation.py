@@ -253,6 +253,7 @@ class ReportEngine:
             current=state.answers.get(cursor),
             actions=QUESTION_ACTIONS,
             period=state.period if question.period else None,
+            previous=self.previous_figures(state).get(cursor) if question.numeric else None,
         )
 
     def resume(self, state: State) -> Outcome:
@@ -522,13 +523,40 @@ class ReportEngine:
             warnings=self.warnings(state),
         ))
 
+    def previous_figures(self, state: State, with_calculated: bool = False) -> dict[str, Any]:
+        """Last period's figures of the unit (its answers in the previous campaign of the same
+        kind): name → value of every figure question ("không có" is 0), and with
+        `with_calculated` every calculated item worked out on them."""
+        if not state.previous:
+            return {}
+        figures: dict[str, Any] = {}
+        for name, answer in state.previous.items():
+            if not self.outline.has_question(name) or not answer.given:
+                continue
+            question = self.outline.question(name)
+            if question.asked and question.numeric:
+                figures[name] = answer.value if answer.kind is AnswerKind.VALUE else 0
+        if with_calculated:
+            earlier = State(answers=dict(state.previous), unit_level=state.unit_level)
+            figures.update(self._calculated_on(earlier))
+        return figures
+
+    def _calculated_on(self, state: State) -> dict[str, CalculatedValue]:
+        """`calculated` for answers other than the ones being worked on, leaving their cache."""
+        memo = self._values_memo
+        try:
+            return self.calculated(state)
+        finally:
+            self._values_memo = memo
+
     def review(self, state: State) -> ReviewView:
         values = self.values(state)
         calculated = self.calculated(state)
+        previous = self.previous_figures(state, with_calculated=True)
         grouped = []
         for section in self.outline.sections:
             items = tuple(
-                ReviewItem(q, state.answers.get(q.name), calculated.get(q.name))
+                ReviewItem(q, state.answers.get(q.name), calculated.get(q.name), previous.get(q.name))
                 for q in section.questions
                 if (q.asked and self.is_relevant(q, state, values))
                 or (not q.asked and q.name in calculated)

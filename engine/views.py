@@ -103,6 +103,7 @@ class QuestionView:
     actions: tuple[Action, ...]
     # The reporting period (first day, last day), for a figure counted within it.
     period: tuple[date, date] | None = None
+    previous: Any = None  # the unit's figure in the previous campaign of the same kind
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class ReviewItem:
     question: Question
     answer: Answer | None
     calculated: Any = None
+    previous: Any = None  # last period's figure or rate, where the unit has one
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,8 @@ class State:
     unit_level: str = "commune"
     submitted: bool = False
     period: tuple[date, date] | None = None  # the campaign's reporting period (first, last day)
+    # The unit's answers in the previous campaign of the same kind (last period), if any.
+    previous: dict[str, Answer] | None = None
     deadline: date | None = None  # the campaign's: dates far beyond it are refused
     mode_since: datetime | None = None  # when the long paste of a long mode was sent
 

@@ -36,6 +36,7 @@ from handlers.reminders import campaign_members
 from handlers.report import engine_level, outline_engine, submission_parts
 from storage.campaigns import campaign_period
 from storage.models import AnswerRow, Campaign, Submission, Unit, UnitLevel, as_utc
+from storage.previous import previous_answers
 from storage.reports import load_answers
 
 
@@ -66,7 +67,8 @@ async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: 
         status=progress.get(unit.id, Progress.IN_PROGRESS).value,
         submitted_at=as_utc(submission.submitted_at),
         deadline=calendar.last_working_day_on_or_before(campaign.deadline),
-        answers=answers, calculated=engine.calculated(State(answers=answers, unit_level=engine_level(unit))))
+        answers=answers, calculated=engine.calculated(State(answers=answers, unit_level=engine_level(unit))),
+        previous=await previous_answers(session, campaign, unit.id, engine.outline))
     handed_in = as_utc(submission.submitted_at)
     day = local_datetime(handed_in).date() if handed_in else today
     info = ReportDocumentInfo.for_unit(report, on=day, campaign_title=campaign.title,

@@ -93,6 +93,9 @@ def question_text(view: QuestionView, translator: Translator, words: bool = True
         start, end = view.period
         lines.append("📅 " + _("Kỳ báo cáo: từ ngày {start} đến ngày {end}").format(
             start=start.strftime("%d/%m/%Y"), end=end.strftime("%d/%m/%Y")))
+    if view.previous is not None:
+        lines.append("📊 " + _("Kỳ trước: {value}").format(
+            value=QUESTION_TYPES[question.type].show(view.previous, question, translator)))
     if question.hint:
         lines.append(f"💡 {question.hint.get(locale)}")
     lines.extend(choice_lines(question, translator))
@@ -151,6 +154,9 @@ def review_texts(view: ReviewView, translator: Translator, words: bool = True) -
             else:
                 shown = QUESTION_TYPES[item.question.type].show(item.calculated, item.question,
                                                                 translator) + " " + _("(tự tính)")
+            if item.previous is not None:
+                shown += " · " + _("kỳ trước: {value}").format(
+                    value=QUESTION_TYPES[item.question.type].show(item.previous, item.question, translator))
             lines.append(f"  {item.question.number}. {item.question.label.get(locale)}: {shown}")
         parts.append("\n".join(lines))
     notices = render_notices(view.warnings, translator)

@@ -18,6 +18,7 @@ from engine.outline import Outline, load_outline
 from engine.views import Mode, Outcome, ReviewView, State, Turn
 from handlers.notifications import notify_submitted
 from storage.campaigns import campaign_period
+from storage.previous import previous_answers
 from storage.direct_sql import DirectStatement, adopt, columns_of
 from storage.models import (
     HANDED_IN,
@@ -138,6 +139,7 @@ async def load_state(
         unit_level=engine_level(report.unit),
         submitted=SubmissionStatus(submission.status).handed_in,
         period=_period_of(report.campaign),
+        previous=await previous_answers(session, report.campaign, report.unit.id, report.outline),
         deadline=report.campaign.deadline,
         # In a long-paste mode, the row's time is when the paste was sent (see _save).
         mode_since=as_utc(conversation.updated_at) if mode in LONG_MODES else None,

@@ -1,0 +1,167 @@
+"""Last period beside this one: where a unit handed in a report in the previous campaign of the
+same kind, each figure question shows last period's value, the review shows both, and the
+unit's .docx prints "cùng kỳ năm trước" with the change."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from datetime import date
+
+import docx
+import pytest
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.i18n import translator
+from bot.seed import seed_if_empty
+from deadlines.workdays import WorkingCalendar
+from documents.report_docx import comparison
+from engine.answers import NONE_ANSWER, Answer
+from engine.commands import parse_text
+from engine.conversation import ReportEngine
+from engine.figures import NOT_ARISING
+from engine.views import QuestionView, ReviewItem, ReviewView
+from handlers.campaigns import create_campaign
+from handlers.documents import unit_report_docx
+from handlers.render import question_text, review_texts
+from handlers.report import Report, open_report, take_turn
+from storage.database import Database
+from storage.models import Campaign, Submission
+from storage.officers import bind_identity
+from storage.previous import previous_answers, previous_campaign
+from storage.reports import Actor, mark_submitted, save_answer, submission_for
+from storage.units import first_commune
+
+VI = translator("vi")
+CAL = WorkingCalendar()
+OUTLINE_FILE = "ke-hoach-20-2021.yaml"
+LAST_YEAR = {"dossiers_total": 2000, "dossiers_new": 1800, "dossiers_carried_over": 200,
+             "dossiers_postal": 90}
+
+
+@pytest.fixture
+async def db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
+    url, schema = database_url
+    database = Database(url, schema=schema)
+    await database.upgrade()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def say(db: Database, report: Report, line: str) -> object:
+    async with db.transaction() as session:
+        outcome = await take_turn(session, report, parse_text(line))
+    assert outcome is not None
+    return outcome
+
+
+async def test_last_periods_figures_stand_beside_this_periods(db: Database, engine: ReportEngine) -> None:
+    async with db.transaction() as session:
+        await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 2))  # due 31/10/2027
+        last = await create_campaign(session, "tu-kiem-tra-2026", "Tự kiểm tra năm 2026", "fixed_date",
+                                     date(2026, 10, 31), OUTLINE_FILE)
+        unit = await first_commune(session)
+        assert unit is not None
+        officer = await bind_identity(session, unit, "telegram", "9001")
+        # Last year's report, handed in.
+        submission = await submission_for(session, last, unit.id)
+        for name, value in LAST_YEAR.items():
+            await save_answer(session, submission, engine.outline, name, Answer.of(value),
+                              Actor(officer.id, "t"))
+        await save_answer(session, submission, engine.outline, "dossiers_one_stop", NONE_ANSWER,
+                          Actor(officer.id, "t"))
+        await mark_submitted(session, submission, Actor(officer.id, "t"))
+    async with db.transaction() as session:
+        report = await open_report(session, officer, unit, "telegram")
+        assert report is not None and report.campaign.code == "tu-kiem-tra-2027"
+        earlier = await previous_campaign(session, report.campaign)
+        assert earlier is not None and earlier.code == "tu-kiem-tra-2026"
+        assert (await previous_answers(session, report.campaign, unit.id, engine.outline))["dossiers_total"] \
+            == Answer.of(2000)
+
+    # Each figure question shows last period's value.
+    outcome = await say(db, report, "mục lục 4.3.a")
+    view = outcome.view  # type: ignore[attr-defined]
+    assert isinstance(view, QuestionView) and view.question.name == "dossiers_total"
+    assert "📊 Kỳ trước: 2.000" in question_text(view, VI)
+    for line in ("2.500", "2.000", "500"):
+        outcome = await say(db, report, line)
+    view = outcome.view  # type: ignore[attr-defined]
+    assert view.question.name == "dossiers_one_stop"
+    assert "📊 Kỳ trước: 0" in question_text(view, VI)  # "không có" last year: nothing, 0
+    for line in ("0", "0", "150"):
+        outcome = await say(db, report, line)
+    text = question_text(outcome.view, VI)  # type: ignore[attr-defined]
+    assert "Kỳ trước" not in text  # 4.3.h: nothing last year
+
+    # The review shows both, rates too.
+    review = (await say(db, report, "xem")).view  # type: ignore[attr-defined]
+    assert isinstance(review, ReviewView)
+    shown = "\n".join(review_texts(review, VI))
+    assert "4.3.a. " in shown and ": 2.500 · kỳ trước: 2.000" in shown
+    assert ": 7,5% (tự tính) · kỳ trước: 5%" in shown  # 150 of 2.000 new, against 90 of 1.800
+
+    # The unit's report prints this period, last period and the change.
+    async with db.transaction() as session:
+        submission_id = (await submission_for(session, report.campaign, unit.id)).id
+        document = await unit_report_docx(session, submission_id, CAL, date(2027, 10, 20))
+    assert document is not None
+    lines = [p.text for p in docx.Document(io.BytesIO(document.content)).paragraphs]
+
+    def line_of(number: str) -> str:
+        found = [text for text in lines if text.startswith(number + ". ")]
+        assert len(found) == 1, (number, found)
+        return found[0]
+
+    assert line_of("4.3.a").endswith(": 2.500 (cùng kỳ năm trước: 2.000; tăng 25%)")
+    assert line_of("4.3.b").endswith(": 2.000 (cùng kỳ năm trước: 1.800; tăng 11,11%)")
+    assert line_of("4.3.c").endswith(": 500 (cùng kỳ năm trước: 200; tăng 150%)")
+    assert line_of("4.3.g").endswith(": 7,5% (cùng kỳ năm trước: 5%; tăng 2,5 điểm phần trăm)")
+    assert "cùng kỳ năm trước" not in line_of("4.3.h")  # not answered yet, nothing last year
+    assert "cùng kỳ năm trước" not in line_of("3.1.c")
+
+
+async def test_a_draft_or_another_kind_of_campaign_is_no_ones_last_period(
+    db: Database, engine: ReportEngine
+) -> None:
+    async with db.transaction() as session:
+        await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 2))
+        draft = await create_campaign(session, "tu-kiem-tra-2026", "Tự kiểm tra năm 2026", "fixed_date",
+                                      date(2026, 10, 31), OUTLINE_FILE)
+        await create_campaign(session, "kiem-tra-2026", "Kiểm tra năm 2026", "before_visit",
+                              date(2026, 3, 1), OUTLINE_FILE)
+        unit = await first_commune(session)
+        assert unit is not None
+        officer = await bind_identity(session, unit, "telegram", "9002")
+        submission = await submission_for(session, draft, unit.id)
+        await save_answer(session, submission, engine.outline, "dossiers_total", Answer.of(10),
+                          Actor(officer.id, "t"))
+        this_year = await session.scalar(select(Campaign).where(Campaign.code == "tu-kiem-tra-2027"))
+        assert this_year is not None
+        assert (await previous_campaign(session, this_year)).code == "tu-kiem-tra-2026"  # type: ignore[union-attr]
+        assert await previous_answers(session, this_year, unit.id, engine.outline) == {}  # a draft
+        assert (await session.get(Submission, submission.id)) is not None
+
+
+@pytest.mark.parametrize(("name", "now", "before", "said"), [
+    ("dossiers_total", 1500, 2000, " (cùng kỳ năm trước: 2.000; giảm 25%)"),
+    ("dossiers_total", 2000, 2000, " (cùng kỳ năm trước: 2.000; không thay đổi)"),
+    ("dossiers_total", 30, 0, " (cùng kỳ năm trước: 0; tăng 30)"),
+])
+def test_the_change_is_said_as_a_clerk_writes_it(engine: ReportEngine, name: str, now: int, before: int,
+                                                 said: str) -> None:
+    item = ReviewItem(engine.outline.question(name), Answer.of(now), None, before)
+    assert comparison(item, VI) == said
+
+
+def test_a_rate_that_did_not_arise_is_compared_with_nothing(engine: ReportEngine) -> None:
+    from decimal import Decimal
+    rate = engine.outline.question("dossiers_postal_rate")
+    assert comparison(ReviewItem(rate, None, Decimal("5"), NOT_ARISING), VI) == \
+        " (cùng kỳ năm trước: — (không phát sinh))"
+    assert comparison(ReviewItem(rate, None, NOT_ARISING, Decimal("5")), VI) == " (cùng kỳ năm trước: 5%)"
+    assert comparison(ReviewItem(rate, None, Decimal("4"), Decimal("5")), VI) == \
+        " (cùng kỳ năm trước: 5%; giảm 1 điểm phần trăm)"
