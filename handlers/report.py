@@ -18,7 +18,6 @@ from engine.outline import Outline, load_outline
 from engine.views import Mode, Outcome, ReviewView, State, Turn
 from handlers.notifications import notify_submitted
 from storage.campaigns import campaign_period
-from storage.previous import previous_answers
 from storage.direct_sql import DirectStatement, adopt, columns_of
 from storage.models import (
     HANDED_IN,
@@ -33,6 +32,7 @@ from storage.models import (
     as_utc,
 )
 from storage.outbox import drop_unit_reminders
+from storage.previous import previous_answers
 from storage.reports import (
     Actor,
     clear_answer,
