@@ -8,14 +8,14 @@ import io
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TextIO
 
 from bot.config import Settings
 from bot.i18n import Translator, translator
 from bot.seed import seed_if_empty
 from engine.commands import parse_text
-from engine.views import Outcome
+from engine.views import Outcome, QuestionView
 from handlers.due import campaign_line
 from handlers.registration import REDEEM_PROBLEMS
 from handlers.render import outcome_texts
@@ -131,12 +131,16 @@ async def run_chat(
                                                              settings.working_calendar(), t))
             outcome = await resume(session, report)
         _show(io, outcome, t)
+        # The question this terminal showed last: what a line typed here answers, even when
+        # another terminal or channel of the same officer has moved the report on since.
+        asked = asked_question(outcome)
         lines = _read_lines_in_background(io)
         while (line := await lines.get()) is not None:
             if not line.strip():
                 continue
-            outcome = await _turn(db, report, line)
+            outcome = await _turn(db, report, line, asked)
             _show(io, outcome, t)
+            asked = asked_question(outcome) or asked
         return 0
     finally:
         await db.close()
@@ -161,9 +165,13 @@ def _read_lines_in_background(io: ConsoleIO) -> asyncio.Queue[str | None]:
     return queue
 
 
-async def _turn(db: Database, report: Report, line: str) -> Outcome:
+def asked_question(outcome: Outcome) -> str | None:
+    return outcome.view.question.name if isinstance(outcome.view, QuestionView) else None
+
+
+async def _turn(db: Database, report: Report, line: str, asked: str | None) -> Outcome:
     # The transaction commits when the block ends: only then is "Đã lưu" shown.
     async with db.transaction() as session:
-        outcome = await take_turn(session, report, parse_text(line))
+        outcome = await take_turn(session, report, replace(parse_text(line), question=asked))
     assert outcome is not None  # typed lines are never stale
     return outcome

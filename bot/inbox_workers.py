@@ -1,19 +1,32 @@
-"""Incoming events of one channel: stored (committed) first, then processed by a bounded set of
-workers, each chat's events by one worker in the order they came. Shared by every channel."""
+"""Incoming events of one channel: stored (committed) first, then applied by a bounded set of
+workers. Each turn of a worker takes a chat's lock in the database and applies that chat's
+oldest pending event, whichever process stored it: with several processes on one database, and
+a chat's updates delivered to any of them, every chat's events take effect in their order, once.
+Shared by every channel."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import re
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.i18n import N_
 from storage.database import Database
-from storage.inbox import IncomingEvent, mark_failed, pending_events, pending_ids, store_events
+from storage.inbox import IncomingEvent, TakenEvent, mark_failed, pending_chats, store_events, take_next_event
+from storage.models import utcnow
 
 log = logging.getLogger(__name__)
-Process = Callable[[int, str], Awaitable[None]]
+# Said once the event's transaction has committed (the replies), or nothing to say.
+AfterCommit = Callable[[], Awaitable[None]] | None
+# Applies one claimed event inside the given transaction; must not commit.
+Process = Callable[[AsyncSession, TakenEvent], Awaitable[AfterCommit]]
 Apologise = Callable[[str], Awaitable[None]]
 # What the sender of a set-aside event is told, in the channel's default language (the
 # database, where their own language is kept, may be what failed).
@@ -22,84 +35,133 @@ NOT_PROCESSED = N_("Xin lỗi, do sự cố kỹ thuật, hệ thống chưa x�
 # Seconds before trying a failed event again: long enough for a busy database or a restarting
 # PostgreSQL, short enough that the chat's next events (queued behind it) are not held long.
 RETRY_DELAYS = (0.5, 2.0)
-Item = tuple[int, str] | None
+# How often pending events are looked for that no worker has in hand: stored by a process that
+# died before applying them, or whose turn failed while the database was away.
+SWEEP_INTERVAL = 5.0
+STRAGGLER_AGE = timedelta(seconds=10)
+Item = str | None
+# PostgreSQL quotes the value it refused after a colon ('invalid input syntax …: "42 hồ sơ"').
+QUOTED_VALUE = re.compile(r""":\s*["'].*""")
+
+
+def failure_reason(error: Exception) -> str:
+    """Why an event was set aside, for the IT person, without what the officer wrote: the
+    database's own first line (which names the fault, not the values), else the error's kind."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        first = (str(error.orig).splitlines() or [""])[0]
+        return f"{type(error.orig).__name__}: {QUOTED_VALUE.sub(': «…»', first)}"
+    return type(error).__name__
 
 
 class InboxWorkers:
-    """`process` handles one stored event in its own transaction (claiming it there). If it
-    fails, it is tried again after each of `retry_delays` (a database busy or restarting);
-    failing still, it is set aside and `apologise` asked to tell the sender to send it again.
-    Either way the worker goes on to the chat's next event only after it, so a chat's events
-    are never applied out of order, not even after a restart."""
+    """`process` applies one event in the transaction it is given. If the turn fails, it is tried
+    again after each of `retry_delays` (a database busy or restarting); failing still, the event
+    is set aside and `apologise` asked to tell the sender to send it again. Either way the chat's
+    next event comes only after it, so a chat's events are never applied out of order, not even
+    after a restart or in another process."""
 
     def __init__(self, db: Database, channel: str, workers: int, process: Process,
                  apologise: Apologise | None = None,
-                 retry_delays: Sequence[float] = RETRY_DELAYS) -> None:
+                 retry_delays: Sequence[float] = RETRY_DELAYS,
+                 sweep_interval: float = SWEEP_INTERVAL) -> None:
         self.db = db
         self.channel = channel
         self.process = process
         self.apologise = apologise
         self.retry_delays = tuple(retry_delays)
+        self.sweep_interval = sweep_interval
         self.queues: list[asyncio.Queue[Item]] = [asyncio.Queue() for _ in range(workers)]
         self.tasks: list[asyncio.Task[None]] = []
+        self.sweeper: asyncio.Task[None] | None = None
 
     async def receive(self, events: Sequence[IncomingEvent]) -> None:
-        """Store events (one already stored, a redelivery, is ignored) and hand them out."""
+        """Store events (one already stored, a redelivery, is ignored), then give each one turn of
+        its chat. A turn takes the chat's oldest pending event, so a turn whose event another
+        process applied meanwhile applies the next one, or nothing."""
         if not events:
             return
         async with self.db.transaction() as session:
             await store_events(session, self.channel, events)
-            rows = await pending_ids(session, self.channel, [e.update_id for e in events])
-        for row in rows:
-            self.dispatch(row.id, row.chat_key, row.payload)
+        for event in events:
+            self.dispatch(event.chat_key)
 
-    def dispatch(self, inbox_id: int, key: str, payload: str) -> None:
-        self.queues[zlib.crc32(key.encode()) % len(self.queues)].put_nowait((inbox_id, payload))
+    def dispatch(self, chat_key: str) -> None:
+        """One turn of the chat, on the worker that takes all of this chat's turns here."""
+        self.queues[zlib.crc32(chat_key.encode()) % len(self.queues)].put_nowait(chat_key)
 
     async def start(self) -> None:
         """Start the workers, and give them first what a crash left stored but unprocessed."""
         self.tasks = [asyncio.create_task(self.work(queue)) for queue in self.queues]
+        await self.sweep(None)
+        self.sweeper = asyncio.create_task(self.sweep_now_and_then())
+
+    async def sweep(self, age: timedelta | None) -> None:
         async with self.db.transaction() as session:
-            rows = await pending_events(session, self.channel)
-        for row in rows:
-            self.dispatch(row.id, row.chat_key, row.payload)
+            chats = await pending_chats(session, self.channel,
+                                        None if age is None else utcnow() - age)
+        for chat_key in chats:
+            self.dispatch(chat_key)
+
+    async def sweep_now_and_then(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_interval)
+            if any(queue.qsize() for queue in self.queues):
+                continue  # busy: what is pending is likely in hand already
+            try:
+                await self.sweep(STRAGGLER_AGE)
+            except Exception as error:
+                log.warning("%s: looking for pending events failed: %s", self.channel,
+                            type(error).__name__)
 
     async def work(self, queue: asyncio.Queue[Item]) -> None:
-        while (item := await queue.get()) is not None:
-            await self.handle(*item)
+        while (chat_key := await queue.get()) is not None:
+            await self.turn(chat_key)
 
-    async def handle(self, inbox_id: int, payload: str) -> None:
+    async def turn(self, chat_key: str) -> None:
+        taken: TakenEvent | None = None
         for delay in (*self.retry_delays, None):
             try:
-                await self.process(inbox_id, payload)
-                return
+                async with self.db.transaction() as session:
+                    taken = await take_next_event(session, self.channel, chat_key)
+                    if taken is None:
+                        return
+                    after_commit = await self.process(session, taken)
             except Exception as error:
-                log.exception("%s event %s failed", self.channel, inbox_id)
+                log.exception("%s event %s failed", self.channel, taken.id if taken else "(none taken)")
                 if delay is None:
-                    await self.set_aside(inbox_id, payload, error)
+                    if taken is not None:
+                        await self.set_aside(taken, error)
                     return
                 await asyncio.sleep(delay)
+                continue
+            if after_commit is not None:
+                try:
+                    await after_commit()
+                except Exception:
+                    # Applied and committed: never applied again for a failed reply.
+                    log.exception("%s event %s: replying failed", self.channel, taken.id)
+            return
 
-    async def set_aside(self, inbox_id: int, payload: str, error: Exception) -> None:
+    async def set_aside(self, taken: TakenEvent, error: Exception) -> None:
         try:
             async with self.db.transaction() as session:
-                # The first line: SQLAlchemy goes on with the statement and its parameters.
-                reason = (str(error).splitlines() or [""])[0]
-                await mark_failed(session, inbox_id, f"{type(error).__name__}: {reason}")
+                await mark_failed(session, taken.id, failure_reason(error))
         except Exception:
-            # Still stored and unprocessed: it is tried again at the next start.
-            log.exception("%s event %s could not be set aside", self.channel, inbox_id)
+            # Still stored and unprocessed: it is tried again by the next sweep or start.
+            log.exception("%s event %s could not be set aside", self.channel, taken.id)
             return
-        log.error("%s event %s set aside after %d attempts", self.channel, inbox_id,
+        log.error("%s event %s set aside after %d attempts", self.channel, taken.id,
                   len(self.retry_delays) + 1)
         if self.apologise is not None:
             try:
-                await self.apologise(payload)
+                await self.apologise(taken.payload)
             except Exception:
-                log.exception("%s: could not tell the sender of event %s", self.channel, inbox_id)
+                log.exception("%s: could not tell the sender of event %s", self.channel, taken.id)
 
     def finish(self) -> list[asyncio.Task[None]]:
         """Let each worker finish what it holds; the rest stays in the inbox for next time."""
+        if self.sweeper is not None:
+            self.sweeper.cancel()
         for queue in self.queues:
             queue.put_nowait(None)
         return self.tasks
@@ -111,3 +173,6 @@ class InboxWorkers:
         for task in late:
             log.warning("still busy after %ss, cancelled: %r", grace, task)
             task.cancel()
+        if self.sweeper is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sweeper

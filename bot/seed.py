@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from handlers.report import outline_engine
 from storage.campaigns import ensure_campaign
+from storage.database import take_setup_lock
 from storage.models import Campaign, Unit
 from storage.units import import_units, province_units
 
@@ -25,6 +26,7 @@ def self_inspection_code(deadline: date) -> str:
 
 
 async def seed_if_empty(session: AsyncSession, settings: Settings, today: date) -> None:
+    await take_setup_lock(session)  # processes starting at once: one seeds, the others see it done
     if not await session.scalar(select(func.count()).select_from(Unit)):
         await import_units(session, province_units(settings.province_code))
     if not await session.scalar(select(func.count()).select_from(Campaign)):

@@ -280,6 +280,8 @@ class ReportEngine:
             return Outcome(state, ClosedView(), notices=(_info(N_(
                 "Báo cáo của đơn vị đã được nộp; không thể thay đổi câu trả lời."
             )),))
+        if self._moved_on(state, turn):
+            return self._at(state, self._current(state), _info(MOVED_ON))
         if turn.action is Action.ANSWER and self._continues_long_paste(state, turn):
             return self._rest_of_long_paste(state, turn)
         confirming = state.mode is Mode.CONFIRMING and turn.action is Action.ANSWER
@@ -329,6 +331,10 @@ class ReportEngine:
                 "ngắn gọn hơn."))
         return self._at(still, cursor, Notice(NoticeKind.ERROR, message))
 
+    def _moved_on(self, state: State, turn: Turn) -> bool:
+        """An answer typed against a question that is no longer the open one."""
+        return turn.question is not None and turn.action in BOUND_TO_QUESTION \
+            and state.mode is Mode.ANSWERING and turn.question != self._current(state)
 
     def _current(self, state: State) -> str | None:
         return state.cursor if self._cursor_valid(state) else self.first_open(state)
@@ -634,6 +640,11 @@ def looks_like_target(text: str) -> bool:
     return TARGET.match(fold(text)) is not None
 
 
+# What answers the question on screen: typed against an older one, it is not applied.
+BOUND_TO_QUESTION = frozenset({Action.ANSWER, Action.NONE, Action.SKIP})
+MOVED_ON = N_("Câu trả lời vừa gửi chưa được lưu vì câu hỏi đó không còn là câu đang mở (câu hỏi đã "
+              "được trả lời hoặc chuyển tiếp trên thiết bị, kênh khác). Câu hỏi hiện tại như sau; "
+              "anh/chị vui lòng trả lời lại.")
 
 # A message this long may be the first part of a paste the officer's Telegram split in several
 # (it cuts near 4,096 characters, never below half); its other parts come within seconds.

@@ -79,6 +79,11 @@ class Turn:
     target: str = ""
     choice: int | None = None  # a button's choice number: valid only on a choice question
     sent_at: datetime | None = None  # when the channel says the message was sent, if it says
+    # The question the officer had in front of them when they typed this (the last one their
+    # chat or terminal showed); None where it is not known. An answer typed against a question
+    # that is no longer the open one (answered meanwhile on another channel or terminal) is
+    # not saved under whatever question is open now.
+    question: str | None = None
 
 
 @dataclass(frozen=True)

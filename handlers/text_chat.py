@@ -3,7 +3,7 @@ the report, linking channels, and the VP office's commands. Returns what to say.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from handlers.due import campaign_line
 from handlers.overview import campaign_overview, overview_texts
 from handlers.registration import HOW_TO_REGISTER, LINK_CODE, register
 from handlers.render import help_text, outcome_texts, render
-from handlers.report import Report, open_report, resume, submission_review, take_turn
+from handlers.report import Report, open_report, remember_asked, resume, submission_review, take_turn
 from storage.campaigns import open_campaigns
 from storage.models import Identity, Officer, Role, Submission, Unit
 from storage.officers import create_link_code, looks_like_code
@@ -50,8 +50,14 @@ async def officer_of(ctx: TextContext) -> Officer | None:
         .where(Identity.channel == ctx.channel, Identity.external_id == ctx.external_id))
 
 
+async def identity_of(ctx: TextContext) -> Identity | None:
+    return await ctx.session.scalar(select(Identity).where(
+        Identity.channel == ctx.channel, Identity.external_id == ctx.external_id))
+
+
 async def handle_text(ctx: TextContext, text: str, default_locale: str = "vi") -> list[str]:
-    officer = await officer_of(ctx)
+    identity = await identity_of(ctx)
+    officer = None if identity is None else await ctx.session.get(Officer, identity.officer_id)
     t = translator(officer.locale if officer else default_locale)
     words = text.strip().split(maxsplit=1)
     head = fold(words[0]) if words else ""
@@ -65,7 +71,8 @@ async def handle_text(ctx: TextContext, text: str, default_locale: str = "vi") -
         return [t.gettext(LINK_CODE).format(code=code)]
     if officer.role == Role.ADMIN:
         return await _admin(ctx, officer, t, head, words[1] if len(words) > 1 else "")
-    return await _officer(ctx, officer, t, text)
+    assert identity is not None
+    return await _officer(ctx, officer, identity, t, text)
 
 
 async def _register(ctx: TextContext, t: Translator, code: str) -> list[str]:
@@ -86,7 +93,11 @@ async def _register(ctx: TextContext, t: Translator, code: str) -> list[str]:
     greeting = t.gettext("Xin chào! Anh/chị là cán bộ đầu mối của {unit}.").format(unit=report.unit.name)
     greeting += " " + await campaign_line(ctx.session, report.campaign, report.unit, ctx.calendar, t)
     guide = help_text(HelpView(), t)
-    return [f"{greeting}\n\n{guide}", *outcome_texts(await resume(ctx.session, report), t)]
+    where = await resume(ctx.session, report)
+    identity = await identity_of(ctx)
+    if identity is not None:
+        await remember_asked(ctx.session, identity, where)
+    return [f"{greeting}\n\n{guide}", *outcome_texts(where, t)]
 
 
 async def _report(ctx: TextContext, officer: Officer) -> Report | None:
@@ -94,14 +105,17 @@ async def _report(ctx: TextContext, officer: Officer) -> Report | None:
     return await open_report(ctx.session, officer, unit, ctx.channel) if unit else None
 
 
-async def _officer(ctx: TextContext, officer: Officer, t: Translator, text: str) -> list[str]:
+async def _officer(ctx: TextContext, officer: Officer, identity: Identity, t: Translator,
+                   text: str) -> list[str]:
     report = await _report(ctx, officer)
     if report is None:
         return [t.gettext("Chưa có đợt báo cáo nào đang mở.")]
     if fold(text).split(" ")[0].lstrip("/") in COMMANDS:
         return [t.gettext("Chỉ cán bộ Văn phòng UBND thành phố mới dùng được lệnh này.")]
-    outcome = await take_turn(ctx.session, report, parse_text(text, fuzzy=True), None, ctx.notify_chats)
+    turn = replace(parse_text(text, fuzzy=True), question=identity.asked_question)
+    outcome = await take_turn(ctx.session, report, turn, None, ctx.notify_chats)
     assert outcome is not None  # typed text is never stale
+    await remember_asked(ctx.session, identity, outcome)
     return outcome_texts(outcome, t)
 
 

@@ -8,10 +8,11 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -23,6 +24,24 @@ from sqlalchemy.ext.asyncio import (
 from storage.sqlite_connection import loop_thread_connector
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+# Set for a transaction whose loss in a power cut costs nothing that matters (see
+# Database.transaction(durable=False)).
+_not_durable: ContextVar[bool] = ContextVar("not_durable", default=False)
+_SYNCHRONOUS = "kstthc_synchronous"
+NOT_DURABLE_POSTGRES = text("SET LOCAL synchronous_commit TO OFF")
+
+
+# Schema upgrades and first-run seeding, one process at a time (any constant key will do).
+SETUP_LOCK = text("SELECT pg_advisory_xact_lock(2021012001)")
+
+
+async def take_setup_lock(session: AsyncSession) -> None:
+    """For the rest of the transaction, the only process setting the database up (on SQLite,
+    the immediate transaction is that already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(SETUP_LOCK)
 
 
 def _prepare_sqlite(engine: AsyncEngine, synchronous: str) -> None:
@@ -42,6 +61,12 @@ def _prepare_sqlite(engine: AsyncEngine, synchronous: str) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        # The safety level cannot change inside a transaction: set before it begins, per
+        # connection, and only when it differs from the last one set there.
+        wanted = "OFF" if _not_durable.get() else synchronous
+        if connection.info.get(_SYNCHRONOUS) != wanted:
+            connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
+            connection.info[_SYNCHRONOUS] = wanted
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -103,22 +128,35 @@ class Database:
         self._after_commit.append(listener)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session for one incoming event: committed if the block succeeds, else rolled back."""
-        if self._sqlite_turn is None:
-            async with self._sessions() as session, session.begin():
-                yield session
-        else:
-            async with self._sqlite_turn, self._sessions() as session, session.begin():
-                yield session
+    async def transaction(self, durable: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session for one incoming event: committed if the block succeeds, else rolled back.
+
+        `durable=False` for a write that may be lost in a power cut without harm (which message
+        to edit later): its commit does not wait for the disk, which costs a hundred times
+        more than the write itself. A later durable commit makes it durable too."""
+        token = _not_durable.set(not durable)
+        try:
+            if self._sqlite_turn is None:
+                async with self._sessions() as session, session.begin():
+                    if not durable:
+                        await session.execute(NOT_DURABLE_POSTGRES)
+                    yield session
+            else:
+                async with self._sqlite_turn, self._sessions() as session, session.begin():
+                    yield session
+        finally:
+            _not_durable.reset(token)
         for listener in self._after_commit:
             listener(session)
 
     async def upgrade(self) -> None:
-        """Bring the schema to the newest migration (creates it on an empty database)."""
+        """Bring the schema to the newest migration (creates it on an empty database). Processes
+        starting at once on one PostgreSQL database take turns; the later ones find it done."""
         from storage.migrate import upgrade
 
         async with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(SETUP_LOCK)
             await connection.run_sync(upgrade)
 
     async def close(self) -> None:

@@ -126,6 +126,9 @@ class Identity(Base):
     # The last question message sent to this chat, edited to show the answer once recorded.
     prompt_message_id: Mapped[int | None] = mapped_column(BigInteger)
     prompt_question: Mapped[str | None] = mapped_column(String(64))
+    # The question this chat was last shown, written with the event that showed it: an answer
+    # typed in this chat is an answer to it (see engine.views.Turn.question).
+    asked_question: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

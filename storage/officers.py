@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Identity, Invite, Officer, Role, Unit, as_utc, utcnow
+from storage.models import Identity, Invite, Officer, Role, Unit, utcnow
 
 # No 0/O, 1/I/L: the code is read aloud on the phone and typed on small keyboards.
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -72,14 +72,18 @@ async def redeem_invite(
     session: AsyncSession, code: str, channel: str, external_id: str, name: str = "",
     chat_id: str | None = None,
 ) -> Redeemed:
-    """Bind the channel identity to the invite's unit and role, once."""
-    invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
-    if invite is None:
-        return Redeemed(RedeemResult.UNKNOWN)
-    if invite.used_at is not None:
-        return Redeemed(RedeemResult.USED)
-    if (as_utc(invite.expires_at) or utcnow()) < utcnow():
-        return Redeemed(RedeemResult.EXPIRED)
+    """Bind the channel identity to the invite's unit and role, once: the code is taken by one
+    conditional UPDATE, so of any number of redemptions at once, in any processes, one wins."""
+    now = utcnow()
+    taken = await session.execute(
+        update(Invite).where(Invite.code_hash == hash_code(code), Invite.used_at.is_(None),
+                             Invite.expires_at >= now)
+        .values(used_at=now).returning(Invite.id))
+    invite_id = taken.scalar_one_or_none()
+    if invite_id is None:
+        return Redeemed(await _why_not_redeemable(session, code))
+    invite = await session.get(Invite, invite_id)
+    assert invite is not None
     officer = await officer_by_identity(session, channel, external_id)
     if invite.officer_id is not None:
         # A link code: this identity becomes another way to reach the same officer.
@@ -96,9 +100,18 @@ async def redeem_invite(
                              chat_id=chat_id))
     else:
         officer.unit_id, officer.role = invite.unit_id, invite.role
-    invite.used_at, invite.used_by = utcnow(), officer.id
+    invite.used_by = officer.id
     await session.flush()
     return Redeemed(RedeemResult.OK, officer)
+
+
+async def _why_not_redeemable(session: AsyncSession, code: str) -> RedeemResult:
+    invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
+    if invite is None:
+        return RedeemResult.UNKNOWN
+    if invite.used_at is not None:
+        return RedeemResult.USED
+    return RedeemResult.EXPIRED
 
 
 async def _bind(session: AsyncSession, officer: Officer, channel: str, external_id: str,
@@ -144,3 +157,12 @@ async def bind_identity(
         session.add(Identity(officer_id=officer.id, channel=channel, external_id=external_id))
         await session.flush()
     return officer
+
+
+async def remember_prompt(session: AsyncSession, identity_id: int, question: str, message_id: int) -> None:
+    """The message that showed `question` in the identity's chat, to edit once it is answered;
+    a message older than the one remembered (said late by a slower process) changes nothing."""
+    await session.execute(
+        update(Identity).where(Identity.id == identity_id, or_(
+            Identity.prompt_message_id.is_(None), Identity.prompt_message_id < message_id))
+        .values(prompt_message_id=message_id, prompt_question=question))

@@ -57,15 +57,19 @@ def typed_answer(question: Question, index: int) -> str:
 
 def script_for(engine: ReportEngine, unit_level: str = "commune") -> list[str]:
     """The lines typed to answer the whole outline, in the order the engine asks."""
+    return [line for _question, line in scripted_turns(engine, unit_level)]
+
+
+def scripted_turns(engine: ReportEngine, unit_level: str = "commune") -> list[tuple[str, str]]:
+    """(question, line typed for it) for the whole outline, in the order the engine asks."""
     state = engine.resume(State(answers={}, unit_level=unit_level)).state
-    lines: list[str] = []
+    turns: list[tuple[str, str]] = []
     while state.cursor is not None:
         view = engine.view_at(state, state.cursor)
         assert isinstance(view, QuestionView)
-        line = typed_answer(view.question, len(lines))
+        line = typed_answer(view.question, len(turns))
         outcome = engine.step(state, parse_text(line))
         assert outcome.saved, f"the script's answer {line!r} to {view.question.name} was refused"
-        lines.append(line)
+        turns.append((view.question.name, line))
         state = outcome.state
-    return lines
-
+    return turns

@@ -42,7 +42,7 @@ from handlers.due import campaign_line
 from handlers.overview import campaign_overview, overview_texts
 from handlers.registration import HOW_TO_REGISTER, LINK_CODE, register
 from handlers.render import recorded_text, render, render_notices
-from handlers.report import Report, open_report, resume, submission_review, take_turn
+from handlers.report import Report, open_report, remember_asked, resume, submission_review, take_turn
 from handlers.review import ReviewResult, review_submission
 from storage.campaigns import open_campaigns
 from storage.models import Identity, Officer, Role, Submission, Unit
@@ -147,6 +147,8 @@ async def run_turn(chat: Chat, turn: Turn, on_question: str | None = None,
         chat.say(escape(chat.t.gettext("Chưa có đợt báo cáo nào đang mở.")))
         return
     outcome = await take_turn(chat.session, report, turn, on_question, chat.notify_chats)
+    if outcome is not None:
+        await remember_asked(chat.session, chat.identity, outcome)
     if callback is not None:
         if outcome is None:
             chat.replies.answer_callback(callback.id, chat.t.gettext(STALE), alert=True)
@@ -180,7 +182,9 @@ async def greet_and_resume(chat: Chat) -> None:
                                chat.t)
     hello = _("Xin chào! Anh/chị là cán bộ đầu mối của {unit}.").format(unit=report.unit.name)
     chat.say(escape(" ".join([hello, line, _("Gõ /huongdan để xem cách trả lời.")])))
-    say_outcome(chat, report, await resume(chat.session, report))
+    outcome = await resume(chat.session, report)
+    await remember_asked(chat.session, chat.identity, outcome)
+    say_outcome(chat, report, outcome)
 
 
 # ----- routers -----------------------------------------------------------------------------------
@@ -400,8 +404,10 @@ def officer_router() -> Router:
 
     @router.message(has_text)
     async def text(message: Message, **data: Any) -> None:
+        chat = chat_of(message, data)
         # When it was sent: a paste longer than one message arrives as several (see Mode.OVERLONG).
-        await run_turn(chat_of(message, data), replace(parse_text(message.text or ""), sent_at=message.date))
+        await run_turn(chat, replace(parse_text(message.text or ""), question=chat.identity.asked_question,
+                                     sent_at=message.date))
 
     @router.callback_query(Pick.filter())
     async def pick(callback: CallbackQuery, callback_data: Pick, **data: Any) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -29,12 +30,12 @@ from aiogram.types import (
     Update,
 )
 from aiohttp import web
-from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channel_run import Receiving, run_until_stopped
 from bot.config import Settings
 from bot.i18n import translator
-from bot.inbox_workers import NOT_PROCESSED, InboxWorkers
+from bot.inbox_workers import NOT_PROCESSED, AfterCommit, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.telegram.middleware import CHANNEL, EventContext
 from bot.telegram.render import escape
@@ -45,8 +46,8 @@ from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, secret_matches,
 from engine.i18n import N_
 from handlers.documents import Document, attachment_files
 from storage.database import Database
-from storage.inbox import IncomingEvent
-from storage.models import Identity
+from storage.inbox import IncomingEvent, TakenEvent
+from storage.officers import remember_prompt
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,7 @@ class TelegramChannel:
                        default=DefaultBotProperties(parse_mode="HTML"))
         # No aiogram FSM: where an officer is in the report lives in the database.
         self.dispatcher = Dispatcher(disable_fsm=True)
-        self.prompts: dict[int, tuple[int, str]] = {}
-        self.dispatcher.update.outer_middleware(EventContext(db, settings.locale, self.prompts))
+        self.dispatcher.update.outer_middleware(EventContext(settings.locale))
         self.dispatcher.include_router(build_router())
         self.inbox = InboxWorkers(db, CHANNEL, settings.telegram_workers, self.process, self.apologise)
         self.notify_chats = {CHANNEL: settings.telegram_notify_chat_list}
@@ -109,7 +109,8 @@ class TelegramChannel:
     async def receive(self, updates: list[dict[str, Any]]) -> None:
         """Store updates (committed) and hand them to the workers."""
         await self.inbox.receive([IncomingEvent(str(u["update_id"]), chat_key(u),
-                                                json.dumps(u, ensure_ascii=False)) for u in updates])
+                                                json.dumps(u, ensure_ascii=False), seq=u["update_id"])
+                                  for u in updates])
 
     async def poll(self) -> None:
         offset: int | None = None
@@ -138,13 +139,13 @@ class TelegramChannel:
 
     # ----- processing ------------------------------------------------------------------------
 
-    async def process(self, inbox_id: int, payload: str) -> None:
-        update = Update.model_validate(json.loads(payload), context={"bot": self.bot})
+    async def process(self, session: AsyncSession, event: TakenEvent) -> AfterCommit:
+        """Apply the update in the inbox worker's transaction; what to say comes after commit."""
+        update = Update.model_validate(json.loads(event.payload), context={"bot": self.bot})
         replies = Replies()
-        await self.dispatcher.feed_update(self.bot, update, inbox_id=inbox_id, replies=replies,
+        await self.dispatcher.feed_update(self.bot, update, session=session, replies=replies,
                                           notify_chats=self.notify_chats, settings=self.settings)
-        # feed_update has returned: the event's transaction is committed; now speak.
-        await self.say(replies)
+        return partial(self.say, replies)
 
     async def apologise(self, payload: str) -> None:
         """The update could not be processed: ask its sender to send it again."""
@@ -195,17 +196,11 @@ class TelegramChannel:
             await self.bot.send_document(chat_id, upload, caption=caption or None)
 
     async def remember_prompt(self, identity_id: int, question: str, message_id: int) -> None:
-        """The question message to edit once answered. Kept here and written by the chat's next
-        event (its own transaction), not by a commit of its own after every question sent."""
-        self.prompts[identity_id] = (message_id, question)
-
-    async def flush_prompts(self) -> None:
-        """At shutdown: so that after a restart the last question is still edited."""
-        async with self.db.transaction() as session:
-            for identity_id, (message_id, question) in self.prompts.items():
-                await session.execute(update(Identity).where(Identity.id == identity_id).values(
-                    prompt_message_id=message_id, prompt_question=question))
-        self.prompts.clear()
+        """The question message to edit once answered, in the database, as the chat's next update
+        may be applied by another process. Not durable (a power cut costs an edit, no answer),
+        and never replacing a later message (Telegram numbers a chat's messages in order)."""
+        async with self.db.transaction(durable=False) as session:
+            await remember_prompt(session, identity_id, question, message_id)
 
     async def deliver_outgoing(self, chat_id: str, message: Outgoing) -> None:
         keyboard = None
@@ -257,7 +252,6 @@ class TelegramChannel:
         await self.set_commands()
         await run_until_stopped(self.inbox, self.outbox, self.stopping, self.settings.shutdown_grace,
                                 self.start_receiving)
-        await self.flush_prompts()
         await self.bot.session.close()
 
     async def start_receiving(self) -> Receiving:

@@ -7,13 +7,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from functools import partial
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channel_run import Receiving, run_until_stopped
 from bot.config import Settings
 from bot.i18n import translator
-from bot.inbox_workers import NOT_PROCESSED, InboxWorkers
+from bot.inbox_workers import NOT_PROCESSED, AfterCommit, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, storable_key
 from bot.zalo.client import (
@@ -32,7 +34,7 @@ from bot.zalo.client import (
 from handlers.render import pack_texts
 from handlers.text_chat import ONLY_TEXT, TextContext, handle_text, officer_of
 from storage.database import Database
-from storage.inbox import IncomingEvent, claim_event
+from storage.inbox import IncomingEvent, TakenEvent
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,8 @@ class ZaloChannel:
     async def receive(self, updates: list[ZaloUpdate]) -> None:
         """Store events (committed; a redelivered message id is ignored) and dispatch them."""
         await self.inbox.receive([
-            IncomingEvent(u.message_id, u.chat_id or "", json.dumps(u.raw, ensure_ascii=False))
+            IncomingEvent(u.message_id, u.chat_id or "", json.dumps(u.raw, ensure_ascii=False),
+                          seq=u.message.date if u.message and u.message.date > 0 else None)
             for u in updates if u.message_id])
 
     async def poll(self) -> None:
@@ -76,24 +79,25 @@ class ZaloChannel:
 
     # ----- processing ------------------------------------------------------------------------
 
-    async def process(self, inbox_id: int, payload: str) -> None:
-        update = ZaloUpdate.from_json(json.loads(payload))
+    async def process(self, session: AsyncSession, event: TakenEvent) -> AfterCommit:
+        """Apply the event in the inbox worker's transaction; the answer is said after commit."""
+        update = ZaloUpdate.from_json(json.loads(event.payload))
         chat_id = update.reply_to
-        async with self.db.transaction() as session:
-            if not await claim_event(session, inbox_id):
-                return  # a redelivery, or another worker has it
-            ctx = TextContext(
-                session=session, channel=CHANNEL, external_id=update.user_id or chat_id, chat_id=chat_id,
-                display_name=update.display_name or "", calendar=self.settings.working_calendar(),
-                today=self.settings.today(),
-                outline_file=self.settings.outline_file,
-                notify_chats={CHANNEL: self.settings.zalo_notify_chat_list})
-            if update.event_name == EVENT_TEXT and update.text is not None:
-                texts = await handle_text(ctx, update.text, self.settings.locale)
-            else:
-                officer = await officer_of(ctx)
-                texts = [translator(officer.locale if officer else self.settings.locale).gettext(ONLY_TEXT)]
-        # Committed: now answer, in as few messages as fit.
+        ctx = TextContext(
+            session=session, channel=CHANNEL, external_id=update.user_id or chat_id, chat_id=chat_id,
+            display_name=update.display_name or "", calendar=self.settings.working_calendar(),
+            today=self.settings.today(),
+            outline_file=self.settings.outline_file,
+            notify_chats={CHANNEL: self.settings.zalo_notify_chat_list})
+        if update.event_name == EVENT_TEXT and update.text is not None:
+            texts = await handle_text(ctx, update.text, self.settings.locale)
+        else:
+            officer = await officer_of(ctx)
+            texts = [translator(officer.locale if officer else self.settings.locale).gettext(ONLY_TEXT)]
+        return partial(self.say_all, chat_id, texts)
+
+    async def say_all(self, chat_id: str, texts: list[str]) -> None:
+        """In as few messages as fit."""
         for text in pack_texts(texts, MAX_TEXT_LENGTH):
             await self.say(chat_id, text)
 

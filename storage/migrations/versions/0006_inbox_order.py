@@ -1,4 +1,4 @@
-"""inbox order within a chat
+"""inbox order within a chat; the question a chat was last shown
 
 Revision ID: 0006
 Revises: 0005
@@ -22,9 +22,14 @@ def upgrade() -> None:
     with op.batch_alter_table("inbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("seq", sa.BigInteger(), nullable=True))
         batch_op.create_index("ix_inbox_pending_by_chat", ["channel", "chat_key", "processed_at", "seq"])
+    # The question a chat was last shown: what an answer typed there answers.
+    with op.batch_alter_table("identities", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("asked_question", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("identities", schema=None) as batch_op:
+        batch_op.drop_column("asked_question")
     with op.batch_alter_table("inbox", schema=None) as batch_op:
         batch_op.drop_index("ix_inbox_pending_by_chat")
         batch_op.drop_column("seq")
