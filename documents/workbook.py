@@ -91,7 +91,7 @@ def answer_columns(outline: Outline) -> list[AnswerColumn]:
 def _converter(question: Question) -> Callable[[Any], CellValue]:
     kind = question.type
     if kind == "integer" or (kind == "calculate" and question.format == "integer"):
-        return int
+        return _whole_number
     if kind in ("decimal", "percent", "calculate"):
         return float
     if kind == "date":
@@ -102,6 +102,13 @@ def _converter(question: Question) -> Callable[[Any], CellValue]:
         labels = {choice.value: choice.label.vi for choice in question.choices}
         return lambda value: labels.get(value, str(value))
     return _text
+
+
+def _whole_number(value: Any) -> CellValue:
+    """A count as a number; one too large for a spreadsheet's cell (saved before figures had
+    bounds) as its digits, in full, rather than a failed export."""
+    number = int(value)
+    return number if abs(number) < 10**15 else str(Decimal(number))
 
 
 def _identity(value: Any) -> CellValue:

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from engine.outline import Outline, Question
-from engine.qtypes import QUESTION_TYPES
+from engine.qtypes import NUMBER_CEILING, QUESTION_TYPES
 
 
 class AnswerKind(StrEnum):
@@ -64,5 +64,12 @@ def expression_answers(outline: Outline, answers: Answers) -> dict[str, Any]:
     return {
         name: expression_value(outline.question(name), answer)
         for name, answer in answers.items()
-        if answer.given and outline.has_question(name)
+        if answer.given and outline.has_question(name) and not _beyond_reckoning(answer)
     }
+
+
+def _beyond_reckoning(answer: Answer) -> bool:
+    """A figure saved before figures had bounds, too large for a float: it is shown as saved,
+    but no rate or rule can be worked out from it (as if it were not given yet)."""
+    value = answer.value
+    return isinstance(value, int | Decimal) and not isinstance(value, bool) and abs(value) > NUMBER_CEILING

@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy import text as sql
 
 from bot.config import Settings
 from bot.i18n import translator
@@ -36,10 +37,12 @@ from engine.i18n import Message
 from engine.outline import Outline, load_outline
 from engine.text import clean
 from engine.views import FigureMessage, Mode, Notice, NoticeKind, Outcome, ReviewView, State, Turn
+from handlers.documents import campaign_exports, unit_report_docx
 from handlers.render import outcome_texts, recorded_text, render, render_notices
 from handlers.text_chat import TextContext, handle_text
+from storage.campaigns import open_campaigns
 from storage.database import Database
-from storage.models import Role, Unit
+from storage.models import Role, Submission, Unit
 from storage.officers import create_invite, redeem_invite
 from tests.commands import command
 from tests.test_hostile_input import SMALL
@@ -312,3 +315,36 @@ def test_a_file_of_generated_lines_through_the_console(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "chat.sqlite3") as connection:
         stored = [row[0] for row in connection.execute("select value from answers where value is not null")]
     assert all("\x00" not in value for value in stored)
+
+
+async def test_documents_of_the_longest_and_oddest_answers_and_of_a_figure_from_before_the_bounds(
+    db: Database, outline: Outline,
+) -> None:
+    """The .docx and .xlsx hold every answer the bot can take, at its limits, and a 5,000-digit
+    figure a console saved before figures had bounds (shown, not refused: it is on record)."""
+    await zalo_officer(db, "z-vi", "vi")
+    odd = "Kế hoạch 👨\u200d👩\u200d👧 <b>&amp;</b> \ufffd\t" * 200
+    for question in outline.asked_questions:
+        typed = {"text": (odd * 10)[: question.max_length].strip(), "integer": "10.000.000",
+                 "decimal": "999.999.999,9999", "percent": "99,9999%", "yes_no": "có",
+                 "select_one": "1", "date": "01/01/2000"}[question.type]
+        async with db.transaction() as session:
+            ctx = TextContext(session, "zalo", "z-vi", "z-vi", "", WorkingCalendar(), TODAY,
+                              "ke-hoach-20-2021.yaml")
+            await handle_text(ctx, f"mục lục {question.number}")
+            replies = await handle_text(ctx, typed)
+        assert any("Đã lưu" in reply or "⚠️" in reply for reply in replies)
+    async with db.transaction() as session:
+        await session.execute(sql("update answers set value = :huge where question = 'dossiers_total'"),
+                              {"huge": "9" * 5000})
+    async with db.transaction() as session:
+        submission_id = await session.scalar(select(Submission.id))
+        campaign = (await open_campaigns(session))[0]
+        document = await unit_report_docx(session, submission_id, WorkingCalendar(), TODAY, "vi")
+        exports = await campaign_exports(session, campaign, WorkingCalendar(), TODAY)
+        ctx = TextContext(session, "zalo", "z-vi", "z-vi", "", WorkingCalendar(), TODAY,
+                          "ke-hoach-20-2021.yaml")
+        review = "\n".join(await handle_text(ctx, "xem"))
+    assert document is not None and document.content.startswith(b"PK")
+    assert {export.filename.rsplit(".", 1)[-1] for export in exports} >= {"xlsx"}
+    assert "999.999.999" in review
