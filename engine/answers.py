@@ -72,4 +72,6 @@ def _beyond_reckoning(answer: Answer) -> bool:
     """A figure saved before figures had bounds, too large for a float: it is shown as saved,
     but no rate or rule can be worked out from it (as if it were not given yet)."""
     value = answer.value
-    return isinstance(value, int | Decimal) and not isinstance(value, bool) and abs(value) > NUMBER_CEILING
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return False
+    return abs(Decimal(value)) > NUMBER_CEILING

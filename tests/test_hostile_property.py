@@ -339,6 +339,7 @@ async def test_documents_of_the_longest_and_oddest_answers_and_of_a_figure_from_
                               {"huge": "9" * 5000})
     async with db.transaction() as session:
         submission_id = await session.scalar(select(Submission.id))
+        assert submission_id is not None
         campaign = (await open_campaigns(session))[0]
         document = await unit_report_docx(session, submission_id, WorkingCalendar(), TODAY, "vi")
         exports = await campaign_exports(session, campaign, WorkingCalendar(), TODAY)
