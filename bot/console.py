@@ -70,7 +70,8 @@ async def _officer_and_unit(
     user = getpass.getuser()
     async with db.transaction() as session:
         if invite:
-            redeemed = await redeem_invite(session, invite, CHANNEL, user, name=user)
+            # The person at the server's keyboard chose the code explicitly: no question asked.
+            redeemed = await redeem_invite(session, invite, CHANNEL, user, name=user, leave_office=True)
             if redeemed.officer is None:
                 raise ChatStop(_(REDEEM_PROBLEMS[redeemed.result]).format(left=0))
             officer = redeemed.officer

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.i18n import N_, Message
+from engine.text import fold
 from storage.models import Officer, RegistrationAttempt, Unit, utcnow
-from storage.officers import RedeemResult, redeem_invite
+from storage.officers import RedeemResult, format_code, looks_like_code, normalise_code, redeem_invite
 
 MAX_WRONG_CODES = 5
 WRONG_CODE_WINDOW = timedelta(hours=1)
@@ -23,6 +24,9 @@ REDEEM_PROBLEMS = {
     RedeemResult.EXPIRED: N_("Mã mời đã hết hạn. Vui lòng liên hệ Văn phòng UBND thành phố để được "
                              "cấp mã mới."),
 }
+LEAVE_OFFICE = N_("Tài khoản này đang là tài khoản của Văn phòng UBND thành phố. Mã vừa gửi là mã của cán "
+                  "bộ đầu mối {unit}: nếu dùng, tài khoản sẽ chuyển sang báo cáo cho đơn vị đó và không "
+                  "còn các quyền của Văn phòng. Nếu đúng như vậy, vui lòng gửi: xác nhận {code}")
 LINK_CODE = N_("Mã liên kết: {code} (dùng một lần, hiệu lực 30 phút). Gửi mã này cho bot trên kênh kia "
                "(Telegram hoặc Zalo) để tiếp tục cùng một báo cáo ở đó.")
 TOO_MANY_TRIES = N_("Anh/chị đã nhập sai mã mời {limit} lần trong một giờ. Vui lòng thử lại sau "
@@ -30,6 +34,18 @@ TOO_MANY_TRIES = N_("Anh/chị đã nhập sai mã mời {limit} lần trong m�
 HOW_TO_REGISTER = N_("Xin chào! Đây là bot báo cáo công tác kiểm soát thủ tục hành chính của UBND "
                      "thành phố. Để bắt đầu, vui lòng gửi mã mời do Văn phòng UBND thành phố cấp cho "
                      "đơn vị (ví dụ: ABCD-EFGH).")
+
+
+CONFIRM_WORD = "xac nhan"
+
+
+def confirmed_code(text: str) -> str | None:
+    """The code in "xác nhận ABCD-EFGH": a VP office account agreeing to become a unit's officer."""
+    words = text.split()
+    if len(words) >= 3 and fold(" ".join(words[:2])) == CONFIRM_WORD:
+        code = " ".join(words[2:])
+        return code if looks_like_code(code) else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -41,9 +57,11 @@ class Registration:
 
 async def register(
     session: AsyncSession, channel: str, external_id: str, code: str, name: str = "",
-    chat_id: str | None = None,
+    chat_id: str | None = None, leave_office: bool = False,
 ) -> Registration:
-    """Redeem `code` for this chat's user, unless the chat has guessed wrong too often."""
+    """Redeem `code` for this chat's user, unless the chat has guessed wrong too often. A VP
+    office account is asked before a unit's code makes it that unit's officer (`leave_office`
+    once it has confirmed)."""
     since = utcnow() - WRONG_CODE_WINDOW
     wrong = int(await session.scalar(
         select(func.count()).select_from(RegistrationAttempt).where(
@@ -54,7 +72,12 @@ async def register(
         minutes = int(WRONG_CODE_WINDOW.total_seconds() // 60)
         return Registration(None, problem=Message(TOO_MANY_TRIES,
                                                   {"limit": MAX_WRONG_CODES, "minutes": minutes}))
-    redeemed = await redeem_invite(session, code, channel, external_id, name=name, chat_id=chat_id)
+    redeemed = await redeem_invite(session, code, channel, external_id, name=name, chat_id=chat_id,
+                                   leave_office=leave_office)
+    if redeemed.result is RedeemResult.WOULD_LEAVE_OFFICE and redeemed.unit is not None:
+        # A question, not a wrong guess: nothing counted, nothing spent.
+        return Registration(None, problem=Message(LEAVE_OFFICE, {"unit": redeemed.unit.name,
+                                                                 "code": format_code(normalise_code(code))}))
     if redeemed.officer is None:
         session.add(RegistrationAttempt(channel=channel, external_id=external_id))
         left = MAX_WRONG_CODES - wrong - 1

@@ -18,7 +18,7 @@ from engine.views import HelpView
 from handlers.admin_commands import ADMIN_HELP, COMMANDS, AdminContext, run_admin_command
 from handlers.due import campaign_line
 from handlers.overview import campaign_overview, overview_texts
-from handlers.registration import HOW_TO_REGISTER, LINK_CODE, register
+from handlers.registration import HOW_TO_REGISTER, LINK_CODE, confirmed_code, register
 from handlers.render import help_text, outcome_texts, render
 from handlers.report import Report, open_report, remember_asked, resume, submission_review, take_turn
 from storage.campaigns import open_campaigns
@@ -63,6 +63,8 @@ async def handle_text(ctx: TextContext, text: str, default_locale: str = "vi") -
     head = fold(words[0]) if words else ""
     if head == "/start":
         return await _register(ctx, t, words[1] if len(words) > 1 else "")
+    if officer is not None and officer.role == Role.ADMIN and (confirmed := confirmed_code(text)):
+        return await _register(ctx, t, confirmed, leave_office=True)
     if officer is None or looks_like_code(text):
         # A code from a registered officer: a link code from the other channel, or a new invite.
         return await _register(ctx, t, text)
@@ -75,11 +77,11 @@ async def handle_text(ctx: TextContext, text: str, default_locale: str = "vi") -
     return await _officer(ctx, officer, identity, t, text)
 
 
-async def _register(ctx: TextContext, t: Translator, code: str) -> list[str]:
+async def _register(ctx: TextContext, t: Translator, code: str, leave_office: bool = False) -> list[str]:
     if not looks_like_code(code):
         return [t.gettext(HOW_TO_REGISTER)]
     outcome = await register(ctx.session, ctx.channel, ctx.external_id, code, ctx.display_name,
-                             chat_id=ctx.chat_id)
+                             chat_id=ctx.chat_id, leave_office=leave_office)
     if outcome.problem is not None or outcome.officer is None:
         return [outcome.problem.render(t) if outcome.problem else t.gettext(HOW_TO_REGISTER)]
     officer = outcome.officer

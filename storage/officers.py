@@ -25,12 +25,15 @@ class RedeemResult(StrEnum):
     UNKNOWN = "unknown"
     USED = "used"
     EXPIRED = "expired"
+    # A VP office account given a unit's code: it would lose the office's rights; asked first.
+    WOULD_LEAVE_OFFICE = "would_leave_office"
 
 
 @dataclass(frozen=True)
 class Redeemed:
     result: RedeemResult
     officer: Officer | None = None
+    unit: Unit | None = None  # the unit a code would move a VP office account to
 
 
 CODE_SHAPE = re.compile(r"^[A-Za-z0-9]{4}[-\s]?[A-Za-z0-9]{4}$")
@@ -70,11 +73,16 @@ async def create_invite(
 
 async def redeem_invite(
     session: AsyncSession, code: str, channel: str, external_id: str, name: str = "",
-    chat_id: str | None = None,
+    chat_id: str | None = None, leave_office: bool = False,
 ) -> Redeemed:
     """Bind the channel identity to the invite's unit and role, once: the code is taken by one
-    conditional UPDATE, so of any number of redemptions at once, in any processes, one wins."""
+    conditional UPDATE, so of any number of redemptions at once, in any processes, one wins.
+    A VP office account redeeming a unit's code is not moved unless `leave_office` says so."""
     now = utcnow()
+    if not leave_office:
+        moving = await _office_account_moving_to(session, code, channel, external_id)
+        if moving is not None:
+            return Redeemed(RedeemResult.WOULD_LEAVE_OFFICE, unit=moving)
     taken = await session.execute(
         update(Invite).where(Invite.code_hash == hash_code(code), Invite.used_at.is_(None),
                              Invite.expires_at >= now)
@@ -103,6 +111,18 @@ async def redeem_invite(
     invite.used_by = officer.id
     await session.flush()
     return Redeemed(RedeemResult.OK, officer)
+
+
+async def _office_account_moving_to(session: AsyncSession, code: str, channel: str,
+                                   external_id: str) -> Unit | None:
+    """The unit a valid unit invite would move this VP office account to (None otherwise)."""
+    officer = await officer_by_identity(session, channel, external_id)
+    if officer is None or officer.role != Role.ADMIN:
+        return None
+    invite = await session.scalar(select(Invite).where(
+        Invite.code_hash == hash_code(code), Invite.used_at.is_(None), Invite.expires_at >= utcnow(),
+        Invite.officer_id.is_(None), Invite.role == Role.OFFICER))
+    return None if invite is None or invite.unit_id is None else await session.get(Unit, invite.unit_id)
 
 
 async def _why_not_redeemable(session: AsyncSession, code: str) -> RedeemResult:

@@ -40,7 +40,7 @@ from handlers.admin_commands import ADMIN_HELP, COMMANDS, AdminContext, run_admi
 from handlers.documents import campaign_exports, progress_charts, report_of, unit_report_docx
 from handlers.due import campaign_line
 from handlers.overview import campaign_overview, overview_texts
-from handlers.registration import HOW_TO_REGISTER, LINK_CODE, register
+from handlers.registration import HOW_TO_REGISTER, LINK_CODE, confirmed_code, register
 from handlers.render import recorded_text, render, render_notices
 from handlers.report import Report, open_report, remember_asked, resume, submission_review, take_turn
 from handlers.review import ReviewResult, review_submission
@@ -76,6 +76,11 @@ async def is_unit_officer(event: TelegramObject, officer: Officer | None) -> boo
 
 async def has_text(message: Message) -> bool:
     return message.text is not None
+
+
+async def leaving_office(message: Message) -> bool:
+    """"xác nhận ABCD-EFGH": a VP office account agreeing to become a unit's officer."""
+    return confirmed_code(message.text or "") is not None
 
 
 @dataclass
@@ -205,6 +210,10 @@ def registration_router() -> Router:
     async def code_typed(message: Message, **data: Any) -> None:
         await try_code(message, message.text or "", data)
 
+    @router.message(is_admin, has_text, leaving_office)
+    async def leave_office_confirmed(message: Message, **data: Any) -> None:
+        await try_code(message, confirmed_code(message.text or "") or "", data, leave_office=True)
+
     @router.callback_query(unregistered)
     async def press_unregistered(callback: CallbackQuery, **data: Any) -> None:
         t: Translator = data["t"]
@@ -213,7 +222,7 @@ def registration_router() -> Router:
     return router
 
 
-async def try_code(message: Message, code: str, data: dict[str, Any]) -> None:
+async def try_code(message: Message, code: str, data: dict[str, Any], leave_office: bool = False) -> None:
     t: Translator = data["t"]
     replies: Replies = data["replies"]
     user = message.from_user
@@ -223,7 +232,7 @@ async def try_code(message: Message, code: str, data: dict[str, Any]) -> None:
         replies.send(message.chat.id, TelegramMessage(escape(t.gettext(HOW_TO_REGISTER))))
         return
     outcome = await register(data["session"], CHANNEL, str(user.id), code, user.full_name,
-                             chat_id=str(message.chat.id))
+                             chat_id=str(message.chat.id), leave_office=leave_office)
     if outcome.problem is not None:
         replies.send(message.chat.id, TelegramMessage(escape(outcome.problem.render(t))))
         return
