@@ -315,6 +315,41 @@ def campaign_list() -> None:
                    f"{period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}")
 
 
+@main.group()
+def figures() -> None:
+    """Last period's figures (kỳ trước), shown beside this period's."""
+
+
+@figures.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--campaign", "code", required=True,
+              help="The earlier campaign the figures belong to (create it first with campaign create).")
+def figures_import(file: Path, code: str) -> None:
+    """Load last period's figures per unit from a workbook laid out like the consolidated .xlsx
+    (sheet "Trả lời": export one year, import it as the previous one). Every fault is named with
+    its row, unit and column, and nothing is imported from a file with any fault."""
+    from documents.figures_file import FiguresFileError, read_figures
+    from handlers.figures import import_figures
+    from handlers.report import outline_engine
+
+    settings = get_settings()
+
+    async def work(database: Database) -> int:
+        async with database.transaction() as session:
+            found = await campaign_by_code(session, code)
+            if found is None:
+                raise CampaignProblem(f"unknown campaign {code!r}; create it first: "
+                                      "kstthc-bot campaign create")
+            units = read_figures(outline_engine(found.outline_file).outline, file.read_bytes())
+            return await import_figures(session, found, units)
+
+    try:
+        count = _run(_with_database(settings, work))
+    except (CampaignProblem, FiguresFileError) as problem:
+        raise click.ClickException(str(problem)) from problem
+    click.echo(f"figures of {count} units imported into {code}")
+
+
 async def _campaign_and_unit(session: Any, code: str, unit_code: str) -> tuple[Any, Any]:
     found = await campaign_by_code(session, code)
     if found is None:
