@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from documents.compare import SAME_PERIOD_LAST_YEAR, change_text
 from documents.layout import AdministrativeDocument, Span, basis
 from documents.model import ReportDocumentInfo
 from documents.report_docx import section_number
@@ -18,11 +19,14 @@ YES_NO_TEXT = {"yes": "Có", "no": "Không"}
 
 
 def build_city_summary_docx(
-    outline: Outline, totals: Totals, info: ReportDocumentInfo, translator: Translator
+    outline: Outline, totals: Totals, info: ReportDocumentInfo, translator: Translator,
+    previous: Totals | None = None,
 ) -> bytes:
     """The summary (.docx): every figure item with its city total, every rate recomputed from
     the totals, choice items as units per answer, text items as "x/N đơn vị đã báo cáo", where
-    N is the number of reports the totals counted (`documents.totals.totals`)."""
+    N is the number of reports the totals counted (`documents.totals.totals`). With `previous`
+    (the totals of the previous campaign of the same kind), each figure and rate is followed by
+    last period's and the change ("cùng kỳ năm trước: 2.000; tăng 25%")."""
     subject = info.subject or (
         f"Tổng hợp tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính năm {info.year}")
     document = AdministrativeDocument(info, "Báo cáo", subject)
@@ -38,7 +42,7 @@ def build_city_summary_docx(
             for question in section.questions:
                 label = " ".join(question.label.get(locale).split())
                 separator = " " if label.endswith(("?", ":")) else ": "
-                text = summary_text(question, totals, translator)
+                text = summary_text(question, totals, translator, previous)
                 if separator == " ":  # after a question mark, a new sentence
                     text = text[:1].upper() + text[1:]
                 document.paragraph([Span(f"{question.number}. {label}{separator}"), Span(text)])
@@ -55,8 +59,21 @@ def _opening(outline: Outline, totals: Totals, info: ReportDocumentInfo) -> str:
             f"hành chính {span} như sau:")
 
 
-def summary_text(question: Question, totals: Totals, translator: Translator) -> str:
+def summary_text(question: Question, totals: Totals, translator: Translator,
+                 previous: Totals | None = None) -> str:
     """What the summary says of one item."""
+    text = _summary_text(question, totals, translator)
+    earlier = previous.get(question.name) if previous is not None else None
+    if earlier is None or not (question.type == "calculate" or question.type in SUMMED_TYPES):
+        return text
+    shown = QUESTION_TYPES[question.type].show(earlier, question, translator)
+    change = change_text(totals.get(question.name), earlier, rate=question.format == "percent",
+                         locale=translator.locale)
+    beside = f"{SAME_PERIOD_LAST_YEAR}: {shown}" + (f"; {change}" if change else "")
+    return text[:-1] + f"; {beside})" if text.endswith(")") else f"{text} ({beside})"
+
+
+def _summary_text(question: Question, totals: Totals, translator: Translator) -> str:
     name, units = question.name, totals.units
     locale = translator.locale
     answered = totals.answered(name)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
-
+from documents.compare import SAME_PERIOD_LAST_YEAR, change_text
 from documents.layout import UNANSWERED, AdministrativeDocument, Span, basis
 from documents.model import ReportDocumentInfo, UnitReport
 from engine.answers import AnswerKind
@@ -11,7 +10,7 @@ from engine.conversation import ReportEngine
 from engine.figures import NOT_ARISING
 from engine.i18n import N_, Translator
 from engine.outline import Outline, Question, Section
-from engine.qtypes import QUESTION_TYPES, format_number
+from engine.qtypes import QUESTION_TYPES
 from engine.views import ReviewItem, State
 
 NOT_APPLICABLE = "Nội dung này không áp dụng đối với đơn vị."
@@ -91,22 +90,9 @@ def comparison(item: ReviewItem, translator: Translator) -> str | None:
     else:
         current = item.calculated
     shown = "— (không phát sinh)" if previous is NOT_ARISING else _shown(question, previous, translator)
-    if previous is NOT_ARISING or current is None or current is NOT_ARISING:
-        return f" (cùng kỳ năm trước: {shown})"
-    now, before = Decimal(str(current)), Decimal(str(previous))
-    locale = translator.locale
     rate = question.type == "percent" or question.format == "percent"
-    way = "tăng" if now > before else "giảm"
-    if now == before:
-        change = "không thay đổi"
-    elif rate:
-        change = f"{way} {format_number(abs(now - before), locale)} điểm phần trăm"
-    elif before == 0:
-        change = f"tăng {format_number(now, locale)}"
-    else:
-        percent = (abs(now - before) / before * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        change = f"{way} {format_number(percent, locale)}%"
-    return f" (cùng kỳ năm trước: {shown}; {change})"
+    change = change_text(current, previous, rate=rate, locale=translator.locale)
+    return f" ({SAME_PERIOD_LAST_YEAR}: {shown}" + (f"; {change})" if change else ")")
 
 
 def answer_span(item: ReviewItem, translator: Translator) -> Span:

@@ -39,6 +39,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from deadlines.periods import Period
+from documents.compare import change_percent
 from documents.model import (
     LEVEL_LABELS,
     STATUS_LABELS,
@@ -161,11 +162,13 @@ def build_workbook(
     *,
     statuses: Collection[str] | None = SUBMITTED_STATUSES,
     period: Period | None = None,
+    previous: Totals | None = None,
 ) -> bytes:
     """The .xlsx of the units' reports (see the module's doc for the layout). `today` decides
     lateness of units that have not submitted; `statuses` which reports the totals count;
     `period` is the reporting period, named under the title of "Tổng hợp" and in the file's
-    properties."""
+    properties; `previous`, the totals of the previous campaign of the same kind, adds to
+    "Tổng hợp" last period's figure and the change (columns F and G)."""
     reports = list(reports)
     workbook = Workbook(write_only=True)
     if period is not None:
@@ -176,7 +179,7 @@ def build_workbook(
     _answers_sheet(workbook.create_sheet("Trả lời"), reports, columns, cells)
     summary = totals(outline, reports, statuses=statuses)
     _totals_sheet(workbook.create_sheet("Tổng hợp"), outline, reports, summary, today, cells,
-                  every_report=statuses is None, period=period)
+                  every_report=statuses is None, period=period, previous=previous)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -303,8 +306,9 @@ def _totals_sheet(
     cells: _Cells,
     every_report: bool,
     period: Period | None = None,
+    previous: Totals | None = None,
 ) -> None:
-    _widths(sheet, (10, 70, 16, 16, 18))
+    _widths(sheet, (10, 70, 16, 16, 18, 16, 18))
     sheet.append([cells.header(sheet, "TỔNG HỢP SỐ LIỆU: " + outline.meta.title.vi.upper())])
     if period is not None:
         sheet.append([cells.header(sheet, "Kỳ báo cáo: " + period.text())])
@@ -313,8 +317,25 @@ def _totals_sheet(
     sheet.append([f"Số liệu tổng hợp từ {counted} (tính đến ngày {today:%d/%m/%Y}). "
                   "Tỷ lệ được tính lại từ số liệu tổng hợp; “—”: không phát sinh (mẫu số bằng 0)."])
     sheet.append([])
-    sheet.append([cells.header(sheet, text, wrap=True) for text in (
-        "Số", "Nội dung", "Tổng cộng", "Số đơn vị có số liệu", "Số đơn vị báo cáo “Không có”")])
+    headings = ["Số", "Nội dung", "Tổng cộng", "Số đơn vị có số liệu", "Số đơn vị báo cáo “Không có”"]
+    if previous is not None:
+        headings += ["Cùng kỳ năm trước", "Tăng, giảm so với cùng kỳ (%; tỷ lệ: điểm phần trăm)"]
+    sheet.append([cells.header(sheet, text, wrap=True) for text in headings])
+
+    def beside(question: Question) -> list[Any]:
+        """Last period's figure and the change, for columns F and G."""
+        if previous is None or question.name not in previous:
+            return []
+        before, now = previous[question.name], summary.get(question.name)
+        if before is NOT_ARISING or now is NOT_ARISING or now is None:
+            change = None
+        elif question.format == "percent":
+            change = float(Decimal(str(now)) - Decimal(str(before)))
+        else:
+            change = change_percent(now, before)
+        return [NOT_ARISING_TEXT if before is NOT_ARISING else float(before) if isinstance(before, Decimal)
+                else before, change]
+
     for question in outline.questions:
         label = " ".join(question.label.vi.split())
         if question.type == "calculate":
@@ -323,13 +344,14 @@ def _totals_sheet(
             value: Any = (NOT_ARISING_TEXT if rate is NOT_ARISING
                           else int(rate) if isinstance(rate, Decimal) and question.format == "integer"
                           else cells.rate(sheet, rate if isinstance(rate, Decimal) else None))
-            sheet.append([question.number, shown, value])
+            later = beside(question)
+            sheet.append([question.number, shown, value, *([None, None, *later] if later else [])])
         elif question.type in SUMMED_TYPES:
             total = summary.get(question.name)
             figure: CellValue = (float(total) if isinstance(total, Decimal)
                                  else total if isinstance(total, int) else None)
             sheet.append([question.number, label, figure, summary.given[question.name],
-                          summary.none[question.name]])
+                          summary.none[question.name], *beside(question)])
         elif question.type == "percent":  # a percentage is not summed across units
             sheet.append([question.number, label + " (%)", None, summary.given[question.name],
                           summary.none[question.name]])

@@ -36,7 +36,7 @@ from handlers.reminders import campaign_members
 from handlers.report import engine_level, outline_engine, submission_parts
 from storage.campaigns import campaign_period
 from storage.models import AnswerRow, Campaign, Submission, Unit, UnitLevel, as_utc
-from storage.previous import previous_answers
+from storage.previous import previous_answers, previous_campaign
 from storage.reports import load_answers
 
 
@@ -118,16 +118,19 @@ async def campaign_exports(session: AsyncSession, campaign: Campaign, calendar: 
     reports = await campaign_reports(session, campaign, calendar)
     figures = totals(outline, reports)
     period = campaign_period(campaign)
+    earlier = await previous_campaign(session, campaign)
+    last_year = totals(outline, await campaign_reports(session, earlier, calendar)) if earlier else None
     summary_info = ReportDocumentInfo(unit_name="Văn phòng Ủy ban nhân dân thành phố", date=today,
                                       campaign_title=campaign.title, unit_level="department",
                                       number_suffix="BC-VPUB", recipients=("UBND thành phố",),
                                       period=period,
                                       due=campaign_due_text(campaign, calendar, translator("vi")))
     return [
-        Document(f"tong-hop-{campaign.code}.xlsx", build_workbook(outline, reports, today, period=period)),
+        Document(f"tong-hop-{campaign.code}.xlsx",
+                 build_workbook(outline, reports, today, period=period, previous=last_year)),
         Document(f"tong-hop-{campaign.code}.csv", build_csv(outline, reports)),
         Document(f"bao-cao-tong-hop-{campaign.code}.docx",
-                 build_city_summary_docx(outline, figures, summary_info, translator("vi"))),
+                 build_city_summary_docx(outline, figures, summary_info, translator("vi"), last_year)),
     ]
 
 

@@ -10,6 +10,7 @@ from datetime import date
 
 import docx
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.config import Settings
@@ -23,7 +24,7 @@ from engine.conversation import ReportEngine
 from engine.figures import NOT_ARISING
 from engine.views import QuestionView, ReviewItem, ReviewView
 from handlers.campaigns import create_campaign
-from handlers.documents import unit_report_docx
+from handlers.documents import campaign_exports, unit_report_docx
 from handlers.render import question_text, review_texts
 from handlers.report import Report, open_report, take_turn
 from storage.database import Database
@@ -31,7 +32,7 @@ from storage.models import Campaign, Submission
 from storage.officers import bind_identity
 from storage.previous import previous_answers, previous_campaign
 from storage.reports import Actor, mark_submitted, save_answer, submission_for
-from storage.units import first_commune
+from storage.units import first_commune, list_units
 
 VI = translator("vi")
 CAL = WorkingCalendar()
@@ -165,3 +166,52 @@ def test_a_rate_that_did_not_arise_is_compared_with_nothing(engine: ReportEngine
     assert comparison(ReviewItem(rate, None, NOT_ARISING, Decimal("5")), VI) == " (cùng kỳ năm trước: 5%)"
     assert comparison(ReviewItem(rate, None, Decimal("4"), Decimal("5")), VI) == \
         " (cùng kỳ năm trước: 5%; giảm 1 điểm phần trăm)"
+
+
+async def test_the_city_summary_and_the_workbook_set_this_periods_totals_beside_last_periods(
+    db: Database, engine: ReportEngine
+) -> None:
+    """Two wards handed in last year (2.000 and 1.000 dossiers, 1.800 and 700 new, 90 and 35 by
+    post); this year one of them reports 2.500 dossiers, 2.000 new, 150 by post. The VP office's
+    workbook and city summary set the city's totals beside last year's."""
+    async with db.transaction() as session:
+        await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 2))
+        last = await create_campaign(session, "tu-kiem-tra-2026", "Tự kiểm tra năm 2026", "fixed_date",
+                                     date(2026, 10, 31), OUTLINE_FILE)
+        this_year = await session.scalar(select(Campaign).where(Campaign.code == "tu-kiem-tra-2027"))
+        assert this_year is not None
+        first = await first_commune(session)
+        assert first is not None
+        officer = await bind_identity(session, first, "telegram", "9003")
+        actor = Actor(officer.id, "t")
+        others = [u for u in await list_units(session) if u.level == "commune" and u.id != first.id]
+        second = others[0]
+
+        async def hand_in(campaign: Campaign, unit_id: int, figures: dict[str, int]) -> None:
+            submission = await submission_for(session, campaign, unit_id)
+            for name, value in figures.items():
+                await save_answer(session, submission, engine.outline, name, Answer.of(value), actor)
+            await mark_submitted(session, submission, actor)
+
+        await hand_in(last, first.id, LAST_YEAR)
+        await hand_in(last, second.id, {"dossiers_total": 1000, "dossiers_new": 700,
+                                        "dossiers_carried_over": 300, "dossiers_postal": 35})
+        await hand_in(this_year, first.id, {"dossiers_total": 2500, "dossiers_new": 2000,
+                                            "dossiers_carried_over": 500, "dossiers_postal": 150})
+        exports = await campaign_exports(session, this_year, CAL, date(2027, 11, 2))
+        files = {d.filename: d.content for d in exports}
+
+    sheet = load_workbook(io.BytesIO(files["tong-hop-tu-kiem-tra-2027.xlsx"]))["Tổng hợp"]
+    rows = {row[0].value: [c.value for c in row] for row in sheet.iter_rows() if row and row[0].value}
+    assert rows["Số"][5:7] == ["Cùng kỳ năm trước",
+                               "Tăng, giảm so với cùng kỳ (%; tỷ lệ: điểm phần trăm)"]
+    assert rows["4.3.a"][2] == 2500 and rows["4.3.a"][5:7] == [3000, pytest.approx(-16.67)]
+    assert rows["4.3.g"][2] == pytest.approx(7.5) and rows["4.3.g"][5] == pytest.approx(5.0)  # 125 of 2.500
+    assert rows["4.3.g"][6] == pytest.approx(2.5)  # percentage points
+    city = docx.Document(io.BytesIO(files["bao-cao-tong-hop-tu-kiem-tra-2027.docx"]))
+    summary = [p.text for p in city.paragraphs]
+    total = next(t for t in summary if t.startswith("4.3.a. "))
+    assert total.endswith(": 2.500 (1/1 đơn vị có số liệu; cùng kỳ năm trước: 3.000; giảm 16,67%)")
+    rate = next(t for t in summary if t.startswith("4.3.g. "))
+    assert rate.endswith(": 7,5% (tính trên số liệu tổng hợp; cùng kỳ năm trước: 5%; "
+                         "tăng 2,5 điểm phần trăm)")
