@@ -46,6 +46,10 @@ def build_report_docx(
                 document.paragraph([Span(NOT_APPLICABLE, italic=True)])
             for item in items:
                 document.paragraph(item_spans(item, translator))
+                if item.question.compare_figures:
+                    drafted = comparison_draft(engine, state, translator)
+                    if drafted:
+                        document.paragraph(drafted)
     return document.closing()
 
 
@@ -93,6 +97,21 @@ def comparison(item: ReviewItem, translator: Translator) -> str | None:
     rate = question.type == "percent" or question.format == "percent"
     change = change_text(current, previous, rate=rate, locale=translator.locale)
     return f" ({SAME_PERIOD_LAST_YEAR}: {shown}" + (f"; {change})" if change else ")")
+
+
+def comparison_draft(engine: ReportEngine, state: State, translator: Translator) -> str | None:
+    """Đề cương II's comparison drafted from the figures: each figure and rate of this period
+    beside the same period last year, by its number, with the change."""
+    parts = []
+    for question, now, before in engine.comparisons(state):
+        rate = question.type == "percent" or question.format == "percent"
+        shown = [_shown(question, value, translator) for value in (now, before)]
+        change = change_text(now, before, rate=rate, locale=translator.locale)
+        parts.append(f"mục {question.number}: {shown[0]} ({SAME_PERIOD_LAST_YEAR}: {shown[1]}"
+                     + (f"; {change})" if change else ")"))
+    if not parts:
+        return None
+    return "Số liệu kỳ này so với cùng kỳ năm trước: " + "; ".join(parts) + "."
 
 
 def answer_span(item: ReviewItem, translator: Translator) -> Span:

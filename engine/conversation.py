@@ -254,6 +254,7 @@ class ReportEngine:
             actions=QUESTION_ACTIONS,
             period=state.period if question.period else None,
             previous=self.previous_figures(state).get(cursor) if question.numeric else None,
+            comparisons=self.comparisons(state) if question.compare_figures else (),
         )
 
     def resume(self, state: State) -> Outcome:
@@ -546,6 +547,30 @@ class ReportEngine:
             earlier = State(answers=dict(state.previous), unit_level=state.unit_level)
             figures.update(self._calculated_on(earlier))
         return figures
+
+    def comparisons(self, state: State) -> tuple[tuple[Question, Any, Any], ...]:
+        """Every figure and rate with a value this period and last, in the outline's order:
+        (question, this period's, last period's); the draft of Đề cương II's comparison."""
+        previous = self.previous_figures(state, with_calculated=True)
+        if not previous:
+            return ()
+        values = self.values(state)
+        calculated = self.calculated(state)
+        found = []
+        for question in self.outline.questions:
+            if question.name not in previous or not question.numeric:
+                continue
+            if question.asked:
+                answer = state.answers.get(question.name)
+                if answer is None or not answer.given or not self.is_relevant(question, state, values):
+                    continue
+                now = answer.value if answer.kind is AnswerKind.VALUE else 0
+            elif question.name in calculated:
+                now = calculated[question.name]
+            else:
+                continue
+            found.append((question, now, previous[question.name]))
+        return tuple(found)
 
     def _calculated_on(self, state: State) -> dict[str, CalculatedValue]:
         """`calculated` for answers other than the ones being worked on, leaving their cache."""

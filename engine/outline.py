@@ -66,6 +66,9 @@ class Question(BaseModel):
     choices: tuple[Choice, ...] = ()
     # The figure counts what happened in the reporting period: the bot names the period with it.
     period: bool = False
+    # The item compares this period with last (Đề cương II): the bot sets the figures beside
+    # last period's with it, as the draft of the comparison.
+    compare_figures: bool = False
     # A Telegram message holds 4,096 characters; a longer paste arrives in pieces, so no answer
     # may be longer than one message (see Mode.OVERLONG).
     max_length: int = Field(default=2000, ge=1, le=4000)
@@ -224,6 +227,7 @@ def _question_json(question: Question) -> dict[str, Any]:
         "choices": [choice.model_dump() for choice in question.choices],
         "max_length": question.max_length if question.type == "text" else None,
         "period": question.period,
+        "compare_figures": question.compare_figures,
         "min": _bound_json(question.minimum),
         "max": _bound_json(question.maximum),
     }

@@ -109,6 +109,8 @@ class QuestionView:
     # The reporting period (first day, last day), for a figure counted within it.
     period: tuple[date, date] | None = None
     previous: Any = None  # the unit's figure in the previous campaign of the same kind
+    # For an item comparing this period with last: (figure, this period's, last period's).
+    comparisons: tuple[tuple[Question, Any, Any], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,13 @@ def question_text(view: QuestionView, translator: Translator, words: bool = True
     if view.previous is not None:
         lines.append("📊 " + _("Kỳ trước: {value}").format(
             value=QUESTION_TYPES[question.type].show(view.previous, question, translator)))
+    if view.comparisons:
+        lines.append("📝 " + _("Số liệu kỳ này so với kỳ trước, để anh/chị tham khảo khi viết:"))
+        lines.extend(
+            "  • " + _("{number}: {now} (kỳ trước: {before})").format(
+                number=figure.number, now=QUESTION_TYPES[figure.type].show(now, figure, translator),
+                before=QUESTION_TYPES[figure.type].show(before, figure, translator))
+            for figure, now, before in view.comparisons)
     if question.hint:
         lines.append(f"💡 {question.hint.get(locale)}")
     lines.extend(choice_lines(question, translator))

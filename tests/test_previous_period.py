@@ -105,6 +105,15 @@ async def test_last_periods_figures_stand_beside_this_periods(db: Database, engi
     assert "4.3.a. " in shown and ": 2.500 · kỳ trước: 2.000" in shown
     assert ": 7,5% (tự tính) · kỳ trước: 5%" in shown  # 150 of 2.000 new, against 90 of 1.800
 
+    # Đề cương II's comparison: the figures beside last period's, with the question and drafted
+    # in the report.
+    comparing = (await say(db, report, "mục lục II.1.b")).view  # type: ignore[attr-defined]
+    assert isinstance(comparing, QuestionView) and comparing.question.name == "comparison_previous_year"
+    text = question_text(comparing, VI)
+    assert "📝 Số liệu kỳ này so với kỳ trước, để anh/chị tham khảo khi viết:" in text
+    assert "  • 4.3.a: 2.500 (kỳ trước: 2.000)" in text and "  • 4.3.g: 7,5% (kỳ trước: 5%)" in text
+    await say(db, report, "Hiệu quả hơn cùng kỳ.")
+
     # The unit's report prints this period, last period and the change.
     async with db.transaction() as session:
         submission_id = (await submission_for(session, report.campaign, unit.id)).id
@@ -123,6 +132,11 @@ async def test_last_periods_figures_stand_beside_this_periods(db: Database, engi
     assert line_of("4.3.g").endswith(": 7,5% (cùng kỳ năm trước: 5%; tăng 2,5 điểm phần trăm)")
     assert "cùng kỳ năm trước" not in line_of("4.3.h")  # not answered yet, nothing last year
     assert "cùng kỳ năm trước" not in line_of("3.1.c")
+    drafted = lines[lines.index(line_of("II.1.b")) + 1]
+    assert drafted.startswith("Số liệu kỳ này so với cùng kỳ năm trước: mục 4.3.a: 2.500 (cùng kỳ năm "
+                              "trước: 2.000; tăng 25%); mục 4.3.b: 2.000 (cùng kỳ năm trước: 1.800; tăng "
+                              "11,11%);")
+    assert "mục 4.3.g: 7,5% (cùng kỳ năm trước: 5%; tăng 2,5 điểm phần trăm)" in drafted
 
 
 async def test_a_draft_or_another_kind_of_campaign_is_no_ones_last_period(
