@@ -133,7 +133,10 @@ def _parse_yes_no(text: str, question: Question) -> str:
 
 def _parse_select_one(text: str, question: Question) -> str:
     folded = fold(text)
-    if folded.isdigit() and 1 <= int(folded) <= len(question.choices):
+    # 0-9 only, and few of them: "²" is a digit to isdigit() but not to int(), and int() of a
+    # text stops at 4,300 digits.
+    if folded.isascii() and folded.isdigit() and len(folded) <= 4 \
+            and 1 <= int(folded) <= len(question.choices):
         return question.choices[int(folded) - 1].value
     for choice in question.choices:
         if folded in (fold(choice.label.vi), fold(choice.label.en), choice.value):

@@ -360,3 +360,14 @@ async def test_forged_choices_split_pastes_and_odd_text_on_telegram(
         await officer.next_message(since, "phần tiếp theo của đoạn văn bản dài vừa gửi", 15)
     assert bot_query(tmp_path, "select question, value from answers") == [
         ("guidance_documents", "Kế hoạch số 12/KH đã ban hành")]
+
+
+@pytest.mark.parametrize("typed", ["²", "①", "9" * 4301, "0" * 5000 + "1"])
+@pytest.mark.parametrize("name", ["level", "has_plan", "dossiers", "share", "issued_on"])
+def test_digits_that_are_not_0_to_9_and_endless_digits_are_refused(small: ReportEngine, typed: str,
+                                                                   name: str) -> None:
+    outcome = step(small, name, typed)
+    if outcome.saved:  # "0…01" is a figure of 1
+        assert typed.startswith("0") and name in ("dossiers", "share")
+    else:
+        assert refusal(outcome)
