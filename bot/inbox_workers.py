@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import zlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.privacy import safe_reason
 from engine.i18n import N_
 from storage.database import Database
 from storage.inbox import IncomingEvent, TakenEvent, mark_failed, pending_chats, store_events, take_next_event
@@ -40,17 +39,6 @@ RETRY_DELAYS = (0.5, 2.0)
 SWEEP_INTERVAL = 5.0
 STRAGGLER_AGE = timedelta(seconds=10)
 Item = str | None
-# PostgreSQL quotes the value it refused after a colon ('invalid input syntax …: "42 hồ sơ"').
-QUOTED_VALUE = re.compile(r""":\s*["'].*""")
-
-
-def failure_reason(error: Exception) -> str:
-    """Why an event was set aside, for the IT person, without what the officer wrote: the
-    database's own first line (which names the fault, not the values), else the error's kind."""
-    if isinstance(error, DBAPIError) and error.orig is not None:
-        first = (str(error.orig).splitlines() or [""])[0]
-        return f"{type(error.orig).__name__}: {QUOTED_VALUE.sub(': «…»', first)}"
-    return type(error).__name__
 
 
 class InboxWorkers:
@@ -145,7 +133,7 @@ class InboxWorkers:
     async def set_aside(self, taken: TakenEvent, error: Exception) -> None:
         try:
             async with self.db.transaction() as session:
-                await mark_failed(session, taken.id, failure_reason(error))
+                await mark_failed(session, taken.id, safe_reason(error))
         except Exception:
             # Still stored and unprocessed: it is tried again by the next sweep or start.
             log.exception("%s event %s could not be set aside", self.channel, taken.id)

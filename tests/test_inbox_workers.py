@@ -88,7 +88,7 @@ async def test_a_lasting_failure_is_set_aside_apologised_for_and_not_replayed(db
     assert chat.apologised == ["answer 1"]
     stored = await rows(db)
     assert stored["answer 1"].failed_at is not None
-    # Why, for the IT person, but not what the officer wrote (the error's text may quote it).
+    # Why, for the IT person, but not what the officer wrote (this error's text may quote it).
     assert stored["answer 1"].failure == "RuntimeError"
     assert all(row.payload == "" for row in stored.values())
     assert stored["answer 2"].failed_at is None

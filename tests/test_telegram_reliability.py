@@ -746,7 +746,7 @@ async def test_an_answer_that_cannot_be_saved_is_retried_then_set_aside_with_a_r
         assert "sự cố kỹ thuật" in apology.text
         assert query(tmp_path, history) == [(1,)]
         assert query(tmp_path, "select failure from inbox where failed_at is not null") == [
-            ("IntegrityError: simulated disk fault",)]
+            ("IntegrityError: (sqlite3.IntegrityError) simulated disk fault",)]
         (listed,) = cli(tmp_path, tg, "db", "set-aside").splitlines()  # what the IT person reads
         assert listed.split("\t")[1] == "telegram" and listed.endswith("simulated disk fault")
 
