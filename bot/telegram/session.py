@@ -81,27 +81,3 @@ class RetryRequests(BaseRequestMiddleware):
                             type(error).__name__, delay)
                 if not await self._pause(delay * (0.5 + random.random() / 2)):
                     raise
-
-
-class RedactToken(logging.Filter):
-    """Keeps the bot token out of every log line, whatever library wrote it."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "<token>")
-            record.msg, record.args = message, ()
-        return True
-
-
-def install_redaction(*secrets: str | None) -> None:
-    redaction = RedactToken([s for s in secrets if s])
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redaction)
-
-
