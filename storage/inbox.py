@@ -3,10 +3,11 @@ at a time, oldest first, by whichever process takes the chat's lock."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,17 @@ class TakenEvent:
     id: int
     update_id: str
     payload: str
+
+
+def as_payload(update: Mapping[str, Any]) -> str:
+    """An update as stored: JSON, readable where it can be; with \\u escapes where its text holds
+    what no database can store as text (a lone surrogate), so that it is stored all the same."""
+    readable = json.dumps(update, ensure_ascii=False)
+    try:
+        readable.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(update)
+    return readable
 
 
 async def store_events(session: AsyncSession, channel: str, events: Sequence[IncomingEvent]) -> None:

@@ -5,6 +5,7 @@ and its sender asked to send it again."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.inbox_workers import InboxWorkers
 from storage.database import Database
-from storage.inbox import IncomingEvent, TakenEvent
+from storage.inbox import IncomingEvent, TakenEvent, as_payload
 from storage.models import InboxUpdate
 
 CHANNEL = "test"
@@ -99,3 +100,13 @@ async def test_a_lasting_failure_is_set_aside_apologised_for_and_not_replayed(db
     await run(restarted.workers(), events("answer 1"))
     assert restarted.attempts == []
     assert restarted.applied == []
+
+
+async def test_an_update_whose_text_holds_a_lone_surrogate_is_stored_and_applied(db: Database) -> None:
+    """A client may send text no database stores as is: the update is kept (escaped), not
+    refused again and again while the chat's later messages wait behind it."""
+    chat = Chat(db, {})
+    odd = as_payload({"text": "42 h\ud800ồ sơ"})
+    await run(chat.workers(), [IncomingEvent("1", "42", odd), *events("answer 2")])
+    assert chat.applied == [odd, "answer 2"]
+    assert json.loads(chat.applied[0]) == {"text": "42 h\ud800ồ sơ"}

@@ -46,7 +46,7 @@ from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, secret_matches,
 from engine.i18n import N_
 from handlers.documents import Document, attachment_files
 from storage.database import Database
-from storage.inbox import IncomingEvent, TakenEvent
+from storage.inbox import IncomingEvent, TakenEvent, as_payload
 from storage.officers import remember_prompt
 from storage.outbox import Outgoing
 
@@ -109,7 +109,7 @@ class TelegramChannel:
     async def receive(self, updates: list[dict[str, Any]]) -> None:
         """Store updates (committed) and hand them to the workers."""
         await self.inbox.receive([IncomingEvent(str(u["update_id"]), chat_key(u),
-                                                json.dumps(u, ensure_ascii=False), seq=u["update_id"])
+                                                as_payload(u), seq=u["update_id"])
                                   for u in updates])
 
     async def poll(self) -> None:

@@ -34,7 +34,7 @@ from bot.zalo.client import (
 from handlers.render import pack_texts
 from handlers.text_chat import ONLY_TEXT, TextContext, handle_text, officer_of
 from storage.database import Database
-from storage.inbox import IncomingEvent, TakenEvent
+from storage.inbox import IncomingEvent, TakenEvent, as_payload
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class ZaloChannel:
     async def receive(self, updates: list[ZaloUpdate]) -> None:
         """Store events (committed; a redelivered message id is ignored) and dispatch them."""
         await self.inbox.receive([
-            IncomingEvent(u.message_id, u.chat_id or "", json.dumps(u.raw, ensure_ascii=False),
+            IncomingEvent(u.message_id, u.chat_id or "", as_payload(u.raw),
                           seq=u.message.date if u.message and u.message.date > 0 else None)
             for u in updates if u.message_id])
 
