@@ -41,7 +41,7 @@ BY_TYPE = {
     "percent": "12,5%",
     "yes_no": "có",
     "select_one": "1",
-    "date": "15/03/2027",
+    "date": "15/03/2026",
 }
 # Every few text items the officer has nothing to report, as the outline's closing note asks.
 NONE_EVERY = 5

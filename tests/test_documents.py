@@ -171,7 +171,7 @@ def test_the_report_prints_every_relevant_answer_under_its_number(
     assert line_of(document, "4.3.p").endswith(": 2%")  # 50 / 2.500
     assert line_of(document, "11.2.e").endswith(": 62,5%")  # 5 / 8
     assert line_of(document, "II.2").endswith(": Hoàn thành tốt")
-    assert line_of(document, "5.1.b").endswith(": 15/03/2027")
+    assert line_of(document, "5.1.b").endswith(": 15/03/2026")
     # Items for departments only are left out of a commune's report.
     assert not [t for t in texts if t.startswith(("2.1.a. ", "2.1.b. ", "2.2. "))]
     assert "Nội dung này không áp dụng đối với đơn vị." in texts
@@ -464,7 +464,7 @@ def test_the_answers_sheet_keeps_numbers_none_and_empty_apart(
     assert cell("31000", "11.6").value == "=HYPERLINK(\"x\")" and cell("31000", "11.6").data_type == "s"
     assert cell("31000", "3.2").value is None  # left for later
     review_date = cell("31000", "5.1.b")
-    assert review_date.value == datetime(2027, 3, 15) and review_date.number_format == "DD/MM/YYYY"
+    assert review_date.value == datetime(2026, 3, 15) and review_date.number_format == "DD/MM/YYYY"
     assert cell("31000", "1.4.b").value == "Có" and cell("31000", "II.2").value == "Hoàn thành tốt"
     # Unit 1 (figures × 2): real numbers, a computed rate, "Không có" for a text item.
     assert cell("31001", "4.3.a").value == 5000 and cell("31001", "4.3.e").value == 200
@@ -560,7 +560,7 @@ def test_the_csv_has_the_answer_columns_for_excel(
     assert first[index["procedures_total"]] == "1234" and first[index["dossiers_postal"]] == "Không có"
     assert first[index["inspections_count"]] == "0" and first[index["publicity"]] == ""
     assert first[index["other_matters"]] == "'=HYPERLINK(\"x\")"
-    assert first[index["review_plan_date"]] == "2027-03-15"
+    assert first[index["review_plan_date"]] == "2026-03-15"
     assert second[index["results_postal_rate"]] == "3.6" and second[index["dossiers_total"]] == "5000"
 
 
