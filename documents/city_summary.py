@@ -11,8 +11,9 @@ from documents.report_docx import section_number
 from documents.totals import COUNTED_CHOICE_TYPES, SUMMED_TYPES, Totals
 from engine.figures import NOT_ARISING
 from engine.i18n import Translator
-from engine.outline import Outline, Question
+from engine.outline import Outline
 from engine.qtypes import QUESTION_TYPES, format_number
+from engine.question import Question
 
 NO_REPORT = "chưa có đơn vị báo cáo"
 YES_NO_TEXT = {"yes": "Có", "no": "Không"}

@@ -18,8 +18,9 @@ from openpyxl import load_workbook
 
 from documents.workbook import NONE_TEXT
 from engine.answers import NONE_ANSWER, Answer
-from engine.outline import Outline, Question
+from engine.outline import Outline
 from engine.qtypes import parse_number
+from engine.question import Question
 
 SHEET = "Trả lời"
 FIRST_DATA_ROW = 3

@@ -9,8 +9,9 @@ from engine.answers import AnswerKind
 from engine.conversation import ReportEngine
 from engine.figures import NOT_ARISING
 from engine.i18n import N_, Translator
-from engine.outline import Outline, Question, Section
+from engine.outline import Outline, Section
 from engine.qtypes import QUESTION_TYPES
+from engine.question import Question
 from engine.views import ReviewItem, State
 
 NOT_APPLICABLE = "Nội dung này không áp dụng đối với đơn vị."

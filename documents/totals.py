@@ -11,7 +11,8 @@ from documents.model import SUBMITTED_STATUSES, UnitReport
 from engine.answers import AnswerKind
 from engine.expressions import ExpressionError, MissingReference
 from engine.figures import NOT_ARISING, CalculatedValue, NotArising, rounded
-from engine.outline import Outline, Question
+from engine.outline import Outline
+from engine.question import Question
 
 SUMMED_TYPES = frozenset({"integer", "decimal"})
 COUNTED_CHOICE_TYPES = frozenset({"yes_no", "select_one"})

@@ -51,7 +51,8 @@ from documents.model import (
 from documents.totals import SUMMED_TYPES, Totals, totals
 from engine.answers import Answer, AnswerKind
 from engine.figures import NOT_ARISING, NOT_ARISING_MARK
-from engine.outline import Outline, Question
+from engine.outline import Outline
+from engine.question import Question
 
 __all__ = ["answer_columns", "build_csv", "build_workbook", "totals"]
 

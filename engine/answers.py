@@ -8,8 +8,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from engine.outline import Outline, Question
+from engine.outline import Outline
 from engine.qtypes import NUMBER_CEILING, QUESTION_TYPES
+from engine.question import Question
 
 
 class AnswerKind(StrEnum):

@@ -15,8 +15,9 @@ from engine.answers import expression_value as answer_expression_value
 from engine.expressions import ExpressionError, MissingReference
 from engine.figures import NOT_ARISING, CalculatedValue, rounded
 from engine.i18n import N_, Message
-from engine.outline import Outline, Question
+from engine.outline import Outline
 from engine.qtypes import QUESTION_TYPES, AnswerProblem, AnswerWindow, format_number
+from engine.question import Question
 from engine.text import fold
 from engine.views import (
     Action,

@@ -7,19 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation, localcontext
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from engine.figures import NOT_ARISING
 from engine.i18n import N_, Message, Translator
+from engine.question import Question
 from engine.text import clean, fold, visible
-
-if TYPE_CHECKING:
-    from engine.outline import Question
-
-CalculatedFormat = Literal["percent", "integer", "decimal"]
 
 
 class AnswerProblem(ValueError):
@@ -349,7 +345,6 @@ class QuestionType:
     show: Callable[[Any, Question, Translator], str]
     to_storage: Callable[[Any], str]
     from_storage: Callable[[str], Any]
-    numeric: bool = False
     check_definition: Callable[[Question], list[str]] = _no_checks
     example: str = ""
     # Bounds of a sane answer, unless the question sets its own `min`/`max` in the outline.
@@ -381,13 +376,13 @@ def _stored_integer(stored: str) -> int:
 
 QUESTION_TYPES: dict[str, QuestionType] = {
     "text": QuestionType(_parse_text, _show_text, str, str),
-    "integer": QuestionType(_parse_integer, _show_number, str, _stored_integer, numeric=True,
+    "integer": QuestionType(_parse_integer, _show_number, str, _stored_integer,
                             check_definition=_check_number_definition, check_value=_check_number,
                             minimum=Decimal(0), maximum=INTEGER_MAXIMUM),
-    "decimal": QuestionType(_parse_decimal, _show_number, str, Decimal, numeric=True,
+    "decimal": QuestionType(_parse_decimal, _show_number, str, Decimal,
                             check_definition=_check_number_definition, check_value=_check_number,
                             minimum=Decimal(0), maximum=DECIMAL_MAXIMUM, decimals=4),
-    "percent": QuestionType(_parse_percent, _show_percent, str, Decimal, numeric=True,
+    "percent": QuestionType(_parse_percent, _show_percent, str, Decimal,
                             check_definition=_check_number_definition, check_value=_check_number,
                             minimum=Decimal(0), maximum=Decimal(100), decimals=4),
     "yes_no": QuestionType(_parse_yes_no, _show_yes_no, str, str),
@@ -396,6 +391,6 @@ QUESTION_TYPES: dict[str, QuestionType] = {
     "date": QuestionType(_parse_date, _show_date, date.isoformat, date.fromisoformat,
                          check_definition=_check_date_definition, check_value=_check_date,
                          minimum=EARLIEST_DATE),
-    "calculate": QuestionType(_parse_nothing, _show_calculated, str, Decimal, numeric=True,
+    "calculate": QuestionType(_parse_nothing, _show_calculated, str, Decimal,
                               check_definition=_check_calculate),
 }

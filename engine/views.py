@@ -9,8 +9,9 @@ from typing import Any, Protocol
 
 from engine.answers import Answer
 from engine.i18n import Translator
-from engine.outline import Question, Section, Text
+from engine.outline import Section
 from engine.qtypes import QUESTION_TYPES
+from engine.question import Question, Text
 
 
 class Action(StrEnum):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
-from engine.outline import Question
+from engine.question import Question
 from engine.views import QuestionView, State
 
 FIGURES = {

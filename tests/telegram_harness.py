@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.outline import Outline, Question
+from engine.outline import Outline
+from engine.question import Question
 from tests.commands import command
 from tests.fake_telegram import FakeMessage, FakeTelegram
 from tests.scripted_officer import typed_answer

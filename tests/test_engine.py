@@ -19,8 +19,9 @@ from engine.answers import NONE_ANSWER, SKIPPED_ANSWER, Answer, AnswerKind
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
 from engine.figures import NOT_ARISING
-from engine.outline import Outline, Question
+from engine.outline import Outline
 from engine.qtypes import QUESTION_TYPES
+from engine.question import Question
 from engine.views import (
     Action,
     ClosedView,

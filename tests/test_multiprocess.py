@@ -24,8 +24,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from engine.answers import NONE_ANSWER, Answer
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
-from engine.outline import Outline, Question
+from engine.outline import Outline
 from engine.qtypes import QUESTION_TYPES
+from engine.question import Question
 from engine.views import Action
 from handlers.registration import register
 from storage.database import Database

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from bot.i18n import translator
-from engine.outline import Outline, Question, Text
+from engine.outline import Outline
 from engine.qtypes import QUESTION_TYPES, AnswerProblem, parse_number
+from engine.question import NUMERIC_TYPES, QUESTION_TYPE_NAMES, Question, Text
 
 VI = translator("vi")
 EN = translator("en")
@@ -48,6 +49,11 @@ def assert_vietnamese_sentence(message: str) -> None:
     assert message.rstrip().endswith("."), message
     assert "{" not in message and "}" not in message, f"unfilled placeholder: {message}"
     assert any(ord(ch) > 127 for ch in message), f"not Vietnamese: {message}"
+
+
+def test_every_type_an_outline_may_name_has_a_row_in_the_table() -> None:
+    assert sorted(QUESTION_TYPES) == sorted(QUESTION_TYPE_NAMES)
+    assert NUMERIC_TYPES.issubset(QUESTION_TYPE_NAMES)
 
 
 # ----- text -------------------------------------------------------------------------------------

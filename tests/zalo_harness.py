@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.outline import Outline, Question
+from engine.outline import Outline
+from engine.question import Question
 from tests.commands import command
 from tests.fake_telegram import FakeMessage, FakeTelegram
 from tests.fake_zalo import FakeZalo, SentMessage

@@ -11,7 +11,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import translator
 from engine.i18n import Translator
-from engine.outline import Outline, Question, Section
+from engine.outline import Outline, Section
+from engine.question import Question
 from engine.views import (
     Action,
     ConfirmSubmitView,
