@@ -36,16 +36,49 @@ from storage.models import Campaign, Submission, SubmissionStatus, Unit
 from storage.reports import Actor
 from storage.units import unit_by_code
 
-ADMIN_HELP = N_("Anh/chị là cán bộ Văn phòng UBND thành phố. Các lệnh: /tiendo (tiến độ nộp báo cáo), "
-                "/hannop (hạn nộp của từng đơn vị), /xembaocao MÃ_ĐƠN_VỊ, /tiepnhan MÃ_ĐƠN_VỊ, "
-                "/tralai MÃ_ĐƠN_VỊ LÝ_DO, /xuatbaocao [MÃ_ĐỢT] (bảng tổng hợp), "
-                "/lichkiemtra MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY [dotxuat], /ketluan MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY, "
-                "/taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY [TỪ_NGÀY-ĐẾN_NGÀY] TÊN_ĐỢT. "
-                "Bot tự động báo khi có đơn vị nộp.")
+ADMIN_HELP_HEAD = N_("Anh/chị là cán bộ Văn phòng UBND thành phố; bot tự động báo khi có đơn vị nộp báo "
+                     "cáo. Các lệnh:")
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    """One command as the help lists it; `files`: it answers with files, so it is listed (and
+    works) only where the channel can send files."""
+
+    line: str
+    files: bool = False
+
+
+ADMIN_COMMAND_HELP = (
+    CommandHelp(N_("/tiendo — tiến độ nộp báo cáo của các đơn vị")),
+    CommandHelp(N_("/hannop [MÃ_ĐỢT] — hạn nộp của từng đơn vị")),
+    CommandHelp(N_("/xembaocao MÃ_ĐƠN_VỊ — xem báo cáo của đơn vị")),
+    CommandHelp(N_("/tiepnhan MÃ_ĐƠN_VỊ — tiếp nhận báo cáo")),
+    CommandHelp(N_("/tralai MÃ_ĐƠN_VỊ LÝ_DO — trả lại báo cáo để đơn vị chỉnh sửa")),
+    CommandHelp(N_("/xuatbaocao [MÃ_ĐỢT] — bảng tổng hợp (.xlsx, .csv) và báo cáo tổng hợp (.docx)"),
+                files=True),
+    CommandHelp(N_("/lichkiemtra MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY [dotxuat] — đặt hoặc dời lịch kiểm tra")),
+    CommandHelp(N_("/ketluan MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY — ghi ngày nhận kết luận kiểm tra")),
+    CommandHelp(N_("/taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY [TỪ_NGÀY-ĐẾN_NGÀY] TÊN_ĐỢT — tạo đợt báo "
+                   "cáo")),
+)
+NO_FILES_HERE = N_("Kênh này không gửi được tệp. Vui lòng dùng lệnh /xuatbaocao trên Telegram, hoặc lệnh "
+                   "kstthc-bot export trên máy chủ.")
+
+
+def admin_help(t: Translator, files: bool) -> str:
+    """The VP office's commands that work on a channel (`files`: whether it can send files)."""
+    lines = [t.gettext(ADMIN_HELP_HEAD)]
+    lines.extend("• " + t.gettext(item.line) for item in ADMIN_COMMAND_HELP if files or not item.files)
+    return "\n".join(lines)
+
+
 KIND_WORDS = {"codinh": DeadlineKind.FIXED_DATE, "kiemtra": DeadlineKind.BEFORE_VISIT,
               "ketluan": DeadlineKind.AFTER_CONCLUSION}
-PROGRESS_WORDS = {Progress.SUBMITTED: N_("đã nộp"), Progress.IN_PROGRESS: N_("đang thực hiện"),
-                  Progress.NOT_STARTED: N_("chưa bắt đầu")}
+# Every state a unit's report can be in (a test walks them all).
+PROGRESS_WORDS = {Progress.NOT_STARTED: N_("chưa bắt đầu"), Progress.IN_PROGRESS: N_("đang thực hiện"),
+                  Progress.SUBMITTED: N_("đã nộp"), Progress.RETURNED: N_("đã trả lại để chỉnh sửa"),
+                  Progress.RESUBMITTED: N_("đã nộp lại"), Progress.ACCEPTED: N_("đã tiếp nhận")}
 
 
 class Refusal(Exception):
@@ -175,18 +208,33 @@ async def deadlines(ctx: AdminContext, args: list[str]) -> list[str]:
     return texts
 
 
+async def unit_submission(session: AsyncSession, unit: Unit) -> Submission | None:
+    """The unit's report waiting for review, else its latest one."""
+    return await session.scalar(
+        select(Submission).where(Submission.unit_id == unit.id)
+        .order_by(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.RESUBMITTED]).desc(),
+                  Submission.updated_at.desc()).limit(1))
+
+
 async def _submission_of(ctx: AdminContext, unit_code: str) -> tuple[Submission, Unit]:
     unit = await unit_by_code(ctx.session, unit_code)
     if unit is None:
         raise Refusal(ctx.t.gettext("Không tìm thấy đơn vị có mã {code}.").format(code=unit_code))
-    # The report waiting for review, else the unit's latest one.
-    submission = await ctx.session.scalar(
-        select(Submission).where(Submission.unit_id == unit.id)
-        .order_by(Submission.status.in_([SubmissionStatus.SUBMITTED, SubmissionStatus.RESUBMITTED]).desc(),
-                  Submission.updated_at.desc()).limit(1))
+    submission = await unit_submission(ctx.session, unit)
     if submission is None:
         raise Refusal(ctx.t.gettext("{unit} chưa có báo cáo.").format(unit=unit.name))
     return submission, unit
+
+
+async def report_to_view(session: AsyncSession, unit_code: str) -> int | None:
+    """/xembaocao MÃ_ĐƠN_VỊ: the submission to show (the one waiting for review, else the latest)."""
+    unit = await unit_by_code(session, unit_code.strip()) if unit_code.strip() else None
+    submission = None if unit is None else await unit_submission(session, unit)
+    return None if submission is None else submission.id
+
+
+VIEW_SYNTAX = N_("Cú pháp: /xembaocao MÃ_ĐƠN_VỊ (ví dụ: /xembaocao 31135). Gõ /tiendo để xem mã các đơn vị.")
+NO_REPORT = N_("Không tìm thấy báo cáo của đơn vị có mã “{code}”. Gõ /tiendo để xem mã các đơn vị.")
 
 
 async def _review(ctx: AdminContext, args: list[str], accept: bool) -> list[str]:

@@ -15,17 +15,25 @@ from engine.commands import parse_text
 from engine.i18n import N_
 from engine.text import fold
 from engine.views import HelpView
-from handlers.admin_commands import ADMIN_HELP, COMMANDS, AdminContext, run_admin_command
+from handlers.admin_commands import (
+    COMMANDS,
+    NO_FILES_HERE,
+    NO_REPORT,
+    VIEW_SYNTAX,
+    AdminContext,
+    admin_help,
+    report_to_view,
+    run_admin_command,
+)
 from handlers.due import campaign_line
 from handlers.overview import campaign_overview, overview_texts
 from handlers.registration import HOW_TO_REGISTER, LINK_CODE, confirmed_code, register
 from handlers.render import help_text, outcome_texts, render
 from handlers.report import Report, open_report, remember_asked, resume, submission_review, take_turn
 from storage.campaigns import open_campaigns
-from storage.models import Identity, Officer, Role, Submission, Unit
+from storage.models import Identity, Officer, Role, Unit
 from storage.officers import create_link_code, looks_like_code
 from storage.reports import Actor
-from storage.units import unit_by_code
 
 LINK_WORDS = frozenset({"lien ket", "/lienket", "link", "/link"})
 ONLY_TEXT = N_("Bot chỉ đọc được tin nhắn chữ. Vui lòng gõ câu trả lời hoặc lệnh (ví dụ: “hướng dẫn”).")
@@ -133,12 +141,18 @@ async def _admin(ctx: TextContext, officer: Officer, t: Translator, head: str, r
             return [t.gettext("Chưa có đợt báo cáo nào đang mở.")]
         return overview_texts(await campaign_overview(ctx.session, campaigns[0]), t, ctx.calendar)
     if command == "xembaocao":
-        unit = await unit_by_code(ctx.session, rest.strip())
-        submission = None if unit is None else await ctx.session.scalar(
-            select(Submission).where(Submission.unit_id == unit.id).order_by(Submission.updated_at.desc()))
-        review = None if submission is None else await submission_review(ctx.session, submission.id)
-        if review is None:
-            return [t.gettext("Không tìm thấy báo cáo.")]
-        heading, view = review
-        return [heading, *render(view, t, words=False)]
-    return [t.gettext(ADMIN_HELP)]
+        return await _view_report(ctx, t, rest)
+    if command == "xuatbaocao":
+        return [t.gettext(NO_FILES_HERE)]
+    return [admin_help(t, files=False)]
+
+
+async def _view_report(ctx: TextContext, t: Translator, code: str) -> list[str]:
+    if not code.strip():
+        return [t.gettext(VIEW_SYNTAX)]
+    submission_id = await report_to_view(ctx.session, code)
+    review = None if submission_id is None else await submission_review(ctx.session, submission_id)
+    if review is None:
+        return [t.gettext(NO_REPORT).format(code=code.strip())]
+    heading, view = review
+    return [heading, *render(view, t, words=False)]

@@ -36,7 +36,15 @@ from deadlines.workdays import VN_TZ
 from engine.commands import parse_text
 from engine.i18n import N_
 from engine.views import Action, NoticeKind, Outcome, QuestionView, Turn
-from handlers.admin_commands import ADMIN_HELP, COMMANDS, AdminContext, run_admin_command
+from handlers.admin_commands import (
+    COMMANDS,
+    NO_REPORT,
+    VIEW_SYNTAX,
+    AdminContext,
+    admin_help,
+    report_to_view,
+    run_admin_command,
+)
 from handlers.documents import campaign_exports, progress_charts, report_of, unit_report_docx
 from handlers.due import campaign_line
 from handlers.overview import campaign_overview, overview_texts
@@ -329,28 +337,19 @@ def admin_router() -> Router:
     @router.callback_query(ViewSubmission.filter())
     async def view_submission(callback: CallbackQuery, callback_data: ViewSubmission,
                               **data: Any) -> None:
-        t: Translator = data["t"]
         data["replies"].answer_callback(callback.id)
-        review = await submission_review(data["session"], callback_data.submission)
-        if review is None:
-            data["replies"].send(callback.from_user.id, TelegramMessage(escape(t.gettext(
-                "Không tìm thấy báo cáo."))))
+        await show_submission(callback.from_user.id, callback_data.submission, data)
+
+    @router.message(Command("xembaocao"))
+    async def view_report(message: Message, command: CommandObject, **data: Any) -> None:
+        t: Translator = data["t"]
+        code = (command.args or "").strip()
+        submission_id = await report_to_view(data["session"], code) if code else None
+        if submission_id is None:
+            text = t.gettext(NO_REPORT).format(code=code) if code else t.gettext(VIEW_SYNTAX)
+            data["replies"].send(message.chat.id, TelegramMessage(escape(text)))
             return
-        heading, view = review
-        for text in escaped_pieces([heading, *render(view, t, words=False)]):
-            data["replies"].send(callback.from_user.id, TelegramMessage(text))
-        settings: Settings = data["settings"]
-        document = await unit_report_docx(data["session"], callback_data.submission,
-                                          settings.working_calendar(),
-                                          settings.today(), t.locale)
-        if document:
-            data["replies"].send_file(callback.from_user.id, document.filename, document.content)
-        buttons = InlineKeyboardMarkup(inline_keyboard=[[
-            button(t.gettext("✅ Tiếp nhận"), Review(submission=callback_data.submission, accept=True)),
-            button(t.gettext("↩️ Trả lại"), Review(submission=callback_data.submission, accept=False)),
-        ]])
-        data["replies"].send(callback.from_user.id, TelegramMessage(
-            escape(t.gettext("Tiếp nhận hay trả lại báo cáo này để đơn vị chỉnh sửa?")), buttons))
+        await show_submission(message.chat.id, submission_id, data)
 
     @router.callback_query(Review.filter())
     async def review_pressed(callback: CallbackQuery, callback_data: Review, **data: Any) -> None:
@@ -385,11 +384,34 @@ def admin_router() -> Router:
             data["replies"].send(message.chat.id, TelegramMessage(text))
 
     @router.message()
-    async def admin_help(message: Message, **data: Any) -> None:
+    async def office_help(message: Message, **data: Any) -> None:
         t: Translator = data["t"]
-        data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(ADMIN_HELP))))
+        data["replies"].send(message.chat.id, TelegramMessage(escape(admin_help(t, files=True))))
 
     return router
+
+
+async def show_submission(chat_id: int, submission_id: int, data: dict[str, Any]) -> None:
+    """A unit's report for the VP office: its answers, the .docx, and accept or return."""
+    t: Translator = data["t"]
+    review = await submission_review(data["session"], submission_id)
+    if review is None:
+        data["replies"].send(chat_id, TelegramMessage(escape(t.gettext("Không tìm thấy báo cáo."))))
+        return
+    heading, view = review
+    for text in escaped_pieces([heading, *render(view, t, words=False)]):
+        data["replies"].send(chat_id, TelegramMessage(text))
+    settings: Settings = data["settings"]
+    document = await unit_report_docx(data["session"], submission_id, settings.working_calendar(),
+                                      settings.today(), t.locale)
+    if document:
+        data["replies"].send_file(chat_id, document.filename, document.content)
+    buttons = InlineKeyboardMarkup(inline_keyboard=[[
+        button(t.gettext("✅ Tiếp nhận"), Review(submission=submission_id, accept=True)),
+        button(t.gettext("↩️ Trả lại"), Review(submission=submission_id, accept=False)),
+    ]])
+    data["replies"].send(chat_id, TelegramMessage(
+        escape(t.gettext("Tiếp nhận hay trả lại báo cáo này để đơn vị chỉnh sửa?")), buttons))
 
 
 def officer_router() -> Router:

@@ -1,0 +1,206 @@
+"""The chat as officers and the VP office meet it (issue 17): every admin command answers in every
+state of a report; every command the help lists works; a registered officer's answer is an answer
+even when it looks like a code; every reply that is not a question ends where the officer is.
+In process, on a SQLite file, through the text path Zalo and the console share (and Telegram's
+dispatcher where the Telegram channel is what is tested)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from deadlines.workdays import WorkingCalendar
+from engine.conversation import ReportEngine
+from handlers.text_chat import TextContext, handle_text
+from storage.campaigns import ensure_campaign
+from storage.database import Database
+from storage.models import (
+    AnswerRow,
+    Campaign,
+    Conversation,
+    HistoryEntry,
+    Officer,
+    RegistrationAttempt,
+    Role,
+    Submission,
+    SubmissionStatus,
+    Unit,
+)
+from storage.officers import create_invite
+
+UNIT = "31150"
+TODAY = date(2027, 3, 1)
+# Every state of a unit's report as the VP office sees it: (status, with an answer); None: no report.
+STATES: list[tuple[SubmissionStatus | None, bool]] = [
+    (None, False), (SubmissionStatus.DRAFT, False), (SubmissionStatus.DRAFT, True),
+    (SubmissionStatus.SUBMITTED, True), (SubmissionStatus.RETURNED, True),
+    (SubmissionStatus.RESUBMITTED, True), (SubmissionStatus.ACCEPTED, True),
+]
+
+
+@dataclass
+class Chats:
+    db: Database
+    engine: ReportEngine
+
+    async def says(self, user: str, text: str, channel: str = "zalo") -> str:
+        async with self.db.transaction() as session:
+            ctx = TextContext(session, channel, user, user, "Cán bộ", WorkingCalendar(), TODAY,
+                              "ke-hoach-20-2021.yaml")
+            return "\n".join(await handle_text(ctx, text))
+
+    async def invite(self, role: Role = Role.OFFICER) -> str:
+        async with self.db.transaction() as session:
+            unit = None if role is Role.ADMIN else await session.scalar(select(Unit))
+            return (await create_invite(session, unit, role))[0]
+
+    async def answers(self) -> dict[str, str | None]:
+        async with self.db.transaction() as session:
+            return {row.question: row.value for row in await session.scalars(select(AnswerRow))}
+
+    async def tries(self) -> int:
+        async with self.db.transaction() as session:
+            return int(await session.scalar(select(func.count()).select_from(RegistrationAttempt)) or 0)
+
+    async def set_state(self, status: SubmissionStatus | None, answered: bool) -> None:
+        """The unit's report put in this state directly (what the officer and office did before)."""
+        async with self.db.transaction() as session:
+            for table in (AnswerRow, HistoryEntry, Conversation, Submission):
+                await session.execute(delete(table))
+            if status is None:
+                return
+            campaign = await session.scalar(select(Campaign))
+            unit = await session.scalar(select(Unit))
+            assert campaign is not None and unit is not None
+            submission = Submission(campaign_id=campaign.id, unit_id=unit.id, status=status)
+            session.add(submission)
+            await session.flush()
+            if answered:
+                first = self.engine.outline.questions[0]
+                officer = await session.scalar(select(Officer))
+                assert officer is not None
+                session.add(AnswerRow(submission_id=submission.id, question=first.name, kind="none",
+                                      value=None, officer_id=officer.id, channel="zalo"))
+
+
+@pytest.fixture
+async def chats(tmp_path: Path, engine: ReportEngine) -> AsyncIterator[Chats]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
+    await db.upgrade()
+    async with db.transaction() as session:
+        session.add(Unit(code=UNIT, name="Phường Tân An", level="commune"))
+        await ensure_campaign(session, "tu-kiem-tra-2027", "Tự kiểm tra", engine.outline,
+                              "ke-hoach-20-2021.yaml", date(2027, 10, 31))
+    yield Chats(db, engine)
+    await db.close()
+
+
+ADMIN_COMMANDS = [
+    "/tiendo", "/hannop", "/hannop tu-kiem-tra-2027", f"/xembaocao {UNIT}", f"/tiepnhan {UNIT}",
+    f"/tralai {UNIT} Bổ sung số liệu mục 4", f"/lichkiemtra tu-kiem-tra-2027 {UNIT} 15/04/2027",
+    f"/ketluan tu-kiem-tra-2027 {UNIT} 15/04/2027",
+    "/taodot dot-moi codinh 31/10/2027 Báo cáo mới",
+]
+
+
+async def test_every_admin_command_answers_for_every_state_of_a_report(chats: Chats) -> None:
+    await chats.says("office", await chats.invite(Role.ADMIN))
+    for status, answered in STATES:
+        for command in ADMIN_COMMANDS:
+            await chats.set_state(status, answered)
+            reply = await chats.says("office", command)
+            assert reply.strip(), (status, command)
+            assert "Các lệnh:" not in reply, (status, command, reply)  # not the help: understood
+
+
+def admin_help_commands(text: str) -> list[str]:
+    return sorted(set(re.findall(r"/([a-z]+)", text)))
+
+
+# ----- every command the help and the menus list works where they list it -----------------------
+
+def listed_commands(text: str) -> list[str]:
+    return sorted(set(re.findall(r"(?<![\w/])/([a-z]+)", text)))
+
+
+ARGUMENTS = {"xembaocao": UNIT, "tiepnhan": UNIT, "tralai": f"{UNIT} Bổ sung số liệu",
+             "lichkiemtra": f"tu-kiem-tra-2027 {UNIT} 15/04/2027",
+             "ketluan": f"tu-kiem-tra-2027 {UNIT} 15/04/2027",
+             "taodot": "dot-moi codinh 31/10/2027 Báo cáo mới"}
+
+
+async def test_every_command_the_zalo_help_lists_works_there(chats: Chats) -> None:
+    help_text = await chats.says("office", await chats.invite(Role.ADMIN))
+    help_text = await chats.says("office", "giúp tôi")
+    commands = listed_commands(help_text)
+    assert {"tiendo", "hannop", "xembaocao", "tralai", "tiepnhan"} <= set(commands)
+    await chats.set_state(SubmissionStatus.SUBMITTED, True)
+    for command in commands:
+        reply = await chats.says("office", f"/{command} {ARGUMENTS.get(command, '')}".strip())
+        assert "Các lệnh:" not in reply, (command, reply)
+        assert "Không tìm thấy" not in reply and "Cú pháp" not in reply, (command, reply)
+
+
+class TelegramChats:
+    """Updates fed to the real Telegram channel's `process` (its dispatcher and routers) in the
+    inbox worker's way; what it would say is read from its replies instead of being sent."""
+
+    def __init__(self, chats: Chats) -> None:
+        from bot.config import Settings
+        from bot.telegram.runner import TelegramChannel
+
+        settings = Settings(database_url=chats.db.url, telegram_token="123456:TEST",  # type: ignore[call-arg]
+                            telegram_api_base="http://127.0.0.1:9", _env_file=None)
+        self.channel = TelegramChannel(settings, chats.db)
+        self.db = chats.db
+        self.update_id = 0
+
+    async def says(self, user: int, text: str) -> list[str]:
+        """The texts and file names the bot would send in answer."""
+        from bot.telegram.replies import Send, SendDocument
+        from storage.inbox import TakenEvent
+
+        self.update_id += 1
+        message = {"message_id": self.update_id, "date": 1_800_000_000, "text": text,
+                   "chat": {"id": user, "type": "private"},
+                   "from": {"id": user, "is_bot": False, "first_name": "Cán bộ"}}
+        update = {"update_id": self.update_id, "message": message}
+        async with self.db.transaction() as session:
+            after = await self.channel.process(session, TakenEvent(self.update_id, str(self.update_id),
+                                                                   json.dumps(update)))
+        replies = after.args[0]  # type: ignore[union-attr]
+        return [reply.message.text if isinstance(reply, Send) else reply.filename
+                for reply in replies.items if isinstance(reply, Send | SendDocument)]
+
+    async def close(self) -> None:
+        await self.channel.bot.session.close()
+
+
+async def test_every_command_the_telegram_help_and_menu_list_works_there(chats: Chats) -> None:
+    from bot.telegram.runner import COMMANDS as MENU
+
+    telegram = TelegramChats(chats)
+    try:
+        await telegram.says(1, f"/start {await chats.invite(Role.ADMIN)}")
+        help_text = "\n".join(await telegram.says(1, "giúp tôi"))
+        commands = listed_commands(help_text)
+        assert {"tiendo", "hannop", "xembaocao", "xuatbaocao", "tralai", "tiepnhan"} <= set(commands)
+        await chats.set_state(SubmissionStatus.SUBMITTED, True)
+        for command in commands:
+            reply = "\n".join(await telegram.says(1, f"/{command} {ARGUMENTS.get(command, '')}".strip()))
+            assert reply and "Các lệnh:" not in reply, (command, reply)
+            assert "Không tìm thấy" not in reply and "Cú pháp" not in reply, (command, reply)
+
+        await telegram.says(2, f"/start {await chats.invite()}")
+        for command in MENU:
+            reply = "\n".join(await telegram.says(2, f"/{command}"))
+            assert reply and ("HƯỚNG DẪN" not in reply or command == "huongdan"), (command, reply)
+    finally:
+        await telegram.close()
