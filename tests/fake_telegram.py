@@ -784,6 +784,7 @@ class _Fault:
     times: int | None
     chat_id: int | None
     delay: float
+    garbled: bool = False  # answered 200 with a body that is not JSON (a proxy's error page)
 
     def matches(self, method: str, chat_id: int | str | None) -> bool:
         return (self.method is None or self.method.lower() == method.lower()) and (
@@ -1073,6 +1074,11 @@ class FakeTelegram(RecordedState, _Waiting):
             _Fault(method, status, description, retry_after if status == 429 else None, times, chat_id, delay)
         )
 
+    def garble_next(self, method: str | None, times: int | None = 1, *, chat_id: int | None = None) -> None:
+        """The next `times` requests of `method` are carried out, but answered with a body the
+        client cannot decode (HTML, as a proxy in front of the Bot API may answer)."""
+        self._faults.append(_Fault(method, None, None, None, times, chat_id, 0.0, garbled=True))
+
     def delay_next(self, method: str | None, seconds: float, times: int | None = 1) -> None:
         """The next `times` requests of `method` are answered normally, but `seconds` late."""
         self._faults.append(_Fault(method, None, None, None, times, None, seconds))
@@ -1255,6 +1261,11 @@ class FakeTelegram(RecordedState, _Waiting):
             result = handler(params)
             if inspect.isawaitable(result):
                 result = await result
+            if fault is not None and fault.garbled:
+                record.status = 200
+                self._notify()
+                return web.Response(text="<html><body>502 Bad Gateway</body></html>",
+                                    content_type="text/html")
             status, body = 200, {"ok": True, "result": result}
         except ApiError as exc:
             status, body, record.description = exc.status, exc.body(), exc.description
@@ -1288,6 +1299,7 @@ class FakeTelegram(RecordedState, _Waiting):
             "user_unblocks_bot",
             "fail_next",
             "delay_next",
+            "garble_next",
             "clear_faults",
             "pending_updates",
         }
@@ -1968,6 +1980,9 @@ class RemoteFakeTelegram(_Waiting):
         **kwargs: Any,
     ) -> None:
         self._call("fail_next", method, status, retry_after, times, **kwargs)
+
+    def garble_next(self, method: str | None, times: int | None = 1, *, chat_id: int | None = None) -> None:
+        self._call("garble_next", method, times, chat_id=chat_id)
 
     def delay_next(self, method: str | None, seconds: float, times: int | None = 1) -> None:
         self._call("delay_next", method, seconds, times)

@@ -34,7 +34,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channel_run import Receiving, run_until_stopped
 from bot.config import Settings
-from bot.i18n import translator
 from bot.inbox_workers import NOT_PROCESSED, AfterCommit, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.telegram.middleware import CHANNEL, EventContext
@@ -45,6 +44,7 @@ from bot.telegram.session import RetryRequests, is_timeout, repeat_after_timeout
 from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, secret_matches, storable_key
 from engine.i18n import N_
 from handlers.documents import Document, attachment_files
+from locales.translation import translator
 from storage.database import Database
 from storage.inbox import IncomingEvent, TakenEvent, as_payload
 from storage.officers import remember_prompt
@@ -165,10 +165,12 @@ class TelegramChannel:
         await asyncio.gather(*edits)
 
     async def _say_safely(self, reply: Send | Edit | AnswerCallback | SendDocument) -> None:
+        """One reply; its failure (retried first by RetryRequests where a retry is safe) costs
+        only itself, never the replies after it. Logged by kind, never with the reply's text."""
         try:
             await self._say_one(reply)
-        except TelegramAPIError as error:
-            log.warning("could not deliver a reply: %s", type(error).__name__)
+        except Exception as error:  # an API error, an answer the client cannot decode, the database
+            log.warning("could not deliver a reply (%s): %s", type(reply).__name__, type(error).__name__)
 
     async def _say_one(self, reply: Send | Edit | AnswerCallback | SendDocument) -> None:
         if isinstance(reply, Send):

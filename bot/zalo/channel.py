@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channel_run import Receiving, run_until_stopped
 from bot.config import Settings
-from bot.i18n import translator
 from bot.inbox_workers import NOT_PROCESSED, AfterCommit, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, storable_key
@@ -33,6 +32,7 @@ from bot.zalo.client import (
 )
 from handlers.render import pack_texts
 from handlers.text_chat import ONLY_TEXT, TextContext, handle_text, officer_of
+from locales.translation import translator
 from storage.database import Database
 from storage.inbox import IncomingEvent, TakenEvent, as_payload
 from storage.outbox import Outgoing
@@ -108,12 +108,13 @@ class ZaloChannel:
             await self.say(chat_id, translator(self.settings.locale).gettext(NOT_PROCESSED))
 
     async def say(self, chat_id: str, text: str) -> None:
+        """Each piece on its own (the client retries where a retry is safe): one that fails
+        costs only itself. Logged by kind, never with the text."""
         for piece in split_message(text):
             try:
                 await self.client.send_message(chat_id, piece)
-            except ZaloError as error:
+            except Exception as error:  # an API error, an answer the client cannot decode
                 log.warning("could not deliver a Zalo reply: %s", type(error).__name__)
-                return
 
     async def deliver_outgoing(self, chat_id: str, message: Outgoing) -> None:
         """An outbox message in text: a button becomes the word to type."""

@@ -1,0 +1,79 @@
+"""One reply of an update failing (a Bot API error, an answer the client cannot decode) costs only
+itself: the replies after it are still said, and the failure is logged without their text. The
+real channels' `say` against the fake Bot API servers, in process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.telegram.render import TelegramMessage
+from bot.telegram.replies import Replies
+from bot.telegram.runner import TelegramChannel
+from bot.zalo.channel import ZaloChannel
+from storage.database import Database
+from tests.fake_telegram import FakeTelegram
+from tests.fake_zalo import FakeZalo
+
+SECRET = "Nguyễn Văn Bí mật 0912345678"  # what no log line may carry
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
+    await database.upgrade()
+    yield database
+    await database.close()
+
+
+async def test_a_telegram_reply_that_fails_costs_only_itself(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with FakeTelegram() as tg:
+        tg.user_sends_text(42, "xin chào")  # the chat exists
+        settings = Settings(database_url=db.url, telegram_token=tg.token,  # type: ignore[call-arg]
+                            telegram_api_base=tg.base_url, _env_file=None)
+        channel = TelegramChannel(settings, db)
+        try:
+            replies = Replies()
+            for n in range(1, 5):
+                replies.send(42, TelegramMessage(f"{SECRET} — tin {n}"))
+            tg.garble_next("sendMessage")  # the first: delivered, but its answer cannot be read
+            tg.fail_next("sendMessage", status=400, description="Bad Request: message is too long",
+                         chat_id=42)  # the second: refused
+            with caplog.at_level(logging.DEBUG):
+                await channel.say(replies)
+        finally:
+            await channel.bot.session.close()
+        texts = tg.texts_to(42)
+        assert f"{SECRET} — tin 3" in texts and f"{SECRET} — tin 4" in texts, tg.describe()
+        assert f"{SECRET} — tin 1" in texts  # sent once, not repeated blindly
+        assert texts.count(f"{SECRET} — tin 1") == 1
+        assert "could not deliver a reply" in caplog.text
+        assert "Bí mật" not in caplog.text and "0912345678" not in caplog.text
+
+
+async def test_a_zalo_reply_piece_that_fails_costs_only_itself(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with FakeZalo() as zalo:
+        zalo.user_sends_text("u1", "xin chào")
+        settings = Settings(database_url=db.url, zalo_token=zalo.token,  # type: ignore[call-arg]
+                            zalo_api_base=zalo.base_url, _env_file=None)
+        channel = ZaloChannel(settings, db)
+        try:
+            long_text = "\n".join(f"{SECRET} — dòng {n} " + "x" * 100 for n in range(40))  # two pieces
+            zalo.fail_next("sendMessage", status=400, description="Bad Request")
+            with caplog.at_level(logging.DEBUG):
+                await channel.say_all("u1", [long_text, f"{SECRET} — câu hỏi"])
+        finally:
+            await channel.client.close()
+        sent = "\n".join(zalo.texts_to("u1"))
+        assert f"{SECRET} — dòng 39" in sent, zalo.describe()  # the second piece of the first text
+        assert f"{SECRET} — câu hỏi" in sent
+        assert "could not deliver a Zalo reply" in caplog.text
+        assert "Bí mật" not in caplog.text and "0912345678" not in caplog.text
