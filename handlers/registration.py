@@ -23,12 +23,17 @@ REDEEM_PROBLEMS = {
                           "được cấp mã mới."),
     RedeemResult.EXPIRED: N_("Mã mời đã hết hạn. Vui lòng liên hệ Văn phòng UBND thành phố để được "
                              "cấp mã mới."),
+    RedeemResult.LINK_USED: N_("Mã liên kết này đã được sử dụng. Trên kênh đang dùng (Telegram hoặc Zalo), "
+                               "gõ “liên kết” để lấy mã mới."),
+    RedeemResult.LINK_EXPIRED: N_("Mã liên kết đã hết hạn (mỗi mã có hiệu lực 30 phút). Trên kênh đang "
+                                  "dùng (Telegram hoặc Zalo), gõ “liên kết” để lấy mã mới."),
 }
 LEAVE_OFFICE = N_("Tài khoản này đang là tài khoản của Văn phòng UBND thành phố. Mã vừa gửi là mã của cán "
                   "bộ đầu mối {unit}: nếu dùng, tài khoản sẽ chuyển sang báo cáo cho đơn vị đó và không "
                   "còn các quyền của Văn phòng. Nếu đúng như vậy, vui lòng gửi: xác nhận {code}")
 LINK_CODE = N_("Mã liên kết: {code} (dùng một lần, hiệu lực 30 phút). Gửi mã này cho bot trên kênh kia "
-               "(Telegram hoặc Zalo) để tiếp tục cùng một báo cáo ở đó.")
+               "(Telegram hoặc Zalo) để tiếp tục cùng một báo cáo ở đó; nếu đã dùng bot ở kênh đó, "
+               "gõ: mã {code}")
 TOO_MANY_TRIES = N_("Anh/chị đã nhập sai mã mời {limit} lần trong một giờ. Vui lòng thử lại sau "
                     "{minutes} phút hoặc liên hệ Văn phòng UBND thành phố.")
 HOW_TO_REGISTER = N_("Xin chào! Đây là bot báo cáo công tác kiểm soát thủ tục hành chính của UBND "
@@ -37,6 +42,19 @@ HOW_TO_REGISTER = N_("Xin chào! Đây là bot báo cáo công tác kiểm soát
 
 
 CONFIRM_WORD = "xac nhan"
+# Folded words before a code that make it one for a registered person ("mã ABCD-EFGH"): without
+# them, what a registered officer types is an answer, even if it looks like a code.
+CODE_WORDS = ("ma", "ma moi", "ma lien ket", "code")
+
+
+def named_code(text: str) -> str | None:
+    """The code in "mã ABCD-EFGH" (or "mã mời …", "mã liên kết …")."""
+    words = text.split()
+    for size in (3, 2, 1):  # the longest naming first: "mã liên kết ABCD-EFGH"
+        code = " ".join(words[size:])
+        if fold(" ".join(words[:size])) in CODE_WORDS and looks_like_code(code):
+            return code
+    return None
 
 
 def confirmed_code(text: str) -> str | None:

@@ -27,7 +27,7 @@ from handlers.admin_commands import (
 )
 from handlers.due import campaign_line
 from handlers.overview import campaign_overview, overview_texts
-from handlers.registration import HOW_TO_REGISTER, LINK_CODE, confirmed_code, register
+from handlers.registration import HOW_TO_REGISTER, LINK_CODE, confirmed_code, named_code, register
 from handlers.render import help_text, outcome_texts, render
 from handlers.report import Report, open_report, remember_asked, resume, submission_review, take_turn
 from storage.campaigns import open_campaigns
@@ -73,9 +73,12 @@ async def handle_text(ctx: TextContext, text: str, default_locale: str = "vi") -
         return await _register(ctx, t, words[1] if len(words) > 1 else "")
     if officer is not None and officer.role == Role.ADMIN and (confirmed := confirmed_code(text)):
         return await _register(ctx, t, confirmed, leave_office=True)
-    if officer is None or looks_like_code(text):
-        # A code from a registered officer: a link code from the other channel, or a new invite.
+    if officer is None:
         return await _register(ctx, t, text)
+    if (code := named_code(text)) is not None or (officer.role == Role.ADMIN and looks_like_code(text)):
+        # A registered officer's code is named ("mã ABCD-EFGH"): what they type otherwise is an
+        # answer, whatever it looks like. The VP office answers no questions: its code is bare.
+        return await _register(ctx, t, code or text)
     if fold(text) in LINK_WORDS:
         code = await create_link_code(ctx.session, officer)
         return [t.gettext(LINK_CODE).format(code=code)]

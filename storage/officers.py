@@ -27,6 +27,9 @@ class RedeemResult(StrEnum):
     EXPIRED = "expired"
     # A VP office account given a unit's code: it would lose the office's rights; asked first.
     WOULD_LEAVE_OFFICE = "would_leave_office"
+    # A code to link a second channel to an officer ("liên kết"), used already or too old.
+    LINK_USED = "link_used"
+    LINK_EXPIRED = "link_expired"
 
 
 @dataclass(frozen=True)
@@ -129,9 +132,10 @@ async def _why_not_redeemable(session: AsyncSession, code: str) -> RedeemResult:
     invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
     if invite is None:
         return RedeemResult.UNKNOWN
+    link = invite.officer_id is not None
     if invite.used_at is not None:
-        return RedeemResult.USED
-    return RedeemResult.EXPIRED
+        return RedeemResult.LINK_USED if link else RedeemResult.USED
+    return RedeemResult.LINK_EXPIRED if link else RedeemResult.EXPIRED
 
 
 async def _bind(session: AsyncSession, officer: Officer, channel: str, external_id: str,

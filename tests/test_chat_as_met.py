@@ -204,3 +204,30 @@ async def test_every_command_the_telegram_help_and_menu_list_works_there(chats: 
             assert reply and ("HƯỚNG DẪN" not in reply or command == "huongdan"), (command, reply)
     finally:
         await telegram.close()
+
+
+# ----- a registered officer's answer is an answer, whatever it looks like ------------------------
+
+async def test_a_registered_officers_answer_that_looks_like_a_code_is_an_answer(chats: Chats) -> None:
+    await chats.says("officer", await chats.invite())
+    for answer in ("abcdefgh", "1234 5678"):  # 1.1 and 1.2 are text questions
+        reply = await chats.says("officer", answer)
+        assert "Đã lưu" in reply and "Mã mời" not in reply, reply
+    assert set((await chats.answers()).values()) == {"abcdefgh", "1234 5678"}
+    await chats.says("officer", "mục lục 3.1.b")  # a figure
+    reply = await chats.says("officer", "12000000")
+    assert "Mã mời" not in reply, reply
+    assert await chats.tries() == 0
+
+    # Named, it is a code: redeemed (here a wrong one, so a try is spent).
+    assert "Mã mời không đúng" in await chats.says("officer", "mã ABCD-EFGH")
+    assert await chats.tries() == 1
+
+
+async def test_a_reused_link_code_has_its_own_words_before_registration(chats: Chats) -> None:
+    await chats.says("officer", await chats.invite())
+    link = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}", await chats.says("officer", "liên kết"))
+    assert link is not None
+    assert "cán bộ đầu mối" in await chats.says("officer-tg", link.group(0), channel="telegram")
+    reply = await chats.says("stranger", link.group(0))
+    assert "Mã liên kết này đã được sử dụng" in reply and "Mã mời" not in reply, reply

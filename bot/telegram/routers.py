@@ -48,7 +48,7 @@ from handlers.admin_commands import (
 from handlers.documents import campaign_exports, progress_charts, report_of, unit_report_docx
 from handlers.due import campaign_line
 from handlers.overview import campaign_overview, overview_texts
-from handlers.registration import HOW_TO_REGISTER, LINK_CODE, confirmed_code, register
+from handlers.registration import HOW_TO_REGISTER, LINK_CODE, confirmed_code, named_code, register
 from handlers.render import recorded_text, render, render_notices
 from handlers.report import Report, open_report, remember_asked, resume, submission_review, take_turn
 from handlers.review import ReviewResult, review_submission
@@ -89,6 +89,11 @@ async def has_text(message: Message) -> bool:
 async def leaving_office(message: Message) -> bool:
     """"xác nhận ABCD-EFGH": a VP office account agreeing to become a unit's officer."""
     return confirmed_code(message.text or "") is not None
+
+
+async def names_code(message: Message, officer: Officer | None) -> bool:
+    """"mã ABCD-EFGH" from a registered person: a code, where a bare one would be an answer."""
+    return officer is not None and named_code(message.text or "") is not None
 
 
 @dataclass
@@ -221,6 +226,10 @@ def registration_router() -> Router:
     @router.message(is_admin, has_text, leaving_office)
     async def leave_office_confirmed(message: Message, **data: Any) -> None:
         await try_code(message, confirmed_code(message.text or "") or "", data, leave_office=True)
+
+    @router.message(has_text, names_code)
+    async def code_named(message: Message, **data: Any) -> None:
+        await try_code(message, named_code(message.text or "") or "", data)
 
     @router.callback_query(unregistered)
     async def press_unregistered(callback: CallbackQuery, **data: Any) -> None:
