@@ -24,9 +24,9 @@ import click
 from sqlalchemy.engine import URL, make_url
 
 from bot.config import get_settings
-from bot.i18n import translator
 from bot.privacy import make_private, private_file, private_folder
 from engine.i18n import N_
+from locales.translation import translator
 
 # Pages copied per step of an online SQLite backup: between steps the bot's writers get in.
 BACKUP_STEP_PAGES = 1024

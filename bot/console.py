@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from typing import TextIO
 
 from bot.config import Settings
-from bot.i18n import Translator, translator
 from bot.seed import seed_if_empty
 from engine.commands import parse_text
 from engine.views import Outcome, QuestionView
@@ -20,6 +19,7 @@ from handlers.due import campaign_line
 from handlers.registration import REDEEM_PROBLEMS
 from handlers.render import outcome_texts
 from handlers.report import Report, open_report, resume, take_turn
+from locales.translation import Translator, translator
 from storage.database import Database
 from storage.models import Officer, Unit
 from storage.officers import bind_identity, officer_by_identity, redeem_invite

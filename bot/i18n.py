@@ -1,36 +1,6 @@
-"""Gettext catalogs (compiled with Babel, shipped in locales/): Vietnamese first, English too."""
+"""Translation moved to locales.translation (issue 19); this name stays only until the last
+importers, busy with issue 17, take it from there."""
 
-from __future__ import annotations
+from locales.translation import DEFAULT_LOCALE, LOCALES_DIR, SUPPORTED, Translator, translator
 
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-
-from babel.support import NullTranslations, Translations
-
-import locales
-
-LOCALES_DIR = Path(locales.__file__).resolve().parent
-SUPPORTED = ("vi", "en")
-DEFAULT_LOCALE = "vi"
-
-
-@dataclass(frozen=True)
-class Translator:
-    """A catalog bound to one locale; satisfies engine.i18n.Translator."""
-
-    locale: str
-    catalog: NullTranslations
-
-    def gettext(self, message: str) -> str:
-        return self.catalog.gettext(message)
-
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.catalog.ngettext(singular, plural, n)
-
-
-@cache
-def translator(locale: str = DEFAULT_LOCALE) -> Translator:
-    chosen = locale if locale in SUPPORTED else DEFAULT_LOCALE
-    catalog = Translations.load(str(LOCALES_DIR), [chosen], domain="messages")
-    return Translator(chosen, catalog)
+__all__ = ["DEFAULT_LOCALE", "LOCALES_DIR", "SUPPORTED", "Translator", "translator"]

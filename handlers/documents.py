@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import translator
 from deadlines.schedule import DeadlineKind
 from deadlines.workdays import WorkingCalendar
 from documents import (
@@ -34,6 +33,7 @@ from handlers.due import campaign_due_text
 from handlers.overview import CampaignOverview, Progress, campaign_overview
 from handlers.reminders import campaign_members
 from handlers.report import engine_level, outline_engine, submission_parts
+from locales.translation import translator
 from storage.campaigns import campaign_period
 from storage.models import AnswerRow, Campaign, Submission, Unit, UnitLevel, as_utc
 from storage.previous import previous_answers, previous_campaign

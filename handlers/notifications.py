@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import translator
 from deadlines.workdays import VN_TZ
+from locales.translation import translator
 from storage.models import (
     Campaign,
     Identity,

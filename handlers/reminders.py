@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import translator
 from deadlines.schedule import (
     DeadlineKind,
     ReminderDay,
@@ -27,6 +26,7 @@ from engine.views import State
 from handlers.due import due_text
 from handlers.overview import Progress, campaign_overview
 from handlers.report import engine_level, outline_engine
+from locales.translation import translator
 from storage.models import (
     HANDED_IN,
     Campaign,

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import translator
+from locales.translation import translator
 from storage.models import Campaign, Identity, Officer, Submission, SubmissionStatus, Unit
 from storage.outbox import Outgoing, enqueue
 from storage.reports import Actor, mark_reviewed

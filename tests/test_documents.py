@@ -26,7 +26,6 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from openpyxl import load_workbook
 
-from bot.i18n import translator
 from documents import (
     STATUS_LABELS,
     ReportDocumentInfo,
@@ -49,6 +48,7 @@ from engine.figures import NOT_ARISING
 from engine.outline import Outline
 from engine.qtypes import QUESTION_TYPES
 from engine.views import State
+from locales.translation import translator
 from tests.conftest import REPO
 from tests.scripted_officer import script_for
 

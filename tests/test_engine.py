@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import translator
 from engine.answers import NONE_ANSWER, SKIPPED_ANSWER, Answer, AnswerKind
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
@@ -40,6 +39,7 @@ from engine.views import (
     SubmitBlockedView,
     SubmittedView,
 )
+from locales.translation import translator
 
 VI = translator("vi")
 EN = translator("en")

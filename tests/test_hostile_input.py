@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import translator
 from engine.answers import NONE_ANSWER, Answer
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
 from engine.outline import Outline, OutlineError, load_outline
 from engine.views import Action, Mode, NoticeKind, Outcome, QuestionView, State, Turn
 from handlers.render import question_text
+from locales.translation import translator
 from tests.commands import command
 from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import Officer as TelegramOfficer

@@ -29,7 +29,6 @@ from sqlalchemy import select
 from sqlalchemy import text as sql
 
 from bot.config import Settings
-from bot.i18n import translator
 from bot.seed import seed_if_empty
 from bot.telegram.render import escape, view_messages
 from deadlines.workdays import WorkingCalendar
@@ -43,6 +42,7 @@ from engine.views import FigureMessage, Mode, Notice, NoticeKind, Outcome, Revie
 from handlers.documents import campaign_exports, unit_report_docx
 from handlers.render import outcome_texts, recorded_text, render, render_notices
 from handlers.text_chat import TextContext, handle_text
+from locales.translation import translator
 from storage.campaigns import open_campaigns
 from storage.database import Database
 from storage.models import Role, Submission, Unit

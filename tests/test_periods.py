@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from bot.config import Settings
-from bot.i18n import translator
 from bot.seed import seed_if_empty
 from deadlines.periods import Period, PeriodError, default_period, last_cut_off_before
 from deadlines.workdays import WorkingCalendar
@@ -31,6 +30,7 @@ from handlers.admin_commands import AdminContext, run_admin_command
 from handlers.documents import campaign_exports
 from handlers.due import due_text
 from handlers.overview import campaign_overview, overview_texts
+from locales.translation import translator
 from storage.campaigns import campaign_period
 from storage.database import Database
 from storage.migrate import upgrade

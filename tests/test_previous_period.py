@@ -14,7 +14,6 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.i18n import translator
 from bot.seed import seed_if_empty
 from deadlines.workdays import WorkingCalendar
 from documents.report_docx import comparison
@@ -27,6 +26,7 @@ from handlers.campaigns import create_campaign
 from handlers.documents import campaign_exports, unit_report_docx
 from handlers.render import question_text, review_texts
 from handlers.report import Report, open_report, take_turn
+from locales.translation import translator
 from storage.database import Database
 from storage.models import Campaign, Submission
 from storage.officers import bind_identity

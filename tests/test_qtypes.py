@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import translator
 from engine.outline import Outline
 from engine.qtypes import QUESTION_TYPES, AnswerProblem, parse_number
 from engine.question import NUMERIC_TYPES, QUESTION_TYPE_NAMES, Question, Text
+from locales.translation import translator
 
 VI = translator("vi")
 EN = translator("en")

@@ -26,7 +26,6 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from bot.config import Settings
-from bot.i18n import translator
 from bot.outbox import OutboxSender, Pacer
 from bot.seed import seed_if_empty
 from bot.telegram.runner import TelegramChannel
@@ -39,6 +38,7 @@ from handlers.admin_commands import AdminContext, run_admin_command
 from handlers.campaigns import create_campaign, set_visit
 from handlers.reminders import plan
 from handlers.report import open_report, outline_engine, resume, take_turn
+from locales.translation import translator
 from storage.database import Database
 from storage.models import Campaign, Identity, Officer, OutboxMessage, Role, Unit, UnitLevel
 from storage.reports import Actor

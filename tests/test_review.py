@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.i18n import translator
 from bot.seed import seed_if_empty
 from deadlines.workdays import WorkingCalendar
 from engine.commands import parse_text
@@ -19,6 +18,7 @@ from handlers.admin_commands import AdminContext, run_admin_command
 from handlers.documents import progress_charts
 from handlers.report import open_report, take_turn
 from handlers.text_chat import TextContext, handle_text
+from locales.translation import translator
 from storage.campaigns import open_campaigns
 from storage.database import Database
 from storage.models import HistoryEntry, Officer, OutboxMessage, Role, Submission, Unit

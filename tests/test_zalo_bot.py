@@ -13,12 +13,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.i18n import translator
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
 from engine.outline import Outline
 from engine.views import State
 from handlers.render import review_texts
+from locales.translation import translator
 from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import WEBHOOK_SECRET_HEADER, FakeZalo
 from tests.scripted_officer import script_for, typed_answer

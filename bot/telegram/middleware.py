@@ -9,7 +9,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 from sqlalchemy import bindparam, select
 
-from bot.i18n import translator
+from locales.translation import translator
 from storage.direct_sql import DirectStatement, adopt_row, columns_of
 from storage.models import Identity, Officer, Unit
 

@@ -9,7 +9,6 @@ from functools import lru_cache
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import translator
 from engine.i18n import Translator
 from engine.outline import Outline, Section
 from engine.question import Question
@@ -23,6 +22,7 @@ from engine.views import (
     View,
 )
 from handlers.render import pack_texts, render, section_heading
+from locales.translation import translator
 
 MESSAGE_LIMIT = 4096
 LABEL_IN_BUTTON = 40
