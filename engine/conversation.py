@@ -44,6 +44,8 @@ from engine.views import (
 )
 
 QUESTION_ACTIONS = (Action.NONE, Action.BACK, Action.SKIP, Action.CONTENTS)
+# Views after which the open question is shown again (Outcome.then).
+SHOWS_WHERE_AFTER = (ProgressView, HelpView, ReviewView)
 READ_ONLY_ACTIONS = frozenset({Action.REVIEW, Action.PROGRESS, Action.HELP, Action.CONTENTS})
 
 
@@ -297,7 +299,17 @@ class ReportEngine:
         if turn.action is Action.ANSWER and turn.sent_at is not None and len(turn.text) >= LONG_PASTE:
             mode = Mode.LONG_SAVED if outcome.saved else Mode.OVERLONG
             outcome = replace(outcome, state=replace(outcome.state, mode=mode, mode_since=turn.sent_at))
-        return outcome
+        return self.where_after(outcome)
+
+    def where_after(self, outcome: Outcome) -> Outcome:
+        """A view that is not a question (progress, help, review) followed by the open question."""
+        if not isinstance(outcome.view, SHOWS_WHERE_AFTER) or outcome.state.submitted:
+            return outcome
+        cursor = self._current(outcome.state)
+        if cursor is None:
+            return outcome
+        view = self.view_at(outcome.state, cursor)  # read only: the state is left as it was
+        return replace(outcome, then=view if isinstance(view, QuestionView) else None)
 
     def _continues_long_paste(self, state: State, turn: Turn) -> bool:
         """Whether this message is the rest of the long paste just before it: a Telegram client
@@ -594,7 +606,7 @@ class ReportEngine:
                 or (not q.asked and q.name in calculated)
             )
             grouped.append((section, items))
-        return ReviewView(tuple(grouped), self.warnings(state))
+        return ReviewView(tuple(grouped), self.warnings(state), closed=state.submitted)
 
     def _review(self, state: State, turn: Turn) -> Outcome:
         return Outcome(state, self.review(state))

@@ -139,6 +139,7 @@ class ReviewItem:
 class ReviewView:
     sections: tuple[tuple[Section, tuple[ReviewItem, ...]], ...]
     warnings: tuple[Notice, ...]
+    closed: bool = False  # handed in: to read, not to edit
 
 
 @dataclass(frozen=True)
@@ -208,3 +209,11 @@ class Outcome:
     cleared: tuple[str, ...] = ()  # answers withdrawn because a figure they depend on changed
     notices: tuple[Notice, ...] = ()
     submit: bool = False
+    # Where the officer is, shown after a view that is not a question (progress, help, review),
+    # so that no reply leaves them guessing what to type next; None where nothing is open.
+    then: QuestionView | None = None
+
+    @property
+    def question_shown(self) -> QuestionView | None:
+        """The question this outcome leaves on screen: what the officer's next answer answers."""
+        return self.view if isinstance(self.view, QuestionView) else self.then

@@ -36,6 +36,9 @@ NOTICE_MARKS = {
     NoticeKind.INFO: "ℹ️",
 }
 
+# How an answered question reads in the chat's record: left for later is not done.
+RECORD_MARKS = {AnswerKind.VALUE: "✅", AnswerKind.NONE: "✅", AnswerKind.SKIPPED: "⏭"}
+
 # What each question type expects, said to the officer under the question.
 EXPECTED_INPUT: dict[str, str] = {
     "text": N_("Gõ nội dung trả lời."),
@@ -170,7 +173,10 @@ def review_texts(view: ReviewView, translator: Translator, words: bool = True) -
     notices = render_notices(view.warnings, translator)
     if notices:
         parts.append("\n".join(notices))
-    if words:
+    if view.closed:
+        parts.append(_("Báo cáo đã nộp cho Văn phòng UBND thành phố nên không sửa được, trừ khi Văn phòng "
+                       "trả lại để chỉnh sửa."))
+    elif words:
         parts.append(_("Để sửa một câu, gõ “mục lục” kèm số câu, ví dụ: mục lục 4.3.a. "
                        "Gõ “nộp” để nộp báo cáo."))
     return parts
@@ -291,10 +297,11 @@ def pack_texts(texts: list[str], limit: int) -> list[str]:
 def recorded_text(question: Question, section: Section, answer: Answer | None,
                   translator: Translator) -> str:
     """A question as it reads once answered: the chat becomes a record of the report."""
+    mark = RECORD_MARKS[answer.kind] if answer is not None else "◻️"
     return "\n".join([
         section_heading(section, translator),
         f"{question.number}. {question.label.get(translator.locale)}",
-        "✅ " + show_answer(question, answer, translator),
+        f"{mark} " + show_answer(question, answer, translator),
     ])
 
 
@@ -304,6 +311,8 @@ def outcome_texts(outcome: Outcome, translator: Translator) -> list[str]:
     texts = render(outcome.view, translator, words=True)
     if notices:
         texts[0] = "\n".join([*notices, "", texts[0]])
+    if outcome.then is not None:
+        texts.append(question_text(outcome.then, translator))
     return texts
 
 

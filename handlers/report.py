@@ -15,7 +15,7 @@ import outlines
 from deadlines.schedule import DeadlineKind
 from engine.conversation import ReportEngine
 from engine.outline import Outline, load_outline
-from engine.views import Mode, Outcome, QuestionView, ReviewView, State, Turn
+from engine.views import Mode, Outcome, ReviewView, State, Turn
 from handlers.notifications import notify_submitted
 from storage.campaigns import campaign_period
 from storage.direct_sql import DirectStatement, adopt, columns_of
@@ -190,8 +190,9 @@ async def take_turn(
 
 async def remember_asked(session: AsyncSession, identity: Identity, outcome: Outcome) -> None:
     """The question this outcome shows in the identity's chat: what its next answer answers."""
-    if isinstance(outcome.view, QuestionView) and outcome.view.question.name != identity.asked_question:
-        await write_through(session, identity, asked_question=outcome.view.question.name)
+    shown = outcome.question_shown
+    if shown is not None and shown.question.name != identity.asked_question:
+        await write_through(session, identity, asked_question=shown.question.name)
 
 
 async def resume(session: AsyncSession, report: Report) -> Outcome:

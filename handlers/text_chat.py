@@ -69,7 +69,7 @@ async def handle_text(ctx: TextContext, text: str, default_locale: str = "vi") -
     t = translator(officer.locale if officer else default_locale)
     words = text.strip().split(maxsplit=1)
     head = fold(words[0]) if words else ""
-    if head == "/start":
+    if head == "/start" and (officer is None or len(words) > 1):
         return await _register(ctx, t, words[1] if len(words) > 1 else "")
     if officer is not None and officer.role == Role.ADMIN and (confirmed := confirmed_code(text)):
         return await _register(ctx, t, confirmed, leave_office=True)
@@ -81,7 +81,7 @@ async def handle_text(ctx: TextContext, text: str, default_locale: str = "vi") -
         return await _register(ctx, t, code or text)
     if fold(text) in LINK_WORDS:
         code = await create_link_code(ctx.session, officer)
-        return [t.gettext(LINK_CODE).format(code=code)]
+        return [t.gettext(LINK_CODE).format(code=code), *await _where(ctx, officer, t)]
     if officer.role == Role.ADMIN:
         return await _admin(ctx, officer, t, head, words[1] if len(words) > 1 else "")
     assert identity is not None
@@ -94,7 +94,10 @@ async def _register(ctx: TextContext, t: Translator, code: str, leave_office: bo
     outcome = await register(ctx.session, ctx.channel, ctx.external_id, code, ctx.display_name,
                              chat_id=ctx.chat_id, leave_office=leave_office)
     if outcome.problem is not None or outcome.officer is None:
-        return [outcome.problem.render(t) if outcome.problem else t.gettext(HOW_TO_REGISTER)]
+        # A registered officer's wrong code leaves them where they were: shown again.
+        registered = await officer_of(ctx)
+        return [outcome.problem.render(t) if outcome.problem else t.gettext(HOW_TO_REGISTER),
+                *(await _where(ctx, registered, t) if registered else [])]
     officer = outcome.officer
     t = translator(officer.locale)
     if officer.role == Role.ADMIN:
@@ -118,13 +121,27 @@ async def _report(ctx: TextContext, officer: Officer) -> Report | None:
     return await open_report(ctx.session, officer, unit, ctx.channel) if unit else None
 
 
+async def _where(ctx: TextContext, officer: Officer, t: Translator) -> list[str]:
+    """Where a unit's officer is (the open question, or the report's state): the end of every
+    reply that is not a question. Nothing for the VP office."""
+    report = await _report(ctx, officer) if officer.role == Role.OFFICER else None
+    if report is None:
+        return []
+    outcome = await resume(ctx.session, report)
+    identity = await identity_of(ctx)
+    if identity is not None:
+        await remember_asked(ctx.session, identity, outcome)
+    return render(outcome.view, t)
+
+
 async def _officer(ctx: TextContext, officer: Officer, identity: Identity, t: Translator,
                    text: str) -> list[str]:
     report = await _report(ctx, officer)
     if report is None:
         return [t.gettext("Chưa có đợt báo cáo nào đang mở.")]
     if fold(text).split(" ")[0].lstrip("/") in COMMANDS:
-        return [t.gettext("Chỉ cán bộ Văn phòng UBND thành phố mới dùng được lệnh này.")]
+        return [t.gettext("Chỉ cán bộ Văn phòng UBND thành phố mới dùng được lệnh này."),
+                *await _where(ctx, officer, t)]
     turn = replace(parse_text(text, fuzzy=True), question=identity.asked_question)
     outcome = await take_turn(ctx.session, report, turn, None, ctx.notify_chats)
     assert outcome is not None  # typed text is never stale

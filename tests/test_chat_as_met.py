@@ -161,6 +161,7 @@ class TelegramChats:
         self.channel = TelegramChannel(settings, chats.db)
         self.db = chats.db
         self.update_id = 0
+        self.buttons: list[str] = []  # of the last update's replies
 
     async def says(self, user: int, text: str) -> list[str]:
         """The texts and file names the bot would send in answer."""
@@ -176,6 +177,9 @@ class TelegramChats:
             after = await self.channel.process(session, TakenEvent(self.update_id, str(self.update_id),
                                                                    json.dumps(update)))
         replies = after.args[0]  # type: ignore[union-attr]
+        self.buttons = [button.text for reply in replies.items if isinstance(reply, Send)
+                        and reply.message.keyboard for row in reply.message.keyboard.inline_keyboard
+                        for button in row]
         return [reply.message.text if isinstance(reply, Send) else reply.filename
                 for reply in replies.items if isinstance(reply, Send | SendDocument)]
 
@@ -231,3 +235,65 @@ async def test_a_reused_link_code_has_its_own_words_before_registration(chats: C
     assert "cán bộ đầu mối" in await chats.says("officer-tg", link.group(0), channel="telegram")
     reply = await chats.says("stranger", link.group(0))
     assert "Mã liên kết này đã được sử dụng" in reply and "Mã mời" not in reply, reply
+
+
+# ----- every reply that is not a question ends where the officer is ------------------------------
+
+async def test_every_reply_that_is_not_a_question_ends_with_the_open_question(chats: Chats) -> None:
+    await chats.says("officer", await chats.invite())
+    await chats.says("officer", "Hướng dẫn số 1")  # 1.1 answered: 1.2 is open
+    open_question = f"{chats.engine.outline.questions[1].number}. "
+    for text in ("tiến độ", "hướng dẫn", "xem", "mã ABCD-EFGH", "/tralai 31150 x", "liên kết", "/start",
+                 "/lenhla"):
+        reply = await chats.says("officer", text)
+        last = reply.rsplit("câu 2/", 1)
+        assert len(last) == 2 and open_question in last[1], (text, reply[-300:])
+    # and what is typed next answers that question
+    assert "Đã lưu" in await chats.says("officer", "Đôn đốc hằng tháng")
+    assert len(await chats.answers()) == 2
+
+    telegram = TelegramChats(chats)
+    try:
+        await telegram.says(7, f"/start {await chats.invite()}")
+        for command in ("/tiendo", "/huongdan", "/xem"):
+            texts = await telegram.says(7, command)
+            third = f"{chats.engine.outline.questions[2].number}. "  # the unit's report is shared
+            assert "câu 3/" in texts[-1] and third in texts[-1], (command, texts[-1][:300])
+    finally:
+        await telegram.close()
+
+
+# ----- each state of a report has its own look and what it allows ------------------------------
+
+async def test_a_handed_in_report_reads_without_edit_buttons_and_a_skipped_question_is_not_ticked(
+    chats: Chats,
+) -> None:
+    from engine.answers import SKIPPED_ANSWER
+    from handlers.render import recorded_text
+    from storage.models import Identity
+
+    telegram = TelegramChats(chats)
+    try:
+        await telegram.says(7, f"/start {await chats.invite()}")
+        await telegram.says(7, "/xem")
+        assert "📤 Nộp báo cáo" in telegram.buttons  # a draft: sections to edit, and submit
+        async with chats.db.transaction() as session:  # the same officer's later states
+            officer = await session.scalar(select(Officer).join(Identity).where(Identity.external_id == "7"))
+            assert officer is not None
+        for status in (SubmissionStatus.SUBMITTED, SubmissionStatus.RESUBMITTED, SubmissionStatus.ACCEPTED):
+            async with chats.db.transaction() as session:
+                submission = await session.scalar(select(Submission))
+                assert submission is not None
+                submission.status = status
+            texts = await telegram.says(7, "/xem")
+            assert telegram.buttons == [], (status, telegram.buttons)
+            assert "không sửa được" in texts[-1], (status, texts[-1])
+    finally:
+        await telegram.close()
+
+    question = chats.engine.outline.questions[0]
+    section = chats.engine.outline.section_of(question.name)
+    from bot.i18n import translator
+
+    record = recorded_text(question, section, SKIPPED_ANSWER, translator("vi"))
+    assert "✅" not in record and "(để sau)" in record

@@ -183,7 +183,7 @@ def keyboard_for(view: View, t: Translator) -> InlineKeyboardMarkup | None:
     if isinstance(view, ContentsView):
         return contents_keyboard(view, t)
     if isinstance(view, ReviewView):
-        return review_keyboard(view, t)
+        return None if view.closed else review_keyboard(view, t)  # handed in: nothing to edit
     if isinstance(view, SubmitBlockedView):
         return missing_keyboard(view, t)
     if isinstance(view, ConfirmSubmitView):

@@ -154,8 +154,11 @@ def say_outcome(chat: Chat, report: Report, outcome: Outcome) -> None:
     if notices:
         lead = escape("\n".join(render_notices(notices, t)))
         messages.insert(0, TelegramMessage(lead))
-    prompt = (identity.id, outcome.view.question.name) if isinstance(outcome.view, QuestionView) else None
-    chat.replies.send_all(chat.chat_id, messages, prompt)
+    if outcome.then is not None:
+        messages.extend(view_messages(outcome.then, t))
+    shown = outcome.question_shown
+    chat.replies.send_all(chat.chat_id, messages,
+                          None if shown is None else (identity.id, shown.question.name))
 
 
 async def run_turn(chat: Chat, turn: Turn, on_question: str | None = None,
