@@ -77,3 +77,35 @@ async def test_a_zalo_reply_piece_that_fails_costs_only_itself(
         assert f"{SECRET} — câu hỏi" in sent
         assert "could not deliver a Zalo reply" in caplog.text
         assert "Bí mật" not in caplog.text and "0912345678" not in caplog.text
+
+
+async def test_a_zalo_webhook_event_without_a_message_id_is_kept_once(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+    from sqlalchemy import func, select
+
+    from storage.models import InboxUpdate
+
+    secret = "s3cret-for-tests"
+    settings = Settings(database_url=db.url, zalo_token="123:TEST", zalo_webhook_secret=secret,  # type: ignore[call-arg]
+                        _env_file=None)
+    channel = ZaloChannel(settings, db)
+    event = {"event_name": "message.text.received",
+             "message": {"from": {"id": "u1", "display_name": SECRET}, "chat": {"id": "u1"},
+                         "date": 1_733_300_000_000, "text": SECRET}}
+    headers = {"X-Bot-Api-Secret-Token": secret}
+    try:
+        async with TestClient(TestServer(channel.webhook_app())) as client:
+            for _ in range(2):  # delivered twice: kept once
+                response = await client.post(settings.zalo_webhook_path, json=event, headers=headers)
+                assert response.status == 200
+            with caplog.at_level(logging.INFO):  # no chat to answer: refused, and the log says why
+                response = await client.post(settings.zalo_webhook_path, headers=headers,
+                                             json={"event_name": "user.follow", "message": {"text": SECRET}})
+                assert response.status == 400
+    finally:
+        await channel.client.close()
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(InboxUpdate)) == 1
+    assert "without a chat" in caplog.text and "Bí mật" not in caplog.text

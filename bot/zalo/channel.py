@@ -5,6 +5,7 @@ after the commit, and the outbox delivered."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from functools import partial
@@ -18,21 +19,17 @@ from bot.inbox_workers import NOT_PROCESSED, AfterCommit, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, storable_key
 from bot.zalo.client import (
+    EVENT_TEXT,
     MAX_TEXT_LENGTH,
-    ZaloClient,
-    split_message,
-)
-from bot.zalo.errors import (
+    WEBHOOK_SECRET_HEADER,
     ZaloApiError,
+    ZaloClient,
     ZaloDeliveryUnknown,
     ZaloError,
-)
-from bot.zalo.updates import (
-    EVENT_TEXT,
-    WEBHOOK_SECRET_HEADER,
     ZaloUpdate,
     check_webhook_secret,
     parse_webhook_update,
+    split_message,
 )
 from handlers.render import pack_texts
 from handlers.text_chat import ONLY_TEXT, TextContext, handle_text, officer_of
@@ -43,6 +40,15 @@ from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo"
+
+
+def event_key(update: ZaloUpdate) -> str:
+    """The inbox key of an event: its message id, else one made from its whole content, so that
+    an event Zalo sends without an id is kept all the same, and once."""
+    if update.message_id:
+        return update.message_id
+    content = json.dumps(update.raw, sort_keys=True, ensure_ascii=True, default=str)
+    return "sha256:" + hashlib.sha256(content.encode()).hexdigest()[:40]
 
 
 class ZaloChannel:
@@ -59,11 +65,16 @@ class ZaloChannel:
     # ----- receiving -------------------------------------------------------------------------
 
     async def receive(self, updates: list[ZaloUpdate]) -> None:
-        """Store events (committed; a redelivered message id is ignored) and dispatch them."""
-        await self.inbox.receive([
-            IncomingEvent(u.message_id, u.chat_id or "", as_payload(u.raw),
-                          seq=u.message.date if u.message and u.message.date > 0 else None)
-            for u in updates if u.message_id])
+        """Store events (committed; a redelivered one is ignored) and dispatch them. An event
+        without a chat to answer is not kept, and the log says so (by kind, nothing of its content)."""
+        kept = []
+        for u in updates:
+            if not u.reply_to:
+                log.warning("a Zalo event without a chat to answer was not stored")
+                continue
+            kept.append(IncomingEvent(event_key(u), u.chat_id or u.reply_to, as_payload(u.raw),
+                                      seq=u.message.date if u.message and u.message.date > 0 else None))
+        await self.inbox.receive(kept)
 
     async def poll(self) -> None:
         while not self.stopping.is_set():
@@ -170,8 +181,11 @@ class ZaloChannel:
             return web.Response(status=401)
         try:
             update = parse_webhook_update(await json_body(request, self.settings.zalo_webhook_max_body))
+            if update.message is not None and not update.reply_to:
+                log.warning("a Zalo webhook event without a chat to answer was refused")
+                raise Refused(400)
             if update.message is not None and not (
-                    storable_key(update.message_id) and storable_key(update.reply_to)
+                    storable_key(event_key(update)) and storable_key(update.reply_to)
                     and 0 <= update.message.date <= MAX_UPDATE_ID):  # the date orders a chat's events
                 raise Refused(400)
         except Refused as refused:
