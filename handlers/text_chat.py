@@ -9,7 +9,6 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import Translator, translator
 from deadlines.workdays import WorkingCalendar
 from engine.commands import parse_text
 from engine.i18n import N_
@@ -30,6 +29,7 @@ from handlers.overview import campaign_overview, overview_texts
 from handlers.registration import HOW_TO_REGISTER, LINK_CODE, confirmed_code, named_code, register
 from handlers.render import help_text, outcome_texts, render
 from handlers.report import Report, open_report, remember_asked, resume, submission_review, take_turn
+from locales.translation import Translator, translator
 from storage.campaigns import open_campaigns
 from storage.models import Identity, Officer, Role, Unit
 from storage.officers import create_link_code, looks_like_code

@@ -293,7 +293,7 @@ async def test_a_handed_in_report_reads_without_edit_buttons_and_a_skipped_quest
 
     question = chats.engine.outline.questions[0]
     section = chats.engine.outline.section_of(question.name)
-    from bot.i18n import translator
+    from locales.translation import translator
 
     record = recorded_text(question, section, SKIPPED_ANSWER, translator("vi"))
     assert "✅" not in record and "(để sau)" in record

@@ -14,7 +14,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Telegram
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.i18n import Translator
 from bot.telegram.render import (
     Act,
     Goto,
@@ -52,6 +51,7 @@ from handlers.registration import HOW_TO_REGISTER, LINK_CODE, confirmed_code, na
 from handlers.render import recorded_text, render, render_notices
 from handlers.report import Report, open_report, remember_asked, resume, submission_review, take_turn
 from handlers.review import ReviewResult, review_submission
+from locales.translation import Translator
 from storage.campaigns import open_campaigns
 from storage.models import Identity, Officer, Role, Submission, Unit
 from storage.officers import create_link_code, looks_like_code
@@ -296,7 +296,7 @@ def common_router() -> Router:
 
     @router.callback_query(Language.filter())
     async def set_language(callback: CallbackQuery, callback_data: Language, **data: Any) -> None:
-        from bot.i18n import translator
+        from locales.translation import translator
 
         officer: Officer = data["officer"]
         officer.locale = callback_data.code if callback_data.code in LANGUAGE_NAMES else "vi"
