@@ -16,25 +16,26 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.zalo.client import (
-    EVENT_IMAGE,
-    EVENT_STICKER,
-    EVENT_TEXT,
-    EVENT_UNSUPPORTED,
-    WEBHOOK_SECRET_HEADER,
-    SeenMessages,
+from bot.zalo.client import ZaloClient, split_message
+from bot.zalo.errors import (
     ZaloApiError,
-    ZaloClient,
     ZaloDeliveryUnknown,
     ZaloError,
     ZaloNetworkError,
     ZaloRetryAfter,
     ZaloServerError,
     ZaloUnauthorized,
+    redact,
+)
+from bot.zalo.updates import (
+    EVENT_IMAGE,
+    EVENT_STICKER,
+    EVENT_TEXT,
+    EVENT_UNSUPPORTED,
+    WEBHOOK_SECRET_HEADER,
+    SeenMessages,
     check_webhook_secret,
     parse_webhook_update,
-    redact,
-    split_message,
 )
 from tests.fake_zalo import DEFAULT_TOKEN, FakeZalo
 

@@ -19,17 +19,21 @@ from bot.inbox_workers import NOT_PROCESSED, AfterCommit, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, storable_key
 from bot.zalo.client import (
-    EVENT_TEXT,
     MAX_TEXT_LENGTH,
-    WEBHOOK_SECRET_HEADER,
-    ZaloApiError,
     ZaloClient,
+    split_message,
+)
+from bot.zalo.errors import (
+    ZaloApiError,
     ZaloDeliveryUnknown,
     ZaloError,
+)
+from bot.zalo.updates import (
+    EVENT_TEXT,
+    WEBHOOK_SECRET_HEADER,
     ZaloUpdate,
     check_webhook_secret,
     parse_webhook_update,
-    split_message,
 )
 from handlers.render import pack_texts
 from handlers.text_chat import ONLY_TEXT, TextContext, handle_text, officer_of

@@ -61,326 +61,41 @@ The token is part of every URL: it never appears in an exception message or a lo
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-import re
-from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 import aiohttp
 
+from bot.zalo.errors import (
+    ZaloApiError,
+    ZaloDeliveryUnknown,
+    ZaloError,
+    ZaloNetworkError,
+    ZaloRetryAfter,
+    ZaloServerError,
+    ZaloUnauthorized,
+    redact,
+)
+from bot.zalo.updates import (
+    SeenMessages,
+    ZaloBotInfo,
+    ZaloSentMessage,
+    ZaloUpdate,
+    ZaloWebhookInfo,
+    as_int,
+    as_mapping,
+    as_str,
+)
 from handlers.render import split_text
-
-__all__ = [
-    "DEFAULT_API_BASE",
-    "EVENT_IMAGE",
-    "EVENT_STICKER",
-    "EVENT_TEXT",
-    "EVENT_UNSUPPORTED",
-    "MAX_TEXT_LENGTH",
-    "WEBHOOK_SECRET_HEADER",
-    "SeenMessages",
-    "ZaloApiError",
-    "ZaloBotInfo",
-    "ZaloChat",
-    "ZaloClient",
-    "ZaloDeliveryUnknown",
-    "ZaloError",
-    "ZaloMessage",
-    "ZaloNetworkError",
-    "ZaloRetryAfter",
-    "ZaloSentMessage",
-    "ZaloServerError",
-    "ZaloUnauthorized",
-    "ZaloUpdate",
-    "ZaloUser",
-    "ZaloWebhookInfo",
-    "check_webhook_secret",
-    "parse_webhook_update",
-    "redact",
-    "split_message",
-]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_BASE: Final = "https://bot-api.zaloplatforms.com"
 MAX_TEXT_LENGTH: Final = 2000
-WEBHOOK_SECRET_HEADER: Final = "X-Bot-Api-Secret-Token"
-EVENT_TEXT: Final = "message.text.received"
-EVENT_IMAGE: Final = "message.image.received"
-EVENT_STICKER: Final = "message.sticker.received"
-EVENT_UNSUPPORTED: Final = "message.unsupported.received"
 POLL_TIMEOUT_CODE: Final = 408
 # Sends: a repeat after "maybe delivered" would show the officer the same message twice.
 SEND_METHODS: Final = frozenset({"sendMessage", "sendPhoto"})
-
-_BOT_PATH = re.compile(r"/bot[^/\s'\"]+")
-
-
-# --------------------------------------------------------------------------------------------
-# Errors
-# --------------------------------------------------------------------------------------------
-
-
-class ZaloError(Exception):
-    """Base of every error of this client; messages never contain the token."""
-
-
-class ZaloApiError(ZaloError):
-    """The API answered ``ok: false`` (or an HTTP error): error_code and description."""
-
-    def __init__(self, error_code: int, description: str, method: str = "") -> None:
-        self.error_code = error_code
-        self.description = description
-        self.method = method
-        where = f"{method}: " if method else ""
-        super().__init__(f"{where}{error_code} {description}")
-
-
-class ZaloUnauthorized(ZaloApiError):
-    """401: the bot token is wrong or revoked."""
-
-
-class ZaloRetryAfter(ZaloApiError):
-    """429: too many requests; wait retry_after seconds before the next one."""
-
-    def __init__(self, error_code: int, description: str, method: str = "", retry_after: float = 1.0) -> None:
-        super().__init__(error_code, description, method)
-        self.retry_after = retry_after
-
-
-class ZaloServerError(ZaloApiError):
-    """5xx, still failing after the retries."""
-
-
-class ZaloNetworkError(ZaloError):
-    """The API could not be reached (or gave no usable answer), still after the retries."""
-
-    def __init__(self, method: str, reason: str) -> None:
-        self.method = method
-        self.reason = reason
-        super().__init__(f"{method}: {reason}")
-
-
-class ZaloDeliveryUnknown(ZaloError):
-    """A send (sendMessage/sendPhoto) failed after the request may have reached Zalo (timeout,
-    dropped connection, unreadable answer, 504): the message may or may not have been delivered,
-    so it was not repeated. The caller decides (e.g. resend with a note, or ask the user)."""
-
-    def __init__(self, method: str, chat_id: str, reason: str) -> None:
-        self.method = method
-        self.chat_id = chat_id
-        self.reason = reason
-        super().__init__(f"{method} to chat {chat_id}: delivery unknown ({reason})")
-
-
-def redact(text: str, token: str | None = None) -> str:
-    """text without the bot token: the token itself and any ``/bot<...>`` URL path segment."""
-    if token:
-        text = text.replace(token, "<token>")
-    return _BOT_PATH.sub("/bot<token>", text)
-
-
-# --------------------------------------------------------------------------------------------
-# Types
-# --------------------------------------------------------------------------------------------
-
-
-def _str(value: Any, default: str = "") -> str:
-    return default if value is None else str(value)
-
-
-def _opt_str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _int(value: Any, default: int = 0) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-@dataclass(frozen=True)
-class ZaloUser:
-    id: str
-    display_name: str = ""
-    is_bot: bool = False
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ZaloUser:
-        name = data.get("display_name", data.get("name"))
-        return cls(id=_str(data.get("id")), display_name=_str(name), is_bot=bool(data.get("is_bot", False)))
-
-
-@dataclass(frozen=True)
-class ZaloChat:
-    id: str
-    chat_type: str = "PRIVATE"
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ZaloChat:
-        return cls(id=_str(data.get("id")), chat_type=_str(data.get("chat_type"), "PRIVATE"))
-
-
-@dataclass(frozen=True)
-class ZaloMessage:
-    message_id: str
-    from_user: ZaloUser
-    chat: ZaloChat
-    date: int = 0  # Unix time in milliseconds
-    text: str | None = None
-    photo_url: str | None = None
-    caption: str | None = None
-    sticker: str | None = None
-    sticker_url: str | None = None
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ZaloMessage:
-        sender = ZaloUser.from_json(_mapping(data.get("from")))
-        chat_data = _mapping(data.get("chat"))
-        chat = ZaloChat.from_json(chat_data) if chat_data else ZaloChat(id=sender.id)
-        return cls(
-            message_id=_str(data.get("message_id")),
-            from_user=sender,
-            chat=chat,
-            date=_int(data.get("date")),
-            text=_opt_str(data.get("text")),
-            photo_url=_opt_str(data.get("photo_url", data.get("photo"))),
-            caption=_opt_str(data.get("caption")),
-            sticker=_opt_str(data.get("sticker")),
-            sticker_url=_opt_str(data.get("url")),
-        )
-
-
-@dataclass(frozen=True)
-class ZaloUpdate:
-    """One event: event_name and, for message events, the message."""
-
-    event_name: str
-    message: ZaloMessage | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ZaloUpdate:
-        message = data.get("message")
-        return cls(
-            event_name=_str(data.get("event_name")),
-            message=ZaloMessage.from_json(message) if isinstance(message, Mapping) else None,
-            raw=dict(data),
-        )
-
-    @property
-    def message_id(self) -> str | None:
-        return self.message.message_id if self.message else None
-
-    @property
-    def chat_id(self) -> str | None:
-        return self.message.chat.id if self.message else None
-
-    @property
-    def user_id(self) -> str | None:
-        return self.message.from_user.id if self.message else None
-
-    @property
-    def reply_to(self) -> str:
-        """The chat an answer goes to ("" when the event carries none)."""
-        return self.chat_id or self.user_id or ""
-
-    @property
-    def display_name(self) -> str | None:
-        return self.message.from_user.display_name if self.message else None
-
-    @property
-    def text(self) -> str | None:
-        return self.message.text if self.message else None
-
-
-@dataclass(frozen=True)
-class ZaloBotInfo:
-    id: str
-    account_name: str = ""
-    account_type: str = ""
-    can_join_groups: bool = False
-    display_name: str | None = None
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ZaloBotInfo:
-        return cls(
-            id=_str(data.get("id")),
-            account_name=_str(data.get("account_name")),
-            account_type=_str(data.get("account_type")),
-            can_join_groups=bool(data.get("can_join_groups", False)),
-            display_name=_opt_str(data.get("display_name", data.get("name"))),
-        )
-
-
-@dataclass(frozen=True)
-class ZaloSentMessage:
-    message_id: str
-    date: int = 0  # Unix time in milliseconds
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ZaloSentMessage:
-        return cls(message_id=_str(data.get("message_id")), date=_int(data.get("date")))
-
-
-@dataclass(frozen=True)
-class ZaloWebhookInfo:
-    url: str = ""  # "" when no webhook is set
-    updated_at: int | None = None  # Unix time in milliseconds
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ZaloWebhookInfo:
-        updated = data.get("updated_at")
-        return cls(url=_str(data.get("url")), updated_at=None if updated is None else _int(updated))
-
-
-class SeenMessages:
-    """A bounded memory of message ids (oldest forgotten first), to drop redelivered events."""
-
-    def __init__(self, maxlen: int = 10_000) -> None:
-        self.maxlen = maxlen
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def __contains__(self, message_id: object) -> bool:
-        return message_id in self._ids
-
-    def check_and_add(self, message_id: str) -> bool:
-        """True if message_id was already seen; records it otherwise."""
-        if message_id in self._ids:
-            self._ids.move_to_end(message_id)
-            return True
-        self._ids[message_id] = None
-        while len(self._ids) > self.maxlen:
-            self._ids.popitem(last=False)
-        return False
-
-
-def parse_webhook_update(body: Any) -> ZaloUpdate:
-    """The update in a webhook POST body, wrapped (``{"ok": true, "result": {...}}``, as
-    documented) or bare (``{"event_name": ..., "message": ...}``); ValueError otherwise."""
-    if isinstance(body, Mapping) and isinstance(body.get("result"), Mapping):
-        body = body["result"]
-    if not isinstance(body, Mapping) or not body.get("event_name"):
-        raise ValueError("not a Zalo webhook event")
-    return ZaloUpdate.from_json(body)
-
-
-def check_webhook_secret(received: str | None, expected: str) -> bool:
-    """Whether the X-Bot-Api-Secret-Token header matches the secret (constant time)."""
-    if not expected or received is None or not received.isascii():
-        return False  # a header that is not ASCII is simply wrong, not an error
-    return hmac.compare_digest(received.encode("ascii"), expected.encode("utf-8", "surrogateescape"))
 
 
 def split_message(text: str, limit: int = MAX_TEXT_LENGTH) -> list[str]:
@@ -391,11 +106,6 @@ def split_message(text: str, limit: int = MAX_TEXT_LENGTH) -> list[str]:
     # lines lose their leading whitespace first (they are cut at spaces anyway).
     lines = (line.lstrip() if len(line) > limit else line for line in text.split("\n"))
     return [piece for piece in split_text("\n".join(lines), limit) if piece.strip()]
-
-
-# --------------------------------------------------------------------------------------------
-# The client
-# --------------------------------------------------------------------------------------------
 
 
 class _Retry(Exception):
@@ -479,7 +189,7 @@ class ZaloClient:
 
     # -- API methods -----------------------------------------------------------------------
     async def get_me(self) -> ZaloBotInfo:
-        return ZaloBotInfo.from_json(_mapping(await self._call("getMe")))
+        return ZaloBotInfo.from_json(as_mapping(await self._call("getMe")))
 
     async def get_updates(self, timeout_s: int = 30, *, dedupe: bool | None = None) -> list[ZaloUpdate]:
         """Long-poll for up to timeout_s seconds; [] when nothing came. Events whose message_id
@@ -507,7 +217,7 @@ class ZaloClient:
     async def send_message(self, chat_id: str, text: str) -> ZaloSentMessage:
         """Send one text (1..2000 characters: use split_message for longer ones)."""
         result = await self._call("sendMessage", {"chat_id": str(chat_id), "text": text})
-        return ZaloSentMessage.from_json(_mapping(result))
+        return ZaloSentMessage.from_json(as_mapping(result))
 
     async def send_photo(self, chat_id: str, photo: str, caption: str | None = None) -> ZaloSentMessage:
         """Send an image by URL (the API takes a URL, not bytes), with an optional caption."""
@@ -516,7 +226,7 @@ class ZaloClient:
         params: dict[str, Any] = {"chat_id": str(chat_id), "photo": photo}
         if caption:
             params["caption"] = caption
-        return ZaloSentMessage.from_json(_mapping(await self._call("sendPhoto", params)))
+        return ZaloSentMessage.from_json(as_mapping(await self._call("sendPhoto", params)))
 
     async def send_chat_action(self, chat_id: str, action: str = "typing") -> bool:
         await self._call("sendChatAction", {"chat_id": str(chat_id), "action": action})
@@ -526,13 +236,13 @@ class ZaloClient:
         if not 8 <= len(secret_token) <= 256:
             raise ValueError("the webhook secret token must have 8 to 256 characters")
         result = await self._call("setWebhook", {"url": url, "secret_token": secret_token})
-        return ZaloWebhookInfo.from_json(_mapping(result))
+        return ZaloWebhookInfo.from_json(as_mapping(result))
 
     async def delete_webhook(self) -> ZaloWebhookInfo:
-        return ZaloWebhookInfo.from_json(_mapping(await self._call("deleteWebhook")))
+        return ZaloWebhookInfo.from_json(as_mapping(await self._call("deleteWebhook")))
 
     async def get_webhook_info(self) -> ZaloWebhookInfo:
-        return ZaloWebhookInfo.from_json(_mapping(await self._call("getWebhookInfo")))
+        return ZaloWebhookInfo.from_json(as_mapping(await self._call("getWebhookInfo")))
 
     # -- transport -------------------------------------------------------------------------
     async def _call(
@@ -567,7 +277,7 @@ class ZaloClient:
         self, method: str, params: Mapping[str, Any], timeout: float, empty_on_poll_timeout: bool
     ) -> Any:
         is_send = method in SEND_METHODS
-        chat_id = _str(params.get("chat_id"))
+        chat_id = as_str(params.get("chat_id"))
         client_timeout = aiohttp.ClientTimeout(total=timeout, connect=min(self.connect_timeout, timeout))
 
         def unknown(reason: str) -> ZaloDeliveryUnknown:
@@ -610,14 +320,14 @@ class ZaloClient:
         if body.get("ok") is True and status < 400:
             return body.get("result")
 
-        code = _int(body.get("error_code"), status if status >= 400 else 0)
-        description = self._redact(_str(body.get("description"), f"HTTP {status}"))
+        code = as_int(body.get("error_code"), status if status >= 400 else 0)
+        description = self._redact(as_str(body.get("description"), f"HTTP {status}"))
         if code == POLL_TIMEOUT_CODE and empty_on_poll_timeout:
             return None
         if code == 401:
             raise ZaloUnauthorized(code, description, method)
         if code == 429:
-            parameters = _mapping(body.get("parameters"))
+            parameters = as_mapping(body.get("parameters"))
             retry_after = _float(parameters.get("retry_after"), _float(retry_after_header, 1.0))
             raise ZaloRetryAfter(code, description, method, retry_after)
         if code >= 500 or status >= 500:
