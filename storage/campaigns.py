@@ -37,6 +37,11 @@ async def open_campaigns(session: AsyncSession) -> list[Campaign]:
 
 def campaign_period(campaign: Campaign) -> Period:
     """The period the campaign's figures cover (the default of its deadline if none is stored)."""
-    if campaign.period_start is None or campaign.period_end is None:
-        return default_period(campaign.deadline)
-    return Period(campaign.period_start, campaign.period_end)
+    return stored_period(campaign.period_start, campaign.period_end, campaign.deadline)
+
+
+def stored_period(start: date | None, end: date | None, deadline: date) -> Period:
+    """A campaign's period from its columns: the default of its deadline if none is stored."""
+    if start is None or end is None:
+        return default_period(deadline)
+    return Period(start, end)

@@ -8,10 +8,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.direct_sql import DirectStatement
 from storage.models import Identity, Invite, Officer, Role, Unit, utcnow
 
 # No 0/O, 1/I/L: the code is read aloud on the phone and typed on small keyboards.
@@ -186,7 +188,15 @@ async def bind_identity(
 async def remember_prompt(session: AsyncSession, identity_id: int, question: str, message_id: int) -> None:
     """The message that showed `question` in the identity's chat, to edit once it is answered;
     a message older than the one remembered (said late by a slower process) changes nothing."""
-    await session.execute(
-        update(Identity).where(Identity.id == identity_id, or_(
-            Identity.prompt_message_id.is_(None), Identity.prompt_message_id < message_id))
-        .values(prompt_message_id=message_id, prompt_question=question))
+    await REMEMBER_PROMPT.execute(session, {"identity_id": identity_id, "question": question,
+                                            "message_id": message_id})
+
+
+_identity = cast(Table, Identity.__table__).c
+# After every question sent: compiled once (storage/direct_sql.py).
+REMEMBER_PROMPT = DirectStatement(
+    update(cast(Table, Identity.__table__))
+    .where(_identity.id == bindparam("identity_id"),
+           or_(_identity.prompt_message_id.is_(None), _identity.prompt_message_id < bindparam("message_id")))
+    .values(prompt_message_id=bindparam("message_id"), prompt_question=bindparam("question"))
+)
