@@ -54,3 +54,32 @@ def fold(text: str) -> str:
         lowered = lowered.replace(_KEPT_FORMAT, "")
         lowered = _MARKS.sub("", unicodedata.normalize("NFD", lowered.replace("đ", "d")))
     return " ".join(lowered.split())
+
+
+def tidy_name(name: str) -> str:
+    """A name as shown and stored: single spaces, none at the ends ("Xã  Phú Hữu" → "Xã Phú Hữu")."""
+    return " ".join(name.split())
+
+
+# The Vietnamese alphabet in its order: Ă and Â after A, Đ after D, Ê after E, Ô and Ơ after O,
+# Ư after U. A letter is its base and the marks that make it a letter (breve, circumflex, horn);
+# the tone marks order words that are otherwise the same: none, huyền, hỏi, ngã, sắc, nặng.
+_ALPHABET = ("a", "a\u0306", "a\u0302", "b", "c", "d", "đ", "e", "e\u0302", "f", "g", "h", "i", "j", "k", "l",
+             "m", "n", "o", "o\u0302", "o\u031b", "p", "q", "r", "s", "t", "u", "u\u031b", "v", "w", "x",
+             "y", "z")
+_LETTER_ORDER = {letter: index for index, letter in enumerate(_ALPHABET)}
+_TONE_ORDER = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def vietnamese_order(text: str) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
+    """A sort key putting names in Vietnamese dictionary order (Python's own puts "Đ" after "Z")."""
+    letters: list[tuple[int, int]] = []
+    tones: list[int] = []
+    for char in tidy_name(text).lower():
+        decomposed = unicodedata.normalize("NFD", char)
+        tone = next((_TONE_ORDER[mark] for mark in decomposed if mark in _TONE_ORDER), 0)
+        letter = "".join(mark for mark in decomposed if mark not in _TONE_ORDER)
+        index = _LETTER_ORDER.get(letter)
+        letters.append((1, index) if index is not None else (0, ord(letter[:1] or " ")))
+        tones.append(tone)
+    return tuple(letters), tuple(tones)

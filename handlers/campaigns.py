@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from deadlines.periods import Period
 from deadlines.schedule import DeadlineKind, ReminderSettings
 from deadlines.workdays import WorkingCalendar, check_visit_notice
+from engine.text import vietnamese_order
 from handlers.overview import Progress, campaign_overview
 from handlers.reminders import campaign_members
 from handlers.report import outline_engine
@@ -92,4 +93,4 @@ async def unit_deadlines(session: AsyncSession, campaign: Campaign, calendar: Wo
     progress = {item.unit.id: item.progress for item in (await campaign_overview(session, campaign)).units}
     members = await campaign_members(session, campaign, calendar)
     return sorted((UnitDeadline(m.unit, m.deadline, progress.get(m.unit.id, Progress.NOT_STARTED))
-                   for m in members), key=lambda d: (d.deadline, d.unit.name))
+                   for m in members), key=lambda d: (d.deadline, vietnamese_order(d.unit.name)))

@@ -46,9 +46,9 @@ async def notify_submitted(
     for channel, chat_id, locale in recipients:
         _ = translator(locale).gettext
         text = (_("📥 {unit} đã nộp lại báo cáo “{campaign}” (sau khi chỉnh sửa) lúc {time}: trả lời "
-                  "{given}/{total} mục, trong đó {none} mục “Không có”.") if again else
-                _("📥 {unit} đã nộp báo cáo “{campaign}” lúc {time}: trả lời {given}/{total} mục, "
-                  "trong đó {none} mục “Không có”.")).format(
+                  "{given}/{total} câu, trong đó {none} câu “Không có”.") if again else
+                _("📥 {unit} đã nộp báo cáo “{campaign}” lúc {time}: trả lời {given}/{total} câu, "
+                  "trong đó {none} câu “Không có”.")).format(
             unit=unit.name, campaign=campaign.title, time=moment.strftime("%H:%M %d/%m/%Y"),
             given=given, total=total, none=none_count)
         buttons = [[{"text": _("Xem báo cáo"), "data": f"v:{submission.id}",

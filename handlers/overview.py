@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from deadlines.workdays import WorkingCalendar
 from engine.i18n import Translator
+from engine.text import vietnamese_order
 from handlers.due import campaign_due_text, campaign_period_text
 from storage.models import AnswerRow, Campaign, Submission, SubmissionStatus, Unit, UnitLevel
 
@@ -77,9 +78,8 @@ async def campaign_overview(session: AsyncSession, campaign: Campaign) -> Campai
     statuses = dict((await session.execute(
         select(Submission.unit_id, Submission.status).where(Submission.campaign_id == campaign.id)
     )).all())
-    units = await session.scalars(
-        select(Unit).where(Unit.level != UnitLevel.PROVINCE).order_by(Unit.level, Unit.name)
-    )
+    units = sorted(await session.scalars(select(Unit).where(Unit.level != UnitLevel.PROVINCE)),
+                   key=lambda unit: (unit.level, vietnamese_order(unit.name)))  # Đ after D, Ô after O
     overview = CampaignOverview(campaign)
     for unit in units:
         count = int(answered.get(unit.id, 0))

@@ -220,7 +220,7 @@ async def word_reminder(session: AsyncSession, payload: dict[str, Any], now: dat
     t = translator(officer.locale)
     deadline = date.fromisoformat(payload["deadline"])
     text = t.gettext("⏰ Nhắc báo cáo “{campaign}” của {unit}: hạn nộp {deadline}. Đơn vị đã trả lời "
-                     "{given}/{total} mục.").format(
+                     "{given}/{total} câu.").format(
         campaign=campaign.title, unit=unit.name,
         deadline=deadline_phrase(deadline, campaign, now.astimezone(VN_TZ).date(), calendar, officer.locale),
         given=given, total=total)

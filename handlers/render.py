@@ -145,7 +145,7 @@ def contents_text(view: ContentsView, translator: Translator, words: bool = True
 
 def progress_text(view: ProgressView, translator: Translator, words: bool = True) -> str:
     _ = translator.gettext
-    lines = [_("TIẾN ĐỘ BÁO CÁO: đã trả lời {given}/{total} mục").format(
+    lines = [_("TIẾN ĐỘ BÁO CÁO: đã trả lời {given}/{total} câu").format(
         given=view.given, total=view.total), ""]
     lines.extend(progress_line(p, translator) for p in view.sections)
     lines.extend(render_notices(view.warnings, translator))
@@ -186,7 +186,7 @@ def submit_blocked_text(view: SubmitBlockedView, translator: Translator,
                         words: bool = True) -> str:
     _ = translator.gettext
     locale = translator.locale
-    lines = [_("Chưa thể nộp: còn {count} mục bắt buộc chưa trả lời:").format(
+    lines = [_("Chưa thể nộp: còn {count} câu bắt buộc chưa trả lời:").format(
         count=len(view.missing))]
     lines.extend(f"  • {q.number}. {q.label.get(locale)}" for q in view.missing[:20])
     if len(view.missing) > 20:
@@ -199,7 +199,7 @@ def submit_blocked_text(view: SubmitBlockedView, translator: Translator,
 
 def confirm_text(view: ConfirmSubmitView, translator: Translator, words: bool = True) -> str:
     _ = translator.gettext
-    lines = [_("Đơn vị đã trả lời {given}/{total} mục (trong đó {none} mục “Không có”).").format(
+    lines = [_("Đơn vị đã trả lời {given}/{total} câu (trong đó {none} câu “Không có”).").format(
         given=view.given, total=view.total, none=view.none_count)]
     lines.extend(render_notices(view.warnings, translator))
     lines.append(_("Sau khi nộp, báo cáo không thể sửa. Gõ “xác nhận” để nộp, "
@@ -210,14 +210,14 @@ def confirm_text(view: ConfirmSubmitView, translator: Translator, words: bool = 
 
 def submitted_text(view: SubmittedView, translator: Translator, words: bool = True) -> str:
     _ = translator.gettext
-    return _("Đã nộp báo cáo. Đơn vị đã trả lời {given}/{total} mục (trong đó {none} mục "
+    return _("Đã nộp báo cáo. Đơn vị đã trả lời {given}/{total} câu (trong đó {none} câu "
              "“Không có”). Văn phòng UBND thành phố đã được thông báo.").format(
         given=view.given, total=view.total, none=view.none_count)
 
 
 def completed_text(view: CompletedView, translator: Translator, words: bool = True) -> str:
     _ = translator.gettext
-    return _("Đơn vị đã trả lời đủ {total} mục của đề cương. Gõ “xem” để xem lại toàn bộ, "
+    return _("Đơn vị đã trả lời đủ {total} câu của đề cương. Gõ “xem” để xem lại toàn bộ, "
              "“nộp” để nộp báo cáo.").format(total=view.total)
 
 
@@ -225,12 +225,12 @@ def help_text(view: HelpView, translator: Translator, words: bool = True) -> str
     _ = translator.gettext
     return "\n".join([
         _("HƯỚNG DẪN"),
-        _("Bot hỏi lần lượt từng mục của đề cương báo cáo; mỗi câu trả lời được lưu ngay."),
+        _("Bot hỏi lần lượt từng câu của đề cương báo cáo; mỗi câu trả lời được lưu ngay."),
         _("• Trả lời: gõ nội dung, số liệu (ví dụ 1.234 hoặc 12,5%) hoặc số thứ tự phương án."),
-        _("• “không có”: mục không có nội dung, số liệu để báo cáo."),
+        _("• “không có”: câu không có nội dung, số liệu để báo cáo."),
         _("• “lại”: quay lại câu trước · “sau”: để lại câu này, trả lời sau."),
         _("• “mục lục”: chuyển đến mục khác · “tiến độ”: xem tiến độ · “xem”: xem lại toàn bộ."),
-        _("• “nộp”: nộp báo cáo khi đã trả lời đủ các mục bắt buộc."),
+        _("• “nộp”: nộp báo cáo khi đã trả lời đủ các câu bắt buộc."),
     ])
 
 

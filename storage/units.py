@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from engine.text import tidy_name
 from storage.models import Unit, UnitLevel
 
 DEFAULT_PROVINCE_CODE = 92  # Thành phố Cần Thơ
@@ -95,6 +96,7 @@ async def import_units(session: AsyncSession, records: Sequence[UnitRecord]) -> 
     """Insert new units and update known ones by code; returns (created, updated)."""
     by_code = {u.code: u for u in await session.scalars(select(Unit))}
     created = updated = 0
+    records = [replace(record, name=tidy_name(record.name)) for record in records]  # "Xã  Phú Hữu"
     for record in records:
         unit = by_code.get(record.code)
         if unit is None:

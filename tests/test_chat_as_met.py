@@ -297,3 +297,35 @@ async def test_a_handed_in_report_reads_without_edit_buttons_and_a_skipped_quest
 
     record = recorded_text(question, section, SKIPPED_ANSWER, translator("vi"))
     assert "✅" not in record and "(để sau)" in record
+
+
+# ----- words: "mục" a section, "câu" a question; one "tỷ lệ"; unit names clean and in order -----
+
+def test_counts_of_questions_say_cau_and_rates_say_ty_le() -> None:
+    from tests.conftest import REPO
+
+    catalog = (REPO / "locales" / "messages.pot").read_text(encoding="utf-8")
+    outline = (REPO / "outlines" / "ke-hoach-20-2021.yaml").read_text(encoding="utf-8")
+    counted_sections = re.findall(r"\{\w+\}(?:/\{\w+\})? mục", catalog.replace('"\n"', ""))
+    assert counted_sections == [], "a count of questions is “câu”, not “mục”"
+    assert "tỉ lệ" not in catalog.lower() and "tỉ lệ" not in outline.lower()
+
+
+async def test_unit_names_are_clean_and_listed_in_vietnamese_order(chats: Chats) -> None:
+    from handlers.overview import campaign_overview, overview_texts
+    from locales.translation import translator
+    from storage.units import UnitRecord, import_units
+
+    names = ["Xã Phú Hữu", "Xã  Đại Hải", "Xã Ô Môn", "Xã Dương Minh", "Xã Ơn Thành", "Xã Ốc Eo"]
+    async with chats.db.transaction() as session:
+        await import_units(session, [UnitRecord(str(900 + n), name, "commune")
+                                     for n, name in enumerate(names)])
+        campaign = await session.scalar(select(Campaign))
+        assert campaign is not None
+        overview = await campaign_overview(session, campaign)
+    listed = "\n".join(overview_texts(overview, translator("vi")))
+    order = ["Phường Tân An", "Xã Dương Minh", "Xã Đại Hải", "Xã Ô Môn", "Xã Ốc Eo", "Xã Ơn Thành",
+             "Xã Phú Hữu"]
+    positions = [listed.find(f"• {name} (") for name in order]
+    assert -1 not in positions and positions == sorted(positions), listed
+    assert "  Đại" not in listed

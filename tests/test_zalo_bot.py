@@ -139,7 +139,7 @@ async def test_an_officer_fills_in_the_whole_outline_in_text_and_the_vp_office_i
 
         done_text = next(t for t in officer.texts() if DONE in t)
         total = officer.position()[1]
-        assert f"{DONE} {total} mục" in done_text
+        assert f"{DONE} {total} câu" in done_text
         await officer.says("nộp", expect="“xác nhận”")
         submitted = await officer.says("xac nhan", expect="Đã nộp báo cáo")
         assert f"{total}/{total}" in submitted.text
