@@ -36,6 +36,9 @@ NOTICE_MARKS = {
     NoticeKind.INFO: "ℹ️",
 }
 
+# The explicit answer "không có" as offered with every question: set apart from "Không" (no).
+NONE_LABEL = N_("Không có nội dung để báo cáo")
+
 # How an answered question reads in the chat's record: left for later is not done.
 RECORD_MARKS = {AnswerKind.VALUE: "✅", AnswerKind.NONE: "✅", AnswerKind.SKIPPED: "⏭"}
 
@@ -70,7 +73,8 @@ def show_answer(question: Question, answer: Answer | None, translator: Translato
 
 
 def choice_lines(question: Question, translator: Translator) -> list[str]:
-    """Numbered choices for yes/no and lists; 0 is always "Không có"."""
+    """Numbered choices for yes/no and lists; 0, set apart from them, is always "nothing to report"
+    (a commune officer reads "Có / Không / Không có" side by side as three answers to one question)."""
     _ = translator.gettext
     if question.type == "yes_no":
         labels = [_("Có"), _("Không")]
@@ -79,7 +83,7 @@ def choice_lines(question: Question, translator: Translator) -> list[str]:
     else:
         return []
     numbered = [f"{index}. {label}" for index, label in enumerate(labels, start=1)]
-    return [*numbered, "0. " + _("Không có")]
+    return [*numbered, "", "0. " + _(NONE_LABEL)]
 
 
 def question_text(view: QuestionView, translator: Translator, words: bool = True) -> str:

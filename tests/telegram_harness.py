@@ -132,7 +132,7 @@ class Officer:
         self.answered.append(question.name)
         before = self.current_question().message_id
         if typed == "không có" and len(self.answered) % 2:
-            await self.presses("Không có")
+            await self.presses("∅ Không có nội dung để báo cáo")
         elif question.type == "yes_no":
             await self.presses("Có")
         elif question.type == "select_one":

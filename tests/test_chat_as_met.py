@@ -329,3 +329,19 @@ async def test_unit_names_are_clean_and_listed_in_vietnamese_order(chats: Chats)
     positions = [listed.find(f"• {name} (") for name in order]
     assert -1 not in positions and positions == sorted(positions), listed
     assert "  Đại" not in listed
+
+
+def test_nothing_to_report_is_set_apart_from_no_on_every_channel(engine: ReportEngine) -> None:
+    from bot.telegram.render import question_keyboard
+    from engine.views import State
+    from handlers.render import question_text
+    from locales.translation import translator
+
+    t = translator("vi")
+    state = State(answers={}, cursor="implementation_difficulties_any")  # a yes/no question
+    view = engine.view_at(state, "implementation_difficulties_any")
+    text = question_text(view, t)  # Zalo and the console
+    assert "1. Có\n2. Không\n\n0. Không có nội dung để báo cáo" in text, text
+    rows = [[button.text for button in row] for row in question_keyboard(view, t).inline_keyboard]
+    assert rows[0] == ["Có", "Không"]
+    assert rows[1] == ["∅ Không có nội dung để báo cáo"]  # a row of its own, in words of its own

@@ -21,7 +21,7 @@ from engine.views import (
     SubmitBlockedView,
     View,
 )
-from handlers.render import pack_texts, render, section_heading
+from handlers.render import NONE_LABEL, pack_texts, render, section_heading
 from locales.translation import translator
 
 MESSAGE_LIMIT = 4096
@@ -112,7 +112,7 @@ def _question_keyboard(question: Question, locale: str) -> InlineKeyboardMarkup:
     elif question.type == "select_one":
         rows.extend([button(choice.label.get(t.locale), Pick(q=question.name, n=index))]
                     for index, choice in enumerate(question.choices, start=1))
-    rows.append([button(_("Không có"), Act(act=Action.NONE, q=question.name))])
+    rows.append([button("∅ " + _(NONE_LABEL), Act(act=Action.NONE, q=question.name))])  # a row of its own
     rows.append([button(_("⬅ Quay lại"), Act(act=Action.BACK, q=question.name)),
                  button(_("Để sau"), Act(act=Action.SKIP, q=question.name)),
                  button(_("Mục lục"), Act(act=Action.CONTENTS))])
