@@ -333,13 +333,14 @@ async def test_unit_names_are_clean_and_listed_in_vietnamese_order(chats: Chats)
 
 def test_nothing_to_report_is_set_apart_from_no_on_every_channel(engine: ReportEngine) -> None:
     from bot.telegram.render import question_keyboard
-    from engine.views import State
+    from engine.views import QuestionView, State
     from handlers.render import question_text
     from locales.translation import translator
 
     t = translator("vi")
     state = State(answers={}, cursor="implementation_difficulties_any")  # a yes/no question
     view = engine.view_at(state, "implementation_difficulties_any")
+    assert isinstance(view, QuestionView)
     text = question_text(view, t)  # Zalo and the console
     assert "1. Có\n2. Không\n\n0. Không có nội dung để báo cáo" in text, text
     rows = [[button.text for button in row] for row in question_keyboard(view, t).inline_keyboard]
