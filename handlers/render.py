@@ -139,6 +139,9 @@ def progress_line(progress: SectionProgress, translator: Translator) -> str:
 
 def contents_text(view: ContentsView, translator: Translator, words: bool = True) -> str:
     _ = translator.gettext
+    if not words:  # the sections are the buttons: listed once
+        return "\n".join([_("MỤC LỤC ĐỀ CƯƠNG BÁO CÁO"), _("Bấm vào mục cần chuyển đến (✅ đã xong · ✏️ đang "
+                                                         "làm · ◻️ chưa làm).")])
     lines = [_("MỤC LỤC ĐỀ CƯƠNG BÁO CÁO"), ""]
     lines.extend(progress_line(p, translator) for p in view.sections)
     if words:

@@ -346,3 +346,16 @@ def test_nothing_to_report_is_set_apart_from_no_on_every_channel(engine: ReportE
     rows = [[button.text for button in row] for row in question_keyboard(view, t).inline_keyboard]
     assert rows[0] == ["Có", "Không"]
     assert rows[1] == ["∅ Không có nội dung để báo cáo"]  # a row of its own, in words of its own
+
+
+async def test_the_contents_on_telegram_list_the_sections_once(chats: Chats) -> None:
+    telegram = TelegramChats(chats)
+    try:
+        await telegram.says(7, f"/start {await chats.invite()}")
+        texts = await telegram.says(7, "/mucluc")
+    finally:
+        await telegram.close()
+    heading = "Mục 4 · "
+    in_text = sum(text.count(heading) for text in texts)
+    in_buttons = sum(button.count(heading) for button in telegram.buttons)
+    assert (in_text, in_buttons) == (0, 1), (texts, telegram.buttons)
