@@ -16,8 +16,8 @@ from bot.cli_backup import register as register_backup
 from bot.config import Settings, get_settings
 from bot.privacy import protect_process, write_private
 from deadlines.periods import Period, PeriodError, default_period
+from deadlines.plan import VisitNoticeTooShortError, remediation_due, report_due_before_visit
 from deadlines.schedule import DeadlineKind
-from deadlines.workdays import VisitNoticeTooShortError, remediation_due, report_due_before_visit
 from engine.outline import OutlineError, load_outline
 from handlers.campaigns import (
     CampaignProblem,

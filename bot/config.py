@@ -11,7 +11,8 @@ from pathlib import Path
 from pydantic import Field, PrivateAttr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from deadlines.workdays import VN_TZ, WorkingCalendar, load_calendar
+from deadlines.calendar_file import load_calendar
+from deadlines.workdays import VN_TZ, WorkingCalendar
 
 DEFAULT_DATABASE_FILE = "kstthc.sqlite3"
 

@@ -8,14 +8,8 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
 
-from deadlines.workdays import (
-    VN_TZ,
-    OfficeHours,
-    WorkingCalendar,
-    next_send_time,
-    remediation_due,
-    report_due_before_visit,
-)
+from deadlines.plan import remediation_due, report_due_before_visit
+from deadlines.workdays import VN_TZ, OfficeHours, WorkingCalendar, next_send_time
 
 
 class DeadlineKind(StrEnum):

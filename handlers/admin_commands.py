@@ -13,12 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from deadlines.periods import Period, PeriodError
 from deadlines.schedule import DeadlineKind
-from deadlines.workdays import (
-    VisitNoticeTooShortError,
-    WorkingCalendar,
-    remediation_due,
-    report_due_before_visit,
-)
+from deadlines.plan import VisitNoticeTooShortError, remediation_due, report_due_before_visit
+from deadlines.workdays import WorkingCalendar
 from engine.i18n import N_, Translator
 from handlers.campaigns import (
     CampaignProblem,

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from deadlines.periods import Period
+from deadlines.plan import check_visit_notice
 from deadlines.schedule import DeadlineKind, ReminderSettings
-from deadlines.workdays import WorkingCalendar, check_visit_notice
+from deadlines.workdays import WorkingCalendar
 from engine.text import vietnamese_order
 from handlers.overview import Progress, campaign_overview
 from handlers.reminders import campaign_members

@@ -40,7 +40,6 @@ MAX_LINES = 400
 NOT_YET_SPLIT = {
     "bot/cli.py",
     "bot/telegram/routers.py",
-    "deadlines/workdays.py",
     "engine/conversation.py",
 }
 

@@ -29,9 +29,10 @@ from bot.config import Settings
 from bot.outbox import OutboxSender, Pacer
 from bot.seed import seed_if_empty
 from bot.telegram.runner import TelegramChannel
+from deadlines.plan import VisitNoticeTooShortError
 from deadlines.schedule import DeadlineKind, ReminderSettings, reminder_days, unit_deadline
 from deadlines.schedule import UnitDates as ScheduleDates
-from deadlines.workdays import VN_TZ, VisitNoticeTooShortError, WorkingCalendar
+from deadlines.workdays import VN_TZ, WorkingCalendar
 from engine.commands import parse_text
 from engine.views import State
 from handlers.admin_commands import AdminContext, run_admin_command

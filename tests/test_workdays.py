@@ -23,21 +23,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from deadlines import workdays
-from deadlines.workdays import (
-    VN_TZ,
-    CalendarFileError,
-    OfficeHours,
+from deadlines.calendar_file import CalendarFileError, load_calendar, parse_calendar_yaml
+from deadlines.plan import (
     VisitNoticeTooShortError,
-    WorkingCalendar,
     check_visit_notice,
     earliest_visit_date,
-    load_calendar,
-    next_send_time,
-    parse_calendar_yaml,
     remediation_due,
     report_due_before_visit,
     self_inspection_due,
 )
+from deadlines.workdays import VN_TZ, OfficeHours, WorkingCalendar, next_send_time
 
 NATIONAL = WorkingCalendar()
 
