@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from deadlines.periods import Period, PeriodError
-from deadlines.schedule import DeadlineKind
 from deadlines.plan import VisitNoticeTooShortError, remediation_due, report_due_before_visit
+from deadlines.schedule import DeadlineKind
 from deadlines.workdays import WorkingCalendar
 from engine.i18n import N_, Translator
 from handlers.campaigns import (
