@@ -62,6 +62,15 @@ NO_FILES_HERE = N_("Kênh này không gửi được tệp. Vui lòng dùng lệ
                    "kstthc-bot export trên máy chủ.")
 
 
+def admin_menu(t: Translator) -> list[tuple[str, str]]:
+    """The VP office's commands as a chat menu: (command, what it does), from the help's lines."""
+    menu = []
+    for item in ADMIN_COMMAND_HELP:
+        usage, _dash, what = t.gettext(item.line).partition(" — ")
+        menu.append((usage.split()[0].lstrip("/"), what))
+    return menu
+
+
 def admin_help(t: Translator, files: bool) -> str:
     """The VP office's commands that work on a channel (`files`: whether it can send files)."""
     lines = [t.gettext(ADMIN_HELP_HEAD)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,3 +110,44 @@ async def test_a_zalo_webhook_event_without_a_message_id_is_kept_once(
     async with db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(InboxUpdate)) == 1
     assert "without a chat" in caplog.text and "Bí mật" not in caplog.text
+
+
+async def test_the_vp_office_gets_its_own_command_menu_on_telegram(db: Database, engine: Any) -> None:
+    import json
+    from datetime import date
+
+    from storage.campaigns import ensure_campaign
+    from storage.inbox import TakenEvent
+    from storage.models import Role, Unit
+    from storage.officers import create_invite
+
+    async with db.transaction() as session:
+        unit = Unit(code="31150", name="Phường Tân An", level="commune")
+        session.add(unit)
+        await session.flush()
+        await ensure_campaign(session, "tu-kiem-tra-2027", "Tự kiểm tra", engine.outline,
+                              "ke-hoach-20-2021.yaml", date(2027, 10, 31))
+        office_code = (await create_invite(session, None, Role.ADMIN))[0]
+        unit_code = (await create_invite(session, unit))[0]
+    async with FakeTelegram() as tg:
+        settings = Settings(database_url=db.url, telegram_token=tg.token,  # type: ignore[call-arg]
+                            telegram_api_base=tg.base_url, _env_file=None)
+        channel = TelegramChannel(settings, db)
+        try:
+            for number, (user, code) in enumerate([(1, office_code), (2, unit_code)], start=1):
+                tg.user_sends_text(user, "xin chào")
+                update = {"update_id": number, "message": {
+                    "message_id": number, "date": 1_800_000_000, "text": f"/start {code}",
+                    "chat": {"id": user, "type": "private"},
+                    "from": {"id": user, "is_bot": False, "first_name": "Cán bộ"}}}
+                async with db.transaction() as session:
+                    event = TakenEvent(number, str(number), json.dumps(update))
+                    after = await channel.process(session, event)
+                assert after is not None
+                await after()
+        finally:
+            await channel.bot.session.close()
+        office_menu = {command["command"] for command in tg.commands_for("chat:1")}
+        assert {"tiendo", "hannop", "xembaocao", "tiepnhan", "tralai", "xuatbaocao"} <= office_menu
+        assert "nop" not in office_menu and "mucluc" not in office_menu
+        assert tg.commands_for("chat:2") == []  # an officer has the default menu (set at start)

@@ -41,7 +41,16 @@ class SendDocument:
     caption: str = ""
 
 
-Reply = Send | Edit | AnswerCallback | SendDocument
+@dataclass(frozen=True)
+class SetMenu:
+    """The command menu of one chat: the VP office's (`office`), else the officers' (the default)."""
+
+    chat_id: int
+    office: bool
+    locale: str = "vi"
+
+
+Reply = Send | Edit | AnswerCallback | SendDocument | SetMenu
 
 
 @dataclass
@@ -65,3 +74,6 @@ class Replies:
 
     def answer_callback(self, callback_id: str, text: str = "", alert: bool = False) -> None:
         self.items.append(AnswerCallback(callback_id, text, alert))
+
+    def set_menu(self, chat_id: int, office: bool, locale: str = "vi") -> None:
+        self.items.append(SetMenu(chat_id, office, locale))

@@ -258,6 +258,7 @@ async def try_code(message: Message, code: str, data: dict[str, Any], leave_offi
         return
     officer = outcome.officer
     assert officer is not None
+    replies.set_menu(message.chat.id, office=officer.role == Role.ADMIN, locale=officer.locale)
     identity = await _identity(data["session"], user.id)
     chat = Chat(data["session"], officer, identity, t, replies, message.chat.id,
                 data.get("notify_chats", {}), data["settings"])
@@ -399,6 +400,7 @@ def admin_router() -> Router:
     async def office_help(message: Message, **data: Any) -> None:
         t: Translator = data["t"]
         data["replies"].send(message.chat.id, TelegramMessage(escape(admin_help(t, files=True))))
+        data["replies"].set_menu(message.chat.id, office=True, locale=t.locale)  # its own menu
 
     return router
 

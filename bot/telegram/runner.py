@@ -23,6 +23,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeChat,
     BotCommandScopeDefault,
     BufferedInputFile,
     InlineKeyboardButton,
@@ -38,11 +39,12 @@ from bot.inbox_workers import NOT_PROCESSED, AfterCommit, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.telegram.middleware import CHANNEL, EventContext
 from bot.telegram.render import escape
-from bot.telegram.replies import AnswerCallback, Edit, Replies, Send, SendDocument
+from bot.telegram.replies import AnswerCallback, Edit, Replies, Reply, Send, SetMenu
 from bot.telegram.routers import build_router
 from bot.telegram.session import RetryRequests, is_timeout, repeat_after_timeout
 from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, secret_matches, storable_key
 from engine.i18n import N_
+from handlers.admin_commands import admin_menu
 from handlers.documents import Document, attachment_files
 from locales.translation import translator
 from storage.database import Database
@@ -164,7 +166,7 @@ class TelegramChannel:
                 await self._say_safely(reply)
         await asyncio.gather(*edits)
 
-    async def _say_safely(self, reply: Send | Edit | AnswerCallback | SendDocument) -> None:
+    async def _say_safely(self, reply: Reply) -> None:
         """One reply; its failure (retried first by RetryRequests where a retry is safe) costs
         only itself, never the replies after it. Logged by kind, never with the reply's text."""
         try:
@@ -172,7 +174,7 @@ class TelegramChannel:
         except Exception as error:  # an API error, an answer the client cannot decode, the database
             log.warning("could not deliver a reply (%s): %s", type(reply).__name__, type(error).__name__)
 
-    async def _say_one(self, reply: Send | Edit | AnswerCallback | SendDocument) -> None:
+    async def _say_one(self, reply: Reply) -> None:
         if isinstance(reply, Send):
             sent = await self.bot.send_message(reply.chat_id, reply.message.text,
                                                reply_markup=reply.message.keyboard)
@@ -187,6 +189,8 @@ class TelegramChannel:
         elif isinstance(reply, AnswerCallback):
             await self.bot.answer_callback_query(reply.callback_id, text=reply.text or None,
                                                  show_alert=reply.alert)
+        elif isinstance(reply, SetMenu):
+            await self.set_chat_menu(reply)
         else:
             await self.send_file(reply.chat_id, reply.filename, reply.content, reply.caption)
 
@@ -249,6 +253,17 @@ class TelegramChannel:
         t = translator("vi")
         await self.bot.set_my_commands(
             [BotCommand(command=c, description=t.gettext(d)) for c, d in COMMANDS.items()])
+
+    async def set_chat_menu(self, menu: SetMenu) -> None:
+        """The VP office's own menu in its chat; an officer's chat falls back to the default one."""
+        scope = BotCommandScopeChat(chat_id=menu.chat_id)
+        if not menu.office:
+            await self.bot.delete_my_commands(scope=scope)
+            return
+        t = translator(menu.locale)
+        commands = [*admin_menu(t), ("ngonngu", t.gettext(COMMANDS["ngonngu"]))]
+        await self.bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands],
+                                       scope=scope)
 
     async def run(self) -> None:
         await self.set_commands()
