@@ -53,6 +53,11 @@ EXPECTED_INPUT: dict[str, str] = {
     "date": N_("Gõ ngày theo dạng ngày/tháng/năm, ví dụ: 29/10/2021."),
     "calculate": "",
 }
+# Where the channel draws the choices as buttons, what differs from the words above.
+BUTTON_INPUT: dict[str, str] = {
+    "yes_no": N_("Bấm chọn một phương án."),
+    "select_one": N_("Bấm chọn một phương án."),
+}
 
 
 def section_heading(section: Section, translator: Translator) -> str:
@@ -121,10 +126,11 @@ def question_text(view: QuestionView, translator: Translator, words: bool = True
         lines.append(_("Đã trả lời: {answer}").format(
             answer=show_answer(question, view.current, translator)))
     if words:
-        expected = EXPECTED_INPUT[question.type]
         lines.append("")
-        lines.append(_(expected) + " " + _(
+        lines.append(_(EXPECTED_INPUT[question.type]) + " " + _(
             "Hoặc gõ: “không có” · “lại” (câu trước) · “sau” (để sau) · “mục lục”."))
+    elif expected := BUTTON_INPUT.get(question.type, EXPECTED_INPUT[question.type]):
+        lines.extend(["", _(expected)])  # with buttons: what to type, or to press one
     return "\n".join(lines)
 
 

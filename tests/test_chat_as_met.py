@@ -359,3 +359,22 @@ async def test_the_contents_on_telegram_list_the_sections_once(chats: Chats) -> 
     in_text = sum(text.count(heading) for text in texts)
     in_buttons = sum(button.count(heading) for button in telegram.buttons)
     assert (in_text, in_buttons) == (0, 1), (texts, telegram.buttons)
+
+
+def test_every_prompt_says_what_kind_of_answer_it_expects(engine: ReportEngine) -> None:
+    from engine.views import QuestionView, State
+    from handlers.render import question_text
+    from locales.translation import translator
+
+    t = translator("vi")
+    expected = {"text": "Gõ nội dung trả lời.", "integer": "ví dụ: 25 hoặc 1.234", "decimal": "ví dụ: 12,5",
+                "percent": "ví dụ: 12,5%", "date": "ngày/tháng/năm", "yes_no": "phương án",
+                "select_one": "phương án"}
+    for question in engine.outline.questions:
+        if not question.asked:
+            continue
+        view = engine.view_at(State(answers={}), question.name)
+        assert isinstance(view, QuestionView)
+        for words in (True, False):  # Zalo and the console; Telegram
+            text = question_text(view, t, words=words)
+            assert expected[question.type] in text, (question.number, words, text[-200:])
