@@ -85,11 +85,16 @@ def campaign_period_text(campaign: Campaign, translator: Translator) -> str:
 async def campaign_line(session: AsyncSession, campaign: Campaign, unit: Unit, calendar: WorkingCalendar,
                         translator: Translator) -> str:
     """What the officer is told of the campaign on arrival: its title, the period its figures
-    cover and the unit's due date, in one sentence each."""
+    cover, what it is based on (the outline's source: a title saying "năm 2027" on an outline of
+    2021 reads as a mistake without it) and the unit's due date, in one sentence each."""
+    from handlers.report import outline_engine
+
     _ = translator.gettext
     due = due_text(campaign, await unit_due(session, campaign, unit, calendar), translator)
+    source = outline_engine(campaign.outline_file).outline.meta.source
     return " ".join([
         _("Đợt báo cáo: {campaign}.").format(campaign=campaign.title),
         campaign_period_text(campaign, translator) + ".",
+        *([_("Căn cứ: {source}.").format(source=source)] if source else []),
         _("Hạn nộp: {due}.").format(due=due),
     ])

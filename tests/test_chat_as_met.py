@@ -378,3 +378,9 @@ def test_every_prompt_says_what_kind_of_answer_it_expects(engine: ReportEngine) 
         for words in (True, False):  # Zalo and the console; Telegram
             text = question_text(view, t, words=words)
             assert expected[question.type] in text, (question.number, words, text[-200:])
+
+
+async def test_the_greeting_says_the_period_and_the_legal_basis(chats: Chats) -> None:
+    greeting = await chats.says("officer", await chats.invite())
+    assert "Kỳ báo cáo: từ ngày" in greeting
+    assert "Căn cứ: Đề cương kèm theo Kế hoạch số 20/KH-UBND ngày 21/01/2021" in greeting

@@ -205,8 +205,9 @@ def test_the_chat_greets_with_the_period_and_names_it_under_each_figure_of_the_p
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert ("Đợt báo cáo: Báo cáo tự kiểm tra hoạt động kiểm soát thủ tục hành chính năm 2027. "
-            "Kỳ báo cáo: từ ngày 15/12/2026 đến ngày 14/10/2027. Hạn nộp: trước ngày 31/10/2027 "
-            "(Chủ nhật, ngày nghỉ; hạn thực tế: thứ Sáu, ngày 29/10/2027).") in out
+            "Kỳ báo cáo: từ ngày 15/12/2026 đến ngày 14/10/2027. Căn cứ: Đề cương kèm theo Kế hoạch số "
+            "20/KH-UBND ngày 21/01/2021 của Ủy ban nhân dân thành phố Cần Thơ. Hạn nộp: trước ngày "
+            "31/10/2027 (Chủ nhật, ngày nghỉ; hạn thực tế: thứ Sáu, ngày 29/10/2027).") in out
     prompts = re.split(r"\n(?=Mục \d+ · )", out)
     period = "📅 Kỳ báo cáo: từ ngày 15/12/2026 đến ngày 14/10/2027"
     numbered = ((re.search(r"\n(\d+\.\d+(?:\.\w)?)\. ", prompt), prompt) for prompt in prompts)
