@@ -1,12 +1,22 @@
 """Shared fixtures: the real outline, and real databases (a SQLite file always; PostgreSQL
-when KSTTHC_TEST_POSTGRES_URL is set, each test in a schema of its own)."""
+when KSTTHC_TEST_POSTGRES_URL is set, each test in a schema of its own).
+
+The suite runs in parallel (pytest-xdist, `-n auto` in pyproject.toml): every test has its own
+tmp_path, SQLite file, PostgreSQL schema or database, fake Bot API servers on port 0 and bot
+processes, so tests on different workers share nothing but the PostgreSQL server. The slowest
+tests (timed on the previous run, kept in pytest's cache) start first, so that no worker is left
+with a long end-to-end test while the others are done; `-n 0` runs everything in one process."""
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import secrets
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -16,6 +26,138 @@ from engine.outline import Outline, default_outline_path, load_outline
 
 POSTGRES_URL = os.environ.get("KSTTHC_TEST_POSTGRES_URL")
 REPO = Path(__file__).resolve().parents[1]
+
+
+# ----- running in parallel ---------------------------------------------------------------------
+
+DURATIONS = "kstthc/durations"  # pytest cache key: seconds per test id, from the runs before
+SLOW = 1.0  # seconds: a test that takes longer is started before the quick ones
+# A test not timed yet that starts the bot or a fake Bot API counts as this slow.
+UNTIMED_END_TO_END = 5.0
+END_TO_END = re.compile(r"running_bot|Popen|FakeTelegram\(|FakeZalo\(|\bcli\(")
+# Workers per CPU for `-n auto`. The end-to-end tests spend much of their time waiting (for a
+# bot to start, a retry_after, a drill's clock), so a CPU can keep more than one worker busy.
+WORKERS_PER_CPU = 1.0
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: PYTEST_XDIST_AUTO_NUM_WORKERS if set, else WORKERS_PER_CPU per CPU."""
+    wanted = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS", "")
+    if wanted.isdigit():
+        return int(wanted)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, round(WORKERS_PER_CPU * cpus))
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _timed(config: pytest.Config) -> dict[str, float]:
+    """The durations of the previous runs: handed by the controller to its workers, so that all
+    collect the same order even if another run rewrites the cache meanwhile."""
+    if _is_worker(config):
+        return dict(config.workerinput.get("kstthc_durations", {}))  # type: ignore[attr-defined]
+    if not hasattr(config, "_kstthc_timed"):
+        cache = getattr(config, "cache", None)
+        timed = cache.get(DURATIONS, {}) if cache is not None else {}
+        config._kstthc_timed = timed if isinstance(timed, dict) else {}  # type: ignore[attr-defined]
+    return config._kstthc_timed  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput["kstthc_durations"] = _timed(node.config)
+
+
+_END_TO_END_MODULES: dict[str, bool] = {}
+
+
+def _guess(item: pytest.Item) -> float:
+    path = str(item.path)
+    if path not in _END_TO_END_MODULES:
+        try:
+            _END_TO_END_MODULES[path] = bool(END_TO_END.search(item.path.read_text(errors="replace")))
+        except OSError:
+            _END_TO_END_MODULES[path] = False
+    return UNTIMED_END_TO_END if _END_TO_END_MODULES[path] else 0.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow tests first, slowest first, each followed by a quick one; then the other quick
+    ones in their usual order (which keeps a module's tests together, and its module-scoped
+    fixtures made once).
+
+    With `--maxschedchunk 1` an xdist worker holds the test it runs and the one it will run
+    next, and is sent another when it finishes one. The quick test after each slow one is what
+    waits behind it, so no slow test waits behind another while a worker is free."""
+    timed = _timed(config)
+    weight = {item.nodeid: float(timed.get(item.nodeid, _guess(item))) for item in items}
+    slow = sorted((item for item in items if weight[item.nodeid] >= SLOW), key=lambda i: -weight[i.nodeid])
+    quick = iter([item for item in items if weight[item.nodeid] < SLOW])
+    ordered: list[pytest.Item] = []
+    for item in slow:
+        ordered.append(item)
+        ordered.extend(itertools.islice(quick, 1))
+    items[:] = [*ordered, *quick]
+
+
+_took: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _took[report.nodeid] = _took.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remember how long each test took (setup, call and teardown), for the next run's order."""
+    cache = getattr(session.config, "cache", None)
+    if cache is None or _is_worker(session.config) or not _took:
+        return
+    durations = cache.get(DURATIONS, {})
+    if not isinstance(durations, dict):
+        durations = {}
+    durations.update({nodeid: round(seconds, 2) for nodeid, seconds in _took.items()})
+    cache.set(DURATIONS, durations)
+
+
+def _worker_number() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:]) if worker[2:].isdigit() else 0
+
+
+def _worker_ports(first: int = 20_000, per_worker: int = 400) -> Iterator[int]:
+    """This worker's slice of the ports below the ephemeral range (32768 up), each once, from a
+    random place in it (another run of the suite at the same time starts elsewhere)."""
+    start = first + per_worker * (_worker_number() % 30)
+    offset = secrets.randbelow(per_worker)
+    return iter([*range(start + offset, start + per_worker), *range(start, start + offset)])
+
+
+_next_ports = _worker_ports()
+
+
+def _free_port() -> int:
+    """A port for a server a test starts on a fixed address (a webhook): from this worker's own
+    range below the ephemeral ports, so that neither another worker nor an outgoing connection
+    takes it between the test choosing it and the bot listening on it."""
+    for port in _next_ports:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as probe:  # this worker's range used up: any free port
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def unused_tcp_port() -> int:
+    """pytest-asyncio's fixture, with the port taken from this worker's own range."""
+    return _free_port()
 
 
 @pytest.fixture(scope="session")
