@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 
 from engine.text import clean, fold
 from engine.views import Action, Turn
@@ -25,6 +26,9 @@ ACTION_WORDS: dict[Action, tuple[str, ...]] = {
 _WORD_TO_ACTION = {word: action for action, words in ACTION_WORDS.items() for word in words}
 # Actions that take what follows the word as their target: "mục lục 4.3.a".
 _WITH_TARGET = {Action.CONTENTS}
+# "xem 4", "/xem II", "xem mục 4": a section to read in full (only a section number: "xem xét hồ
+# sơ…" is an answer).
+_REVIEW_SECTION = re.compile(r"^/?xem(?: lai)? (?:muc )?((?:i\.)?[0-9]{1,2}|i{1,3}|iv)$")
 
 
 # Typing mistakes ("muc luv", "tien do") are forgiven only in short inputs that are close to
@@ -56,6 +60,8 @@ def parse_text(text: str, fuzzy: bool = False) -> Turn:
         if candidate in _WITH_TARGET and folded.startswith(word + " "):
             # The target keeps its letters: "4.3.đ" and "4.3.d" are different items.
             return Turn(candidate, target=" ".join(text.split()[len(word.split()):]))
+    if (section := _REVIEW_SECTION.match(folded)) is not None:
+        return Turn(Action.REVIEW, target=section.group(1))  # "xem 4", "xem mục II": one section in full
     if folded.startswith("/"):
         return Turn(Action.HELP)  # an unknown command is never taken for an answer
     return Turn(Action.ANSWER, text=text)

@@ -288,7 +288,18 @@ class ReportEngine(ReportReading):
         ))
 
     def _review(self, state: State, turn: Turn) -> Outcome:
-        return Outcome(state, self.review(state))
+        """A summary line per section; "xem 4": that section in full."""
+        review = self.review(state)
+        if not turn.target:
+            return Outcome(state, replace(review, summary=True))
+        wanted = fold(turn.target)
+        chosen = tuple(part for part in review.sections
+                       if wanted in (fold(part[0].number), fold(part[0].number.removeprefix("I."))))
+        if not chosen:
+            return Outcome(state, replace(review, summary=True), notices=(Notice(NoticeKind.ERROR, Message(
+                N_("Không có mục “{target}”. Gõ “xem” kèm số mục, ví dụ: xem 4 hoặc xem II."),
+                {"target": turn.target})),))
+        return Outcome(state, replace(review, sections=chosen))
 
     def _submit(self, state: State, turn: Turn) -> Outcome:
         missing = self.missing_required(state)

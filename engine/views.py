@@ -140,6 +140,9 @@ class ReviewView:
     sections: tuple[tuple[Section, tuple[ReviewItem, ...]], ...]
     warnings: tuple[Notice, ...]
     closed: bool = False  # handed in: to read, not to edit
+    # One line per section (answered of asked) instead of every answer: what /xem shows first;
+    # a section in full on asking ("xem 4"), the whole report as the .docx.
+    summary: bool = False
 
 
 @dataclass(frozen=True)

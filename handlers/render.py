@@ -165,8 +165,36 @@ def progress_text(view: ProgressView, translator: Translator, words: bool = True
     return "\n".join(lines)
 
 
+def review_summary(view: ReviewView, translator: Translator, words: bool = True) -> str:
+    """/xem: a line per section (answered of asked), short enough for one message; each section
+    in full by its number ("xem 4") or its button, the whole report as the .docx."""
+    _ = translator.gettext
+    lines = []
+    given_in_all = asked_in_all = 0
+    for section, items in view.sections:
+        asked = [item for item in items if item.question.asked]
+        if not asked:
+            continue
+        given = sum(1 for item in asked if item.answer is not None and item.answer.given)
+        given_in_all, asked_in_all = given_in_all + given, asked_in_all + len(asked)
+        mark = "✅" if given == len(asked) else ("◻️" if given == 0 else "✏️")
+        lines.append(f"{mark} {section_heading(section, translator)}: {given}/{len(asked)}")
+    lines.insert(0, _("XEM LẠI BÁO CÁO: đã trả lời {given}/{total} câu").format(
+        given=given_in_all, total=asked_in_all))
+    lines.extend(render_notices(view.warnings, translator))
+    if view.closed:
+        lines.append(_("Báo cáo đã nộp cho Văn phòng UBND thành phố nên không sửa được, trừ khi Văn phòng "
+                       "trả lại để chỉnh sửa."))
+    lines.append(_("Gõ “xem” kèm số mục để đọc đầy đủ mục đó, ví dụ: xem 4.") if words else
+                 _("Toàn văn báo cáo ở tệp .docx gửi kèm; bấm ✏️ kèm số mục để sửa một câu của mục đó."))
+    return "\n".join(lines)
+
+
 def review_texts(view: ReviewView, translator: Translator, words: bool = True) -> list[str]:
-    """One text per section, so a channel can split long reviews on section boundaries."""
+    """One text per section, so a channel can split long reviews on section boundaries; a summary
+    where the view asks for one."""
+    if view.summary:
+        return [review_summary(view, translator, words)]
     _ = translator.gettext
     locale = translator.locale
     parts = []

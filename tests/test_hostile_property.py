@@ -308,7 +308,7 @@ async def test_generated_inputs_through_the_text_channel_on_a_real_database(db: 
     async with db.transaction() as session:  # everything stored reads back and shows
         ctx = TextContext(session, "zalo", "z-vi", "z-vi", "", WorkingCalendar(), TODAY,
                           "ke-hoach-20-2021.yaml")
-        review = await handle_text(ctx, "xem")
+        review = await handle_text(ctx, "xem 4")  # section 4 in full (/xem alone: a summary)
     assert any("4.3.a." in part for part in review)
 
 
@@ -361,7 +361,7 @@ async def test_documents_of_the_longest_and_oddest_answers_and_of_a_figure_from_
         exports = await campaign_exports(session, campaign, WorkingCalendar(), TODAY)
         ctx = TextContext(session, "zalo", "z-vi", "z-vi", "", WorkingCalendar(), TODAY,
                           "ke-hoach-20-2021.yaml")
-        review = "\n".join(await handle_text(ctx, "xem"))
+        review = "\n".join(await handle_text(ctx, "xem 4"))  # section 4 in full
     assert document is not None and document.content.startswith(b"PK")
     assert {export.filename.rsplit(".", 1)[-1] for export in exports} >= {"xlsx"}
     assert "999.999.999" in review

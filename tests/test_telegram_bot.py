@@ -76,7 +76,7 @@ async def test_an_officer_registers_fills_in_the_whole_outline_and_submits(
         edited = [m for m in officer.messages() if m.edit_count and "✅" in m.plain_text]
         assert len(edited) >= len(officer.answered) - 2
 
-        review = await officer.says("/xem", expect="I.1")
+        review = await officer.says("/xem", expect="XEM LẠI BÁO CÁO")
         assert all(len(m.text) <= 4096 for m in officer.messages())
         assert review.plain_text
         confirm = await officer.says("/nop", expect="Xác nhận")

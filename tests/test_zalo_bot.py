@@ -8,6 +8,7 @@ import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
@@ -225,7 +226,7 @@ def long_answer(index: int, length: int = 1500) -> str:
     return " ".join(words)
 
 
-async def test_a_long_review_arrives_in_parts_of_at_most_2000_characters(
+async def test_a_long_section_review_arrives_in_parts_of_at_most_2000_characters(
     zalo: FakeZalo, tmp_path: Path, outline: Outline, engine: ReportEngine
 ) -> None:
     unit_code = cli(tmp_path, "invite", "31135")
@@ -242,26 +243,30 @@ async def test_a_long_review_arrives_in_parts_of_at_most_2000_characters(
             await officer.answer(text)
             typed.append(text)
         since = len(officer.messages())
-        await officer.says("xem", expect="Để sửa một câu")
+        # /xem is a summary; a section in full by its number, the open question after it (the last part)
+        await officer.says("xem 1", expect="Hoặc gõ: “không có”")
         parts = officer.texts()[since:]
 
     # What the review says, rendered here from the same answers.
     state = engine.resume(State(answers={}, unit_level="commune")).state
     for text in typed:
         state = engine.step(state, parse_text(text)).state
-    view = engine.review(state)
+    view = replace(engine.review(state), sections=engine.review(state).sections[:1])  # "xem 1"
     expected = "\n".join(review_texts(view, translator("vi")))
-    assert len(expected) > 12 * 1500
+    assert len(expected) > 4 * 1500
     assert all(0 < len(part) <= 2000 for part in parts)
     assert len(parts) >= len(expected) // 2000 + 1
-    # Together the parts hold everything, in order: only line breaks and spaces were cut.
-    assert " ".join("\n".join(parts).split()) == " ".join(expected.split())
+    # Together the parts hold everything, in order (the open question after them): only line
+    # breaks and spaces were cut.
+    assert " ".join("\n".join(parts).split()).startswith(" ".join(expected.split()))
     joined = "\n".join(parts)
     numbers = [item.question.number for _, items in view.sections for item in items]
     assert all(f"  {number}. " in joined or f"\n{number}. " in joined for number in numbers)
-    assert set(long_ones) <= set(numbers)
+    in_section = [index for index, number in enumerate(long_ones) if number in numbers]
+    assert len(in_section) >= 4
     # No word is split: every piece of every long answer is whole, each exactly once, in order.
-    for index, answer in enumerate(long_ones.values()):
+    for index in in_section:
+        answer = list(long_ones.values())[index]
         assert re.findall(rf"\S*ý{index:02d}x\S*", joined) == answer.split()
 
 

@@ -34,7 +34,7 @@ from bot.telegram.replies import Replies
 from deadlines.workdays import VN_TZ
 from engine.commands import parse_text
 from engine.i18n import N_
-from engine.views import Action, NoticeKind, Outcome, QuestionView, Turn
+from engine.views import Action, NoticeKind, Outcome, QuestionView, ReviewView, Turn
 from handlers.admin_commands import (
     COMMANDS,
     NO_REPORT,
@@ -179,18 +179,22 @@ async def run_turn(chat: Chat, turn: Turn, on_question: str | None = None,
         say_outcome(chat, report, outcome)
     if outcome is not None and outcome.submit:
         await send_report_document(chat, report.campaign.id, report.unit.id)
+    elif outcome is not None and isinstance(outcome.view, ReviewView) and outcome.view.summary:
+        # /xem: the summary above, the whole text here.
+        await send_report_document(chat, report.campaign.id, report.unit.id, chat.t.gettext(
+            "Toàn văn báo cáo của đơn vị (.docx), theo các câu trả lời đến lúc này."))
 
 
-async def send_report_document(chat: Chat, campaign_id: int, unit_id: int) -> None:
-    """The finished report, ready to print, sign and stamp."""
+async def send_report_document(chat: Chat, campaign_id: int, unit_id: int, caption: str = "") -> None:
+    """The finished report, ready to print, sign and stamp (or, with /xem, the report so far)."""
     submission_id = await report_of(chat.session, campaign_id, unit_id)
     if submission_id is None:
         return
     document = await unit_report_docx(chat.session, submission_id, chat.settings.working_calendar(),
                                       chat.today, chat.t.locale)
     if document is not None:
-        chat.replies.send_file(chat.chat_id, document.filename, document.content,
-                               chat.t.gettext("Báo cáo của đơn vị (.docx), sẵn sàng để in, ký và đóng dấu."))
+        chat.replies.send_file(chat.chat_id, document.filename, document.content, caption or chat.t.gettext(
+            "Báo cáo của đơn vị (.docx), sẵn sàng để in, ký và đóng dấu."))
 
 
 async def greet_and_resume(chat: Chat) -> None:
