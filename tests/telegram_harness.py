@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from engine.outline import Outline
 from engine.question import Question
@@ -64,7 +65,7 @@ def terminate(process: subprocess.Popen[str], grace: float) -> None:
             process.wait()
 
 
-async def stop_within(process: subprocess.Popen[str], seconds: float) -> float:
+async def stop_within(process: subprocess.Popen[Any], seconds: float) -> float:
     """SIGTERM; the seconds until the bot has exited. Waited for off the event loop, so that the
     fake server (on this loop) goes on answering the calls the bot finishes with, as Telegram
     would; a blocked loop would hold a reply in flight until the bot's grace runs out."""

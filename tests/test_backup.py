@@ -138,8 +138,7 @@ async def test_postgres_backup_and_restore_round_trip(tmp_path: Path,
     import asyncpg
 
     source_url, target_url = two_postgres_databases
-    base = {"KSTTHC_DATABASE_URL": source_url}
-    env = plain_environment(tmp_path, **base)
+    env = plain_environment(tmp_path, KSTTHC_DATABASE_URL=source_url)
     assert kstthc(tmp_path, env, "db", "upgrade").returncode == 0
     plain = make_url(source_url).set(drivername="postgresql").render_as_string(hide_password=False)
     source = await asyncpg.connect(plain)

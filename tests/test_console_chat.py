@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,7 @@ def run_chat(workdir: Path, lines: list[str], *args: str) -> subprocess.Complete
     )
 
 
-def query(workdir: Path, sql: str) -> list[tuple[object, ...]]:
+def query(workdir: Path, sql: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(workdir / "chat.sqlite3") as connection:
         return connection.execute(sql).fetchall()
 

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from statistics import mean
-from typing import Any
+from typing import Any, cast
 
 import docx
 import pytest
@@ -515,7 +515,7 @@ def test_the_totals_sum_the_submitted_figures_and_recompute_the_rates(
     expected_rate = (Decimal(postal) / Decimal(new) * 100).quantize(Decimal("0.01"))
     assert result["dossiers_postal_rate"] == expected_rate
     # ... which is not the average of the units' rates.
-    unit_rates = [float(r.calculated["dossiers_postal_rate"]) for r in submitted]
+    unit_rates = [float(cast(Decimal, r.calculated["dossiers_postal_rate"])) for r in submitted]
     assert abs(mean(unit_rates) - float(expected_rate)) > 0.01
     everyone = totals(outline, hundred_units, statuses=None)
     assert everyone.units == 100

@@ -551,7 +551,9 @@ def test_self_inspection_coverage_warning(
     assert len(warnings) == 1
     assert coverage in warnings[0]
     assert "trên 50%" in warnings[0]
-    for word, view_type in [("tiến độ", ProgressView), ("xem", ReviewView)]:
+    views: list[tuple[str, type[ProgressView | ReviewView]]] = [("tiến độ", ProgressView),
+                                                                ("xem", ReviewView)]
+    for word, view_type in views:
         view = say(engine, outcome.state, word).view
         assert isinstance(view, view_type)
         assert [n.kind for n in view.warnings] == [NoticeKind.WARNING]

@@ -7,6 +7,7 @@ import html
 import io
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
@@ -87,6 +88,7 @@ async def test_unknown_method_is_404(tg: FakeTelegram) -> None:
 async def test_send_and_edit_are_recorded(bot: Bot, tg: FakeTelegram) -> None:
     text = f"<b>Báo cáo</b> {html.escape('Q1 & Q2 <draft>')} 'ok'"
     sent = await bot.send_message(USER, text, parse_mode="HTML", reply_markup=keyboard(("Có", "yes")))
+    assert sent.from_user and sent.entities and sent.reply_markup
     assert sent.message_id == 1 and sent.chat.id == USER and sent.from_user.id == 123456
     assert sent.text == "Báo cáo Q1 & Q2 <draft> 'ok'"
     assert sent.entities[0].type == "bold" and sent.entities[0].length == 7
@@ -98,6 +100,7 @@ async def test_send_and_edit_are_recorded(bot: Bot, tg: FakeTelegram) -> None:
     assert record.callback_data("Có") == "yes" and record.time <= time.monotonic()
 
     edited = await bot.edit_message_text("Đã lưu", chat_id=USER, message_id=sent.message_id)
+    assert isinstance(edited, Message)
     assert edited.text == "Đã lưu" and edited.edit_date is not None and edited.reply_markup is None
     assert record.text == "Đã lưu" and record.reply_markup is None and record.edit_count == 1
     [edit] = tg.edits
@@ -127,6 +130,7 @@ async def test_get_updates_offset_semantics(bot: Bot, tg: FakeTelegram) -> None:
 
     updates = await bot.get_updates()
     assert [u.update_id for u in updates] == [first, second]
+    assert updates[0].message and updates[0].message.from_user
     assert updates[0].message.text == "/start" and updates[0].message.from_user.first_name == "Lan"
     assert updates[0].message.chat.id == USER and updates[0].message.chat.type == "private"
     assert [u.update_id for u in await bot.get_updates(limit=1)] == [first]
@@ -266,17 +270,20 @@ async def test_send_document_stores_the_bytes(bot: Bot, tg: FakeTelegram) -> Non
     message = await bot.send_document(
         USER, BufferedInputFile(content, filename="bao-cao.xlsx"), caption="<b>Quý 1</b>", parse_mode="HTML"
     )
+    assert message.document
     assert message.document.file_name == "bao-cao.xlsx" and message.document.file_size == len(content)
     assert message.caption == "Quý 1"
     [document] = tg.documents
     assert (document.chat_id, document.filename, document.content) == (USER, "bao-cao.xlsx", content)
     assert document.caption == "<b>Quý 1</b>" and document.message_id == message.message_id
-    assert tg.last_message_to(USER).kind == "document"
+    last = tg.last_message_to(USER)
+    assert last and last.kind == "document"
 
     downloaded = io.BytesIO()
     await bot.download(message.document.file_id, destination=downloaded)
     assert downloaded.getvalue() == content
     again = await bot.send_document(USER + 1, message.document.file_id)  # resend by file_id
+    assert again.document
     assert again.document.file_id == tg.documents[1].file_id and tg.documents[1].content == content
 
 
@@ -287,6 +294,7 @@ async def test_callback_query_round_trip(bot: Bot, tg: FakeTelegram) -> None:
     update_id = tg.press(USER, "Không")
     [update] = await bot.get_updates()
     query = update.callback_query
+    assert query and isinstance(query.message, Message)
     assert update.update_id == update_id and query.data == "go:0" and query.from_user.id == USER
     assert query.message.message_id == sent.message_id and query.message.text == "Tiếp tục?"
     assert await bot.answer_callback_query(query.id, text="OK")
@@ -308,6 +316,7 @@ async def test_commands_webhook_and_chat_action(bot: Bot, tg: FakeTelegram) -> N
         await bot.set_my_commands([BotCommand(command="Bad-Name", description="x")])
 
     assert await bot.set_webhook("https://bot.example.vn/hook", secret_token="s3cret")
+    assert tg.webhook is not None
     assert tg.webhook["url"] == "https://bot.example.vn/hook" and tg.webhook["secret_token"] == "s3cret"
     assert (await bot.get_webhook_info()).url == "https://bot.example.vn/hook"
     with pytest.raises(TelegramConflictError):
@@ -320,7 +329,7 @@ async def test_commands_webhook_and_chat_action(bot: Bot, tg: FakeTelegram) -> N
 
 
 async def test_webhook_delivery_retries_until_the_bot_accepts(bot: Bot, tg: FakeTelegram) -> None:
-    received: list[tuple[str | None, dict]] = []
+    received: list[tuple[str | None, dict[str, Any]]] = []
     answers = [500, 200, 200]
 
     async def hook(request: web.Request) -> web.Response:
@@ -347,7 +356,7 @@ async def test_webhook_delivery_retries_until_the_bot_accepts(bot: Bot, tg: Fake
         assert {secret for secret, _ in received} == {"s3cret-token"}
         assert received[-1][1]["message"]["text"] == "tiếp"
         info = await bot.get_webhook_info()
-        assert info.pending_update_count == 0 and "500" in info.last_error_message
+        assert info.pending_update_count == 0 and "500" in (info.last_error_message or "")
         assert await bot.delete_webhook()
     finally:
         await runner.cleanup()
@@ -359,12 +368,14 @@ async def test_a_dispatcher_talks_to_the_fake(bot: Bot, tg: FakeTelegram) -> Non
     @dp.message(F.text)
     async def echo(message: Message) -> None:
         await message.answer(
-            f"<i>{html.escape(message.text)}</i>", parse_mode="HTML", reply_markup=keyboard(("Lại", "again"))
+            f"<i>{html.escape(message.text or '')}</i>", parse_mode="HTML",
+            reply_markup=keyboard(("Lại", "again")),
         )
 
     @dp.callback_query(F.data == "again")
     async def again(query: CallbackQuery) -> None:
         await query.answer()
+        assert isinstance(query.message, Message)
         await query.message.edit_text("Đã bấm")
 
     polling = asyncio.create_task(
@@ -376,7 +387,8 @@ async def test_a_dispatcher_talks_to_the_fake(bot: Bot, tg: FakeTelegram) -> Non
         assert reply.plain_text == "a < b & c" and reply.text == "<i>a &lt; b &amp; c</i>"
         tg.press(USER, "Lại")
         await tg.wait_for(lambda t: t.edits and t.callback_answers, timeout=5)
-        assert tg.last_message_to(USER).text == "Đã bấm"
+        last = tg.last_message_to(USER)
+        assert last and last.text == "Đã bấm"
         await tg.wait_until_confirmed(tg.delivered_update_id)
     finally:
         await dp.stop_polling()

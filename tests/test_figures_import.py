@@ -81,7 +81,8 @@ async def test_last_years_export_imported_is_this_years_last_period(
     db: Database, engine: ReportEngine
 ) -> None:
     async with db.transaction() as session:
-        await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 2))  # tu-kiem-tra-2027
+        await seed_if_empty(session, Settings(_env_file=None),  # type: ignore[call-arg]
+                            date(2026, 11, 2))  # tu-kiem-tra-2027
         last = await create_campaign(session, "tu-kiem-tra-2026", "Tự kiểm tra năm 2026", "fixed_date",
                                      date(2026, 10, 31), OUTLINE_FILE)
         communes = sorted(await list_units(session), key=lambda unit: unit.code)[:3]

@@ -202,7 +202,7 @@ async def all_applied(db: Database, count: int, timeout: float = 120) -> None:
             answers = await session.scalar(select(func.count()).select_from(HistoryEntry))
             pending = await session.scalar(select(func.count()).select_from(InboxUpdate).where(
                 InboxUpdate.processed_at.is_(None)))
-        if answers >= count and pending == 0:
+        if (answers or 0) >= count and pending == 0:
             return
         assert asyncio.get_running_loop().time() < deadline, f"{answers} of {count} answers applied"
         await asyncio.sleep(0.5)

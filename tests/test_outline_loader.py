@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -249,10 +250,11 @@ def test_outline_check_of_invalid_yaml(tmp_path: Path) -> None:
     assert result.stderr.startswith(f"{path}:18: not valid YAML")
 
 
-def _show_json(args: list[str]) -> dict:
+def _show_json(args: list[str]) -> dict[str, Any]:
     result = CliRunner().invoke(main, ["outline", "show", "--json", *args])
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    shown: dict[str, Any] = json.loads(result.stdout)
+    return shown
 
 
 def test_outline_show_json_of_the_configured_outline(

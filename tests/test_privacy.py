@@ -151,16 +151,16 @@ async def test_logs_carry_no_personal_data_or_secrets_even_on_errors(
             assert mode(tmp_path / "backups") == 0o700
             assert mode(tmp_path / "backups" / "copy.sqlite3") == 0o600
 
-    log = log_file.read_text()
+    logged = log_file.read_text()
     # The errors did happen, and were logged...
-    assert "sqlite3.IntegrityError" in log or "CheckViolationError" in log, log[-3000:]
-    assert "storing 1 updates failed" in log
-    assert "TelegramServerError" in log
+    assert "sqlite3.IntegrityError" in logged or "CheckViolationError" in logged, logged[-3000:]
+    assert "storing 1 updates failed" in logged
+    assert "TelegramServerError" in logged
     # ... without what the officer typed, who they are, the invite code or the token.
     for secret in (TOKEN, TOKEN.split(":")[1], code, "Zebrafish", "Kangaroo", "Wombat", FIRST_NAME,
                    LAST_NAME, "Bí", PHONE, PHONE.replace(" ", ""), "kế hoạch riêng", "12/KH"):
-        assert secret not in log, secret
-    assert str(OFFICER) not in log
+        assert secret not in logged, secret
+    assert str(OFFICER) not in logged
 
 
 def test_the_filter_masks_values_whoever_logs_them() -> None:

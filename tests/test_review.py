@@ -4,6 +4,7 @@ resubmits → accept; who hears of what; what an officer may not do; the charts'
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -30,12 +31,12 @@ TODAY = date(2027, 10, 1)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> Database:
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'review.sqlite3'}")
     await database.upgrade()
     async with database.transaction() as session:
         await seed_if_empty(session, Settings(database_url=database.url), TODAY)
-    yield database  # type: ignore[misc]
+    yield database
     await database.close()
 
 

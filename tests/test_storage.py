@@ -13,6 +13,7 @@ import textwrap
 from collections.abc import AsyncIterator, Coroutine
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,6 +80,7 @@ from storage.units import (
 from tests.conftest import REPO
 
 SEED_DAY = date(2021, 3, 1)
+DatabaseUrl = tuple[str, str | None]  # (url, schema): the database_url fixture of conftest.py
 
 
 async def open_database(url: str, schema: str | None) -> Database:
@@ -88,7 +90,7 @@ async def open_database(url: str, schema: str | None) -> Database:
 
 
 @pytest.fixture
-async def db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
+async def db(database_url: DatabaseUrl) -> AsyncIterator[Database]:
     database = await open_database(*database_url)
     yield database
     await database.close()
@@ -98,7 +100,7 @@ async def db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
 async def seeded(db: Database) -> Database:
     """The first-run database: Cần Thơ's units and the 2021 self-inspection campaign."""
     async with db.transaction() as session:
-        await seed_if_empty(session, Settings(_env_file=None), SEED_DAY)
+        await seed_if_empty(session, Settings(_env_file=None), SEED_DAY)  # type: ignore[call-arg]
     return db
 
 
@@ -156,7 +158,8 @@ async def history_of(db: Database, report: Report) -> list[HistoryEntry]:
 # ----- schema ------------------------------------------------------------------------------
 
 
-async def test_migrations_create_the_schema_and_upgrading_again_is_harmless(database_url):
+async def test_migrations_create_the_schema_and_upgrading_again_is_harmless(
+        database_url: DatabaseUrl) -> None:
     url, schema = database_url
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     db = Database(url, schema=schema)
@@ -241,7 +244,8 @@ TYPED = [
 ]
 
 
-async def test_answers_of_every_kind_survive_closing_and_reopening(database_url, tmp_path):
+async def test_answers_of_every_kind_survive_closing_and_reopening(database_url: DatabaseUrl,
+                                                                   tmp_path: Path) -> None:
     url, schema = database_url
     outline_file = tmp_path / "all-types.yaml"
     outline_file.write_text(ALL_TYPES_OUTLINE, encoding="utf-8")
@@ -285,7 +289,7 @@ async def test_answers_of_every_kind_survive_closing_and_reopening(database_url,
 # ----- history -----------------------------------------------------------------------------
 
 
-async def test_history_records_every_change_with_who_and_which_channel(seeded):
+async def test_history_records_every_change_with_who_and_which_channel(seeded: Database) -> None:
     db = seeded
     async with db.transaction() as session:
         unit = await first_commune(session)
@@ -324,7 +328,7 @@ async def test_history_records_every_change_with_who_and_which_channel(seeded):
         assert submission.submitted_by == telegram.officer.id
 
 
-async def test_an_answer_is_stored_with_the_moment_it_was_given(seeded):
+async def test_an_answer_is_stored_with_the_moment_it_was_given(seeded: Database) -> None:
     """The answer, its history entry and the submission's last change carry the same moment,
     read back as a UTC time (the answer path writes them past the ORM on SQLite)."""
     db = seeded
@@ -347,7 +351,7 @@ async def test_an_answer_is_stored_with_the_moment_it_was_given(seeded):
         "Bản hướng dẫn số 5", "Bản hướng dẫn số 5", report.officer.id)
 
 
-async def test_the_sender_hears_at_once_of_a_committed_outbox_message_and_only_then(db):
+async def test_the_sender_hears_at_once_of_a_committed_outbox_message_and_only_then(db: Database) -> None:
     """What wakes the outbox sender (a VP office notice goes out at once, not at its next
     round): a transaction that committed a new message; not a duplicate, not a rollback."""
     heard: list[bool] = []
@@ -427,7 +431,8 @@ async def write_answers(
                               actor)
 
 
-async def test_units_reporting_at_once_do_not_lock_each_other_out(seeded, database_url):
+async def test_units_reporting_at_once_do_not_lock_each_other_out(seeded: Database,
+                                                                  database_url: DatabaseUrl) -> None:
     url, schema = database_url
     db = seeded
     second = Database(url, schema=schema)  # a second pool on the same database
@@ -496,7 +501,7 @@ def _naive(moment: datetime) -> datetime:
     return moment.replace(tzinfo=None)
 
 
-async def test_officers_of_one_unit_answering_at_once_share_one_submission(seeded):
+async def test_officers_of_one_unit_answering_at_once_share_one_submission(seeded: Database) -> None:
     db = seeded
     async with db.transaction() as session:
         campaign = await the_campaign(session)
@@ -543,7 +548,7 @@ async def test_officers_of_one_unit_answering_at_once_share_one_submission(seede
 # ----- invites -----------------------------------------------------------------------------
 
 
-async def test_invite_codes_are_shown_once_stored_hashed_and_redeemed_once(seeded):
+async def test_invite_codes_are_shown_once_stored_hashed_and_redeemed_once(seeded: Database) -> None:
     db = seeded
     async with db.transaction() as session:
         unit = await first_commune(session)
@@ -596,7 +601,7 @@ async def test_invite_codes_are_shown_once_stored_hashed_and_redeemed_once(seede
 # ----- units -------------------------------------------------------------------------------
 
 
-def test_province_units_are_can_tho_wards_and_communes_with_official_codes():
+def test_province_units_are_can_tho_wards_and_communes_with_official_codes() -> None:
     records = province_units(92)
     province, *wards = records
     assert (province.code, province.name, province.level) == ("92", "Thành phố Cần Thơ", UnitLevel.PROVINCE)
@@ -608,7 +613,8 @@ def test_province_units_are_can_tho_wards_and_communes_with_official_codes():
     assert any(name.startswith("Xã ") for name in by_name)
 
 
-async def test_importing_units_is_idempotent_and_the_2021_structure_imports(db, tmp_path):
+async def test_importing_units_is_idempotent_and_the_2021_structure_imports(db: Database,
+                                                                            tmp_path: Path) -> None:
     records = province_units(92)
     async with db.transaction() as session:
         assert await import_units(session, records) == (len(records), 0)
@@ -651,7 +657,7 @@ async def test_importing_units_is_idempotent_and_the_2021_structure_imports(db, 
         assert (office.parent_id, team.parent_id) == (district.id, office.id)
 
 
-def test_a_unit_file_with_a_bad_level_names_the_file_and_the_row(tmp_path):
+def test_a_unit_file_with_a_bad_level_names_the_file_and_the_row(tmp_path: Path) -> None:
     path = tmp_path / "don-vi.csv"
     path.write_text("code,name,level,parent\n92,Thành phố Cần Thơ,province,\n"
                     "31135,Phường Ninh Kiều,phuong,92\n", encoding="utf-8")
@@ -666,7 +672,7 @@ def test_a_unit_file_with_a_bad_level_names_the_file_and_the_row(tmp_path):
 # ----- the engine over storage -------------------------------------------------------------
 
 
-async def test_the_chat_saves_answers_and_a_rejected_answer_changes_nothing(seeded):
+async def test_the_chat_saves_answers_and_a_rejected_answer_changes_nothing(seeded: Database) -> None:
     db = seeded
     async with db.transaction() as session:
         unit = await first_commune(session)

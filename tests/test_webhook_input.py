@@ -20,6 +20,8 @@ from tests.conftest import sqlite_url
 
 SECRET = "s3cret-Webhook_0123"
 MAX_BODY = 4_000
+# (channel, url, secret header, a good body of that channel: its text given or not)
+Webhook = tuple[str, str, str, Callable[..., dict[str, Any]]]
 TELEGRAM_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ZALO_HEADER = "X-Bot-Api-Secret-Token"
 
@@ -82,10 +84,11 @@ def settings_for(tmp_path: Path) -> Settings:
 
 @pytest.fixture(params=["telegram", "zalo"])
 async def webhook(request: pytest.FixtureRequest, tmp_path: Path,
-                  database: Database) -> AsyncIterator[tuple[str, str, str, Callable[[], Any]]]:
+                  database: Database) -> AsyncIterator[Webhook]:
     """(channel, url, secret header, a good body) of a webhook served in process."""
     settings = settings_for(tmp_path)
     channel: Any
+    good: Callable[..., dict[str, Any]]
     if request.param == "telegram":
         from bot.telegram.runner import TelegramChannel
 
@@ -116,7 +119,7 @@ async def post(url: str, data: Any, headers: dict[str, str]) -> int:
         return response.status
 
 
-async def test_secret_is_checked_and_never_crashes(webhook: tuple[str, str, str, Callable[[], Any]]) -> None:
+async def test_secret_is_checked_and_never_crashes(webhook: Webhook) -> None:
     _channel, url, header, good = webhook
     body = json.dumps(good()).encode()
     for given in ("", "wrong", SECRET[:-1], SECRET.upper(), SECRET + "x", "é" * 12, SECRET[:-1] + "é",
@@ -132,7 +135,7 @@ async def test_secret_is_checked_and_never_crashes(webhook: tuple[str, str, str,
             assert response.status == 401
 
 
-async def test_oversized_bodies_are_413(webhook: tuple[str, str, str, Callable[[], Any]]) -> None:
+async def test_oversized_bodies_are_413(webhook: Webhook) -> None:
     _channel, url, header, good = webhook
     headers = {header: SECRET, "Content-Type": "application/json"}
     big = json.dumps(good(text="x" * (MAX_BODY * 3))).encode()
@@ -145,7 +148,7 @@ async def test_oversized_bodies_are_413(webhook: tuple[str, str, str, Callable[[
     assert await post(url, chunks(), headers) == 413
 
 
-async def test_malformed_json_of_any_shape_is_400(webhook: tuple[str, str, str, Callable[[], Any]],
+async def test_malformed_json_of_any_shape_is_400(webhook: Webhook,
                                                   database: Database) -> None:
     channel, url, header, good = webhook
     headers = {header: SECRET, "Content-Type": "application/json"}

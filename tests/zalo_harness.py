@@ -216,7 +216,7 @@ class TelegramOfficer(Officer):
     def finished(self) -> bool:
         return any(DONE in m.plain_text for m in self.messages())
 
-    async def answer_current(self) -> FakeMessage | None:  # type: ignore[override]
+    async def answer_current(self) -> FakeMessage | None:
         try:
             return await super().answer_current()
         except AssertionError:
