@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -72,12 +72,19 @@ def units_list(level: str | None) -> None:
 @click.command()
 @click.argument("unit_code", required=False)
 @click.option("--admin", is_flag=True, help="An invite for a VP office member.")
-@click.option("--days", default=14, show_default=True, help="Days before the code expires.")
-def invite(unit_code: str | None, admin: bool, days: int) -> None:
-    """Print a one-time code that binds an officer to UNIT_CODE (or to the VP office)."""
+@click.option("--days", default=14, show_default=True, type=click.IntRange(min=1),
+              help="Days before the code expires (at least 1).")
+@click.option("--until", "until", help="The last day the code works (DD/MM/YYYY), instead of --days.")
+def invite(unit_code: str | None, admin: bool, days: int, until: str | None) -> None:
+    """Print a one-time code that binds an officer to UNIT_CODE (or to the VP office): the code
+    alone on standard output (for scripts), then how to use it on each channel (the Telegram
+    link, the Zalo way) on standard error."""
     if not admin and not unit_code:
         click.echo("give a UNIT_CODE, or --admin for the VP office", err=True)
         sys.exit(2)
+    settings = get_settings()
+    if until is not None:
+        days = _days_until(until, settings.today())
 
     async def work(database: Database) -> str | None:
         async with database.transaction() as session:
@@ -88,11 +95,35 @@ def invite(unit_code: str | None, admin: bool, days: int) -> None:
                 session, unit, Role.ADMIN if admin else Role.OFFICER, timedelta(days=days))
             return code
 
-    code = run_async(with_database(get_settings(), work))
+    code = run_async(with_database(settings, work))
     if code is None:
         click.echo(f"unknown unit code {unit_code}; see `kstthc-bot units list`", err=True)
         sys.exit(1)
     click.echo(code)
+    for line in how_to_use(code, settings.telegram_bot_username):
+        click.echo(line, err=True)
+
+
+def _days_until(until: str, today: date) -> int:
+    """Days of validity for a code that works until the end of `until`; refused if it is past."""
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            last_day = datetime.strptime(until, pattern).date()
+            break
+        except ValueError:
+            continue
+    else:
+        raise click.BadParameter(f"{until!r} is not a date (DD/MM/YYYY)", param_hint="--until")
+    if last_day < today:
+        raise click.BadParameter(f"{until} is in the past", param_hint="--until")
+    return (last_day - today).days + 1
+
+
+def how_to_use(code: str, telegram_username: str | None) -> list[str]:
+    """What the officer does with the code on each channel (the VP office passes it on)."""
+    telegram = (f"https://t.me/{telegram_username}?start={code}" if telegram_username else
+                f"send “/start {code}” to the bot (KSTTHC_TELEGRAM_BOT_USERNAME set: a t.me link here)")
+    return [f"Telegram: {telegram}", f"Zalo: send “{code}” to the bot, as a message of its own"]
 
 
 def register(group: click.Group) -> None:

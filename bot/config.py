@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     outline_file: str = "ke-hoach-20-2021.yaml"
     telegram_token: str | None = None
     telegram_api_base: str = "https://api.telegram.org"
+    # The bot's @username (without the @), for the t.me links `kstthc-bot invite` prints.
+    telegram_bot_username: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{5,32}$")
     telegram_workers: int = Field(default=8, ge=1, le=256)
     telegram_poll_timeout: int = Field(default=25, ge=0, le=50)
     telegram_webhook_url: str | None = None

@@ -417,3 +417,36 @@ async def test_the_review_is_one_short_summary_with_each_section_in_reach(chats:
     assert documents and 1 <= len(summary_messages) <= 2, sent
     assert sum(len(text) for text in summary_messages) <= 4096
     assert any(button.startswith("✏️") for button in telegram.buttons)
+
+
+# ----- kstthc-bot invite ------------------------------------------------------------------------
+
+def test_invite_prints_how_to_use_the_code_and_refuses_a_code_that_could_not_work(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from bot.config import get_settings
+
+    env = {"KSTTHC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"}
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["invite", "31120"], env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        code = result.stdout.strip()
+        assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", code), result.stdout  # alone, for scripts
+        assert f"Telegram: send “/start {code}” to the bot" in result.stderr
+        assert f"Zalo: send “{code}”" in result.stderr
+        get_settings.cache_clear()
+        linked = CliRunner().invoke(main, ["invite", "31120"], env={**env, "KSTTHC_TELEGRAM_BOT_USERNAME":
+                                                                     "kstthc_bot"})
+        code = linked.stdout.strip()
+        assert f"Telegram: https://t.me/kstthc_bot?start={code}" in linked.stderr
+        for wrong in (["--days", "0"], ["--until", "01/01/2020"], ["--until", "31/02/2030"]):
+            get_settings.cache_clear()
+            refused = CliRunner().invoke(main, ["invite", "31120", *wrong], env=env)
+            assert refused.exit_code == 2, (wrong, refused.output)
+        get_settings.cache_clear()
+        until = CliRunner().invoke(main, ["invite", "--admin", "--until", "31/12/2099"], env=env)
+        assert until.exit_code == 0, until.output
+    finally:
+        get_settings.cache_clear()
