@@ -13,7 +13,7 @@ from bot.cli_backup import register as register_backup
 from bot.cli_campaigns import register as register_campaigns
 from bot.cli_database import run_async, with_database
 from bot.cli_units import register as register_units
-from bot.config import get_settings
+from bot.config import Settings, get_settings
 from bot.privacy import protect_process
 from engine.outline import OutlineError, load_outline
 from storage.database import Database
@@ -71,10 +71,23 @@ def run(webhook: bool) -> None:
         click.echo("--webhook needs KSTTHC_TELEGRAM_WEBHOOK_URL and KSTTHC_TELEGRAM_WEBHOOK_SECRET, "
                    "or KSTTHC_ZALO_WEBHOOK_URL and KSTTHC_ZALO_WEBHOOK_SECRET", err=True)
         sys.exit(2)
-    if not webhook:
-        settings = settings.model_copy(update={"telegram_webhook_url": None, "zalo_webhook_url": None})
+    settings, notes = receiving(settings, webhook)
+    for note in notes:
+        click.echo(note, err=True)
     configure_logging(settings)
     sys.exit(run_async(run_channels(settings)))
+
+
+def receiving(settings: Settings, webhook: bool) -> tuple[Settings, list[str]]:
+    """The settings a run uses (without --webhook, every channel polls) and what the operator is
+    told about it: a webhook address set but not served is said, never silently polled past."""
+    if webhook:
+        return settings, []
+    configured = [name for name, url in (("KSTTHC_TELEGRAM_WEBHOOK_URL", settings.telegram_webhook_url),
+                                         ("KSTTHC_ZALO_WEBHOOK_URL", settings.zalo_webhook_url)) if url]
+    notes = [f"{name} is set, but without --webhook the channel polls (and its webhook is removed); "
+             "run `kstthc-bot run --webhook` to serve it" for name in configured]
+    return settings.model_copy(update={"telegram_webhook_url": None, "zalo_webhook_url": None}), notes
 
 
 @main.group()

@@ -450,3 +450,30 @@ def test_invite_prints_how_to_use_the_code_and_refuses_a_code_that_could_not_wor
         assert until.exit_code == 0, until.output
     finally:
         get_settings.cache_clear()
+
+
+# ----- the README's quick start; webhook mode said, never silently skipped ---------------------
+
+def test_the_quick_start_installs_into_a_virtual_environment_not_the_system_python() -> None:
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Quick start", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line.strip()]
+    assert len(commands) == 2
+    for line in commands:  # PEP 668: a stock Debian/Ubuntu python3 refuses a bare pip install
+        assert line.startswith("python3 -m venv .venv && .venv/bin/pip install"), line
+        assert "python3 -m pip" not in line
+
+
+def test_a_webhook_address_without_webhook_mode_is_said_not_silently_polled_past() -> None:
+    from bot.cli import receiving
+    from bot.config import Settings
+
+    settings = Settings(zalo_token="1:x", zalo_webhook_url="https://example.invalid/zalo/webhook",  # type: ignore[call-arg]
+                        zalo_webhook_secret="s3cret-for-tests", _env_file=None)
+    polled, notes = receiving(settings, webhook=False)
+    assert polled.zalo_webhook_url is None
+    assert len(notes) == 1 and "KSTTHC_ZALO_WEBHOOK_URL" in notes[0] and "--webhook" in notes[0]
+    served, notes = receiving(settings, webhook=True)
+    assert served.zalo_webhook_url == settings.zalo_webhook_url and notes == []
