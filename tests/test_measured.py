@@ -81,6 +81,7 @@ async def test_a_whole_report_on_telegram_costs_at_most_1_1_new_messages_a_quest
                 for number, line in enumerate([f"/start {code}", *script], start=1):
                     if number == 2:
                         sent_before, edits_before = len(tg.texts_to(user)), len(tg.edits_of(user))
+                        requests_before = len(tg.request_log)
                     update = {"update_id": number, "message": {
                         "message_id": 1000 + number, "date": 1_800_000_000 + number, "text": line,
                         "chat": {"id": user, "type": "private"},
@@ -94,10 +95,13 @@ async def test_a_whole_report_on_telegram_costs_at_most_1_1_new_messages_a_quest
                 await channel.bot.session.close()
             sent = tg.texts_to(user)[sent_before:]
             edits = len(tg.edits_of(user)) - edits_before
+            # What went over the wire: new messages and edits (the chat as read at the end differs).
+            characters = sum(len(str(request.params.get("text", "")))
+                             for request in tg.request_log[requests_before:]
+                             if request.method in ("sendMessage", "editMessageText"))
     finally:
         await db.close()
     per_question = len(sent) / len(script)
-    characters = sum(len(text) for text in sent)
     print(json.dumps({"channel": "telegram", "questions": len(script), "new_messages": len(sent),
                       "per_question": round(per_question, 2), "edits": edits, "characters": characters,
                       "characters_per_question": round(characters / len(script))}))
