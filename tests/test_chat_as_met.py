@@ -477,3 +477,16 @@ def test_a_webhook_address_without_webhook_mode_is_said_not_silently_polled_past
     assert len(notes) == 1 and "KSTTHC_ZALO_WEBHOOK_URL" in notes[0] and "--webhook" in notes[0]
     served, notes = receiving(settings, webhook=True)
     assert served.zalo_webhook_url == settings.zalo_webhook_url and notes == []
+
+
+def test_every_word_the_officers_help_lists_is_understood() -> None:
+    from engine.commands import parse_text
+    from engine.views import Action, HelpView
+    from handlers.render import help_text
+    from locales.translation import translator
+
+    shown = help_text(HelpView(), translator("vi"))
+    words = re.findall(r"“([^”]+)”", shown)
+    assert {"không có", "lại", "sau", "mục lục", "tiến độ", "xem", "nộp"} <= set(words)
+    for word in words:
+        assert parse_text(word, fuzzy=True).action is not Action.ANSWER, word
