@@ -75,7 +75,7 @@ async def stop_within(process: subprocess.Popen[Any], seconds: float) -> float:
     return time.monotonic() - started
 
 
-def query(workdir: Path, sql: str) -> list[tuple[object, ...]]:
+def query(workdir: Path, sql: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(workdir / "bot.sqlite3") as connection:
         return connection.execute(sql).fetchall()
 

@@ -62,7 +62,8 @@ async def say(db: Database, report: Report, line: str) -> object:
 
 async def test_last_periods_figures_stand_beside_this_periods(db: Database, engine: ReportEngine) -> None:
     async with db.transaction() as session:
-        await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 2))  # due 31/10/2027
+        await seed_if_empty(session, Settings(_env_file=None),  # type: ignore[call-arg]
+                            date(2026, 11, 2))  # due 31/10/2027
         last = await create_campaign(session, "tu-kiem-tra-2026", "Tự kiểm tra năm 2026", "fixed_date",
                                      date(2026, 10, 31), OUTLINE_FILE)
         unit = await first_commune(session)
@@ -144,7 +145,7 @@ async def test_a_draft_or_another_kind_of_campaign_is_no_ones_last_period(
     db: Database, engine: ReportEngine
 ) -> None:
     async with db.transaction() as session:
-        await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 2))
+        await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 2))  # type: ignore[call-arg]
         draft = await create_campaign(session, "tu-kiem-tra-2026", "Tự kiểm tra năm 2026", "fixed_date",
                                       date(2026, 10, 31), OUTLINE_FILE)
         await create_campaign(session, "kiem-tra-2026", "Kiểm tra năm 2026", "before_visit",
@@ -190,7 +191,7 @@ async def test_the_city_summary_and_the_workbook_set_this_periods_totals_beside_
     post); this year one of them reports 2.500 dossiers, 2.000 new, 150 by post. The VP office's
     workbook and city summary set the city's totals beside last year's."""
     async with db.transaction() as session:
-        await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 2))
+        await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 2))  # type: ignore[call-arg]
         last = await create_campaign(session, "tu-kiem-tra-2026", "Tự kiểm tra năm 2026", "fixed_date",
                                      date(2026, 10, 31), OUTLINE_FILE)
         this_year = await session.scalar(select(Campaign).where(Campaign.code == "tu-kiem-tra-2027"))

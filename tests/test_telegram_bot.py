@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -25,9 +26,9 @@ RECORD = "✅ <b>Đã làm</b> & *xong* _hết_ 🎉"
 
 
 @pytest.fixture
-async def tg() -> FakeTelegram:
+async def tg() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as fake:
-        yield fake  # type: ignore[misc]
+        yield fake
 
 
 # A drill (KSTTHC_NOW, here in the past) must tell the VP office just the same, at the drill's time.
@@ -204,4 +205,4 @@ async def test_webhook_checks_its_secret_before_anything_else(
             await asyncio.sleep(0.5)
             assert len([m for m in tg.messages_to(OFFICER) if "câu 1/" in m.text]) == 1
     finally:
-        await stop_within(process, 10)  # type: ignore[arg-type]
+        await stop_within(process, 10)

@@ -173,7 +173,7 @@ class BotProcess:
 def inbox_state(workdir: Path) -> tuple[int, int]:
     """(stored updates, of which unprocessed)."""
     total, pending = query(workdir, "select count(*), sum(processed_at is null) from inbox")[0]
-    return int(total), int(pending or 0)  # type: ignore[call-overload]
+    return int(total), int(pending or 0)
 
 
 async def wait_all_processed(workdir: Path, tg: FakeTelegram, last_update_id: int,

@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -283,7 +284,7 @@ async def test_webhook_refuses_a_wrong_secret_and_answers_a_redelivered_event_on
                             message="setWebhook")
         assert zalo.webhook is not None and zalo.webhook["secret_token"] == secret
         zalo.users[OFFICER] = "Lan"  # a chat the fake will let the bot write to
-        event = {"event_name": "message.text.received", "message": {
+        event: dict[str, Any] = {"event_name": "message.text.received", "message": {
             "from": {"id": OFFICER, "display_name": "Lan", "is_bot": False},
             "chat": {"id": OFFICER, "chat_type": "PRIVATE"},
             "message_id": "5eed0001c0de", "date": 1_700_000_000_000, "text": unit_code}}
