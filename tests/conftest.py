@@ -111,14 +111,20 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Remember how long each test took (setup, call and teardown), for the next run's order."""
+    """Remember how long each test took (setup, call and teardown), for the next run's order. A
+    quicker time lowers what is remembered only by a quarter: one quick run of a slow test (a
+    local run with KSTTHC_TEST_RANDOM_UPDATES=200, say) does not send it to the back of the queue."""
     cache = getattr(session.config, "cache", None)
     if cache is None or _is_worker(session.config) or not _took:
         return
     durations = cache.get(DURATIONS, {})
     if not isinstance(durations, dict):
         durations = {}
-    durations.update({nodeid: round(seconds, 2) for nodeid, seconds in _took.items()})
+    for nodeid, seconds in _took.items():
+        before = durations.get(nodeid)
+        if isinstance(before, (int, float)):
+            seconds = max(seconds, 0.75 * before)
+        durations[nodeid] = round(seconds, 2)
     cache.set(DURATIONS, durations)
 
 
