@@ -264,7 +264,7 @@ def reminder_day_of(row: OutboxMessage) -> date:
 PHRASE = re.compile(r"hạn nộp (?:trước|chậm nhất) ngày (?P<nominal>\d\d/\d\d/\d{4})(?: \((?P<weekday>[^,]+), "
                     r"ngày nghỉ; hạn thực tế: (?P<real_weekday>[^,]+), ngày (?P<real>\d\d/\d\d/\d{4})\))?, "
                     r"(?P<left>[^.]*)\.")
-ANSWERED = re.compile(r"Đơn vị đã trả lời (\d+)/(\d+) mục\.")
+ANSWERED = re.compile(r"Đơn vị đã trả lời (\d+)/(\d+) câu\.")
 
 
 def left_phrase(offset: int) -> str:

@@ -53,7 +53,7 @@ async def test_an_officer_registers_fills_in_the_whole_outline_and_submits(
         greeting = [m for m in officer.messages() if "Phường Ninh Kiều" in m.plain_text]
         assert greeting and ("31/10/2026" if clock else "31/10/") in greeting[0].plain_text
         first = officer.current_question()
-        assert first.button_texts == ["Không có", "⬅ Quay lại", "Để sau", "Mục lục"]
+        assert first.button_texts == ["∅ Không có nội dung để báo cáo", "⬅ Quay lại", "Để sau", "Mục lục"]
 
         while officer.question_on_screen().name != "dossiers_total":
             await officer.answer_current()
