@@ -35,8 +35,9 @@ SLOW = 1.0  # seconds: a test that takes longer is started before the quick ones
 # A test not timed yet that starts the bot or a fake Bot API counts as this slow.
 UNTIMED_END_TO_END = 5.0
 END_TO_END = re.compile(r"running_bot|Popen|FakeTelegram\(|FakeZalo\(|\bcli\(")
-# Workers per CPU for `-n auto`. The end-to-end tests spend much of their time waiting (for a
-# bot to start, a retry_after, a drill's clock), so a CPU can keep more than one worker busy.
+# Workers per CPU for `-n auto`. The end-to-end tests wait part of the time (a retry_after, a
+# drill's clock), but a bot process spends seconds of CPU starting: with 1.5 workers per CPU on
+# a busy 2-core machine bots took longer to start than the tests' 15 s for a first reply.
 WORKERS_PER_CPU = 1.0
 
 
