@@ -106,8 +106,8 @@ class InboxWorkers:
             await self.turn(chat_key)
 
     async def turn(self, chat_key: str) -> None:
-        taken: TakenEvent | None = None
         for delay in (*self.retry_delays, None):
+            taken: TakenEvent | None = None  # each attempt's own: the oldest may have changed
             try:
                 async with self.db.transaction() as session:
                     taken = await take_next_event(session, self.channel, chat_key)
@@ -133,7 +133,8 @@ class InboxWorkers:
     async def set_aside(self, taken: TakenEvent, error: Exception) -> None:
         try:
             async with self.db.transaction() as session:
-                await mark_failed(session, taken.id, safe_reason(error))
+                if not await mark_failed(session, taken.id, safe_reason(error)):
+                    return  # applied meanwhile by another process: nothing to apologise for
         except Exception:
             # Still stored and unprocessed: it is tried again by the next sweep or start.
             log.exception("%s event %s could not be set aside", self.channel, taken.id)

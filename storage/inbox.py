@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import CursorResult, Table, bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.direct_sql import DirectStatement
@@ -110,14 +110,15 @@ async def pending_chats(session: AsyncSession, channel: str, received_before: da
     return list(rows)
 
 
-async def mark_failed(session: AsyncSession, inbox_id: int, failure: str) -> None:
+async def mark_failed(session: AsyncSession, inbox_id: int, failure: str) -> bool:
     """Set an event aside: processed (never replayed), with why it failed; its raw update is
-    not kept."""
+    not kept. False if it was processed already (by another process, meanwhile)."""
     now = utcnow()
-    await session.execute(
+    result = await session.execute(
         update(InboxUpdate).where(InboxUpdate.id == inbox_id, InboxUpdate.processed_at.is_(None))
         .values(processed_at=now, failed_at=now, failure=failure[:255], payload="")
     )
+    return bool(cast(CursorResult[Any], result).rowcount)
 
 
 async def set_aside_events(session: AsyncSession) -> list[InboxUpdate]:
