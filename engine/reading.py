@@ -35,6 +35,7 @@ class ReportReading:
     def __init__(self, outline: Outline) -> None:
         self.outline = outline
         self._values_memo: tuple[Mapping[str, Answer], str, dict[str, Any]] | None = None
+        self._asked_names = frozenset(q.name for q in outline.asked_questions)
         self._dependents: dict[str, tuple[Question, ...]] = {
             q.name: tuple(
                 other for other in outline.questions
@@ -212,9 +213,11 @@ class ReportReading:
         return not state.submitted and self._current(state) == name
 
     def _cursor_valid(self, state: State) -> bool:
-        return state.cursor is not None and state.cursor in {
-            q.name for q in self.relevant_questions(state)
-        }
+        """Whether the cursor is a question to ask now: its own relevance, not every question's
+        (this runs several times in every step)."""
+        if state.cursor is None or state.cursor not in self._asked_names:
+            return False
+        return self.is_relevant(self.outline.question(state.cursor), state, self.values(state))
 
     def _current(self, state: State) -> str | None:
         return state.cursor if self._cursor_valid(state) else self.first_open(state)
