@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from engine.conversation import ReportEngine
 from engine.outline import Outline, default_outline_path, load_outline
+from storage.database import Database
 
 POSTGRES_URL = os.environ.get("KSTTHC_TEST_POSTGRES_URL")
 REPO = Path(__file__).resolve().parents[1]
@@ -201,3 +202,16 @@ async def database_url(
         async with admin.begin() as connection:
             await connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         await admin.dispose()
+
+
+@pytest.fixture
+async def db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
+    """A migrated, empty database of each kind the machine has (a test module may define its
+    own `db`: seeded, or not yet migrated)."""
+    url, schema = database_url
+    database = Database(url, schema=schema)
+    await database.upgrade()
+    try:
+        yield database
+    finally:
+        await database.close()

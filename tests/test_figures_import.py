@@ -6,7 +6,7 @@ unit and the column of every fault, and imports nothing."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -65,16 +65,6 @@ def figures_of(engine: ReportEngine, answers: dict[str, Answer]) -> dict[str, An
     return {name: answer for name, answer in answers.items()
             if engine.outline.question(name).type in ("integer", "decimal", "percent")}
 
-
-@pytest.fixture
-async def db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
-    url, schema = database_url
-    database = Database(url, schema=schema)
-    await database.upgrade()
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 async def test_last_years_export_imported_is_this_years_last_period(

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,14 +17,6 @@ from storage.models import InboxUpdate
 
 CHANNEL = "test"
 
-
-@pytest.fixture
-async def db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
-    url, schema = database_url
-    database = Database(url, schema=schema)
-    await database.upgrade()
-    yield database
-    await database.close()
 
 
 class Chat:

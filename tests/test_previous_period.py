@@ -5,7 +5,6 @@ unit's .docx prints "cùng kỳ năm trước" with the change."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date
 
@@ -41,16 +40,6 @@ OUTLINE_FILE = "ke-hoach-20-2021.yaml"
 LAST_YEAR = {"dossiers_total": 2000, "dossiers_new": 1800, "dossiers_carried_over": 200,
              "dossiers_postal": 90}
 
-
-@pytest.fixture
-async def db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
-    url, schema = database_url
-    database = Database(url, schema=schema)
-    await database.upgrade()
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 async def say(db: Database, report: Report, line: str) -> object:
