@@ -23,6 +23,7 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
 from documents.model import ReportDocumentInfo, vietnamese_date
+from documents.text_width import break_lines
 
 FONT = "Times New Roman"
 BODY_PT = 14  # body text: 13–14 pt
@@ -31,6 +32,7 @@ NUMBER_PT = 13  # "Số: .../BC-UBND": 13 pt
 MOTTO_PT = 13  # "Độc lập - Tự do - Hạnh phúc": 13–14 pt
 RECIPIENTS_HEADING_PT = 12  # "Nơi nhận:": 12 pt, bold italic
 RECIPIENTS_PT = 11  # the recipients: 11 pt
+TABLE_PT = 13  # tables of figures in the body
 PAGE_WIDTH_MM, PAGE_HEIGHT_MM = 210, 297
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
 TEXT_WIDTH_MM = PAGE_WIDTH_MM - MARGINS_MM["left"] - MARGINS_MM["right"]
@@ -39,6 +41,11 @@ FIRST_LINE_INDENT_MM = 10
 NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
 UNANSWERED = "(chưa trả lời)"
+DRAFT_MARK = "DỰ THẢO"
+NAME_LINE = "." * 40  # where no signer is set: the line the name is written on
+FILED = "Lưu: VT"  # the last recipient: the office's own file (văn thư)
+HEADER_ROOM_MM = LEFT_COLUMN_MM - 5  # the column less its cell padding and a margin for rounding
+REGULAR_TO_BOLD = 0.92  # regular capitals are this much narrower than bold ones
 
 # Characters XML 1.0 cannot hold (a pasted control character would make python-docx fail).
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -57,12 +64,11 @@ COMMITTEE = "ỦY BAN NHÂN DÂN"
 
 
 def issuer_lines(unit_name: str) -> list[str]:
-    """The issuing body in upper case, a People's Committee broken after its title as is the
-    custom: "ỦY BAN NHÂN DÂN" over "PHƯỜNG NINH KIỀU"."""
+    """The issuing body in upper case, in lines that fit the header's column, broken only
+    between words chosen here (documents/text_width.py): a People's Committee's title on a line
+    of its own as is the custom ("ỦY BAN NHÂN DÂN" over "PHƯỜNG NINH KIỀU"), never inside it."""
     name = " ".join(unit_name.split()).upper()
-    if name.startswith(COMMITTEE + " "):
-        return [COMMITTEE, name.removeprefix(COMMITTEE + " ")]
-    return [name]
+    return break_lines(name, HEADER_PT, HEADER_ROOM_MM, first=COMMITTEE)
 
 
 def clean(text: str) -> str:
@@ -88,6 +94,7 @@ class AdministrativeDocument:
         self._set_up_page()
         self._set_up_styles()
         self._add_page_numbers()
+        self._add_draft_mark()
         self._add_header()
         self._add_title(kind, subject)
 
@@ -131,13 +138,32 @@ class AdministrativeDocument:
         field.append(run._r)
         paragraph._p.append(field)
 
+    def _add_draft_mark(self) -> None:
+        """"DỰ THẢO" framed at the top right of the first page (in its own header, so the layout
+        below is the one the signed copy will have) while the report is not handed in."""
+        if not self.info.draft:
+            return
+        paragraph = self.document.sections[0].first_page_header.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        self._run(paragraph, DRAFT_MARK, size=BODY_PT, bold=True)
+        borders = OxmlElement("w:pBdr")
+        for edge in ("top", "left", "bottom", "right"):
+            element = OxmlElement(f"w:{edge}")
+            for key, value in (("w:val", "single"), ("w:sz", "8"), ("w:space", "2"), ("w:color", "000000")):
+                element.set(qn(key), value)
+            borders.append(element)
+        paragraph._p.get_or_add_pPr().insert_element_before(borders, *_PPR_AFTER_BORDER)
+        paragraph.paragraph_format.left_indent = Mm(TEXT_WIDTH_MM - 32)  # a box round the words only
+
     def _add_header(self) -> None:
         info = self.info
         table = self._borderless_table(2, (LEFT_COLUMN_MM, TEXT_WIDTH_MM - LEFT_COLUMN_MM))
         left, right = table.cell(0, 0), table.cell(0, 1)
         lines = []
         if info.superior:
-            lines.append(Span(info.superior.upper()))
+            superior = " ".join(info.superior.split()).upper()
+            lines.extend(Span(line) for line in break_lines(superior, HEADER_PT * REGULAR_TO_BOLD,
+                                                            HEADER_ROOM_MM))
         lines.extend(Span(line, bold=True) for line in issuer_lines(info.unit_name))
         self._cell_lines(left, lines, HEADER_PT)
         self._rule(left, LEFT_COLUMN_MM, 22)
@@ -185,6 +211,26 @@ class AdministrativeDocument:
             self._run(paragraph, clean(span.text), size=BODY_PT, bold=span.bold, italic=span.italic)
         return paragraph
 
+    def grid(self, columns: Sequence[str], rows: Sequence[Sequence[str]], widths_mm: Sequence[float]) -> Table:
+        """A ruled table of figures: the column titles bold and centred (repeated on every page
+        the table runs onto), the first column left, the figures right; 13 pt."""
+        self.document.add_paragraph().paragraph_format.space_after = Pt(0)
+        table: Table = self.document.add_table(rows=1 + len(rows), cols=len(columns))
+        table.style = self.document.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+        for column, width in zip(table.columns, widths_mm, strict=True):
+            column.width = Mm(width)  # the grid LibreOffice lays out by; the cells' for Word
+        for index, (row, texts) in enumerate(zip(table.rows, [columns, *rows], strict=True)):
+            for column, (cell, text) in enumerate(zip(row.cells, texts, strict=True)):
+                cell.width = Mm(widths_mm[column])
+                paragraph = cell.paragraphs[0]
+                paragraph.alignment = (WD_ALIGN_PARAGRAPH.CENTER if index == 0 else
+                                       WD_ALIGN_PARAGRAPH.LEFT if column == 0 else WD_ALIGN_PARAGRAPH.RIGHT)
+                self._run(paragraph, clean(text), size=TABLE_PT, bold=index == 0)
+        return table
+
     def _body_paragraph(self) -> Paragraph:
         paragraph = self.document.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
@@ -206,18 +252,23 @@ class AdministrativeDocument:
         first = recipients.paragraphs[0]
         first.paragraph_format.space_before = Pt(6)
         self._run(first, "Nơi nhận:", size=RECIPIENTS_HEADING_PT, bold=True, italic=True)
-        for name in info.recipients:
-            self._run(recipients.add_paragraph(), f"- {clean(name)};", size=RECIPIENTS_PT)
-        self._run(recipients.add_paragraph(), "- Lưu: VT.", size=RECIPIENTS_PT)
+        names = [clean(" ".join(name.split())).rstrip(";.") for name in info.recipients if name.strip()]
+        if not any(name.startswith(FILED) for name in names):
+            names.append(FILED)
+        for index, name in enumerate(names):
+            end = "." if index == len(names) - 1 else ";"
+            self._run(recipients.add_paragraph(), f"- {name}{end}", size=RECIPIENTS_PT)
 
         authority, title = info.signature_lines()
-        lines = [Span(line.upper(), bold=True) for line in (authority, title) if line]
+        lines = [Span(line.upper(), bold=True)
+                 for line in [*(authority or "").split("\n"), title] if line.strip()]
         self._cell_lines(signature, lines, BODY_PT)
         signature.paragraphs[0].paragraph_format.space_before = Pt(6)
         for _ in range(4):  # room to sign and seal
             signature.add_paragraph()
-        if info.signer_name:
-            self._cell_lines(signature, [Span(clean(info.signer_name), bold=True)], BODY_PT, append=True)
+        name = clean(info.signer_name).strip()
+        self._cell_lines(signature, [Span(name, bold=True) if name else Span(NAME_LINE)], BODY_PT,
+                         append=True)
         buffer = io.BytesIO()
         self.document.save(buffer)
         return buffer.getvalue()

@@ -6,7 +6,7 @@ and hands them over in these shapes."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
@@ -132,9 +132,12 @@ class ReportDocumentInfo:
     - `campaign_title`: the reporting round ("Kiểm soát thủ tục hành chính năm 2021"); the
       subject line (trích yếu) is derived from it unless `subject` is given.
     - `recipients`: printed under "Nơi nhận:" each as "- X;", followed by "- Lưu: VT.".
-    - `signing_authority` / `signer_title` / `signer_name`: the signature block; by default
-      "TM. ỦY BAN NHÂN DÂN" / "CHỦ TỊCH" for People's Committees and "THỦ TRƯỞNG CƠ QUAN" for
-      departments (see `signature_lines`).
+    - `signing_authority` / `signer_title` / `signer_name`: the signature block (the authority
+      may hold several lines, "TL. CHỦ TỊCH\nKT. CHÁNH VĂN PHÒNG"); by default "TM. ỦY BAN NHÂN
+      DÂN" / "CHỦ TỊCH" for People's Committees and the head's title for a department ("GIÁM
+      ĐỐC" of a Sở; see `signature_lines`); without a name the block leaves a line to write it on.
+    - `draft`: printed "DỰ THẢO" on the first page; None: a unit's report is a draft until it
+      is handed in.
     - `basis`: the document being implemented, for the opening sentence ("Thực hiện ..."); by
       default derived from the outline's `source`.
     - `period`: the reporting period the figures cover (kỳ báo cáo), printed under the subject
@@ -159,6 +162,7 @@ class ReportDocumentInfo:
     basis: str | None = None
     period: Period | None = None
     due: str | None = None
+    draft: bool | None = None
 
     @property
     def year(self) -> int:
@@ -177,6 +181,8 @@ class ReportDocumentInfo:
         """The subject line (trích yếu) of a unit's report."""
         if self.subject:
             return self.subject
+        if self.period is not None:  # the period line under it says which days: no year to contradict it
+            return "Tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính"
         return f"Tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính năm {self.year}"
 
     def signature_lines(self) -> tuple[str | None, str]:
@@ -184,8 +190,19 @@ class ReportDocumentInfo:
         if self.signer_title is not None:
             return self.signing_authority, self.signer_title
         if self.unit_level == "department":
-            return self.signing_authority, "THỦ TRƯỞNG CƠ QUAN"
+            return self.signing_authority, head_title(self.unit_name)
         return self.signing_authority or "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"
+
+    def with_signer(self, lines: Sequence[str], name: str | None) -> ReportDocumentInfo:
+        """The signature block as set for the unit (`kstthc-bot units signer`): its title lines,
+        the last being the signer's own title, and the name; nothing set keeps the defaults."""
+        kept = [" ".join(line.split()) for line in lines if line.strip()]
+        if not kept and not name:
+            return self
+        fields: dict[str, Any] = {"signer_name": (name or "").strip()}
+        if kept:
+            fields |= {"signing_authority": "\n".join(kept[:-1]) or None, "signer_title": kept[-1]}
+        return replace(self, **fields)
 
     @classmethod
     def for_unit(
@@ -204,6 +221,24 @@ class ReportDocumentInfo:
         info = cls(unit_name=unit_name, superior=superior, place=place, date=on,
                    campaign_title=campaign_title, unit_level=report.unit_level)
         return replace(info, **overrides)
+
+
+# The head of a department by the kind of body (the first words of its name); "GIÁM ĐỐC" else.
+HEAD_TITLES: tuple[tuple[str, str], ...] = (
+    ("chi cục", "CHI CỤC TRƯỞNG"), ("cục", "CỤC TRƯỞNG"), ("ban", "TRƯỞNG BAN"),
+    ("thanh tra", "CHÁNH THANH TRA"), ("văn phòng", "CHÁNH VĂN PHÒNG"),
+    ("bộ chỉ huy", "CHỈ HUY TRƯỞNG"), ("ủy ban", "CHỦ TỊCH"), ("hội đồng", "CHỦ TỊCH"),
+)
+
+
+def head_title(unit_name: str) -> str:
+    """The title of the head of a department, from its name: "Sở Tư pháp" → "GIÁM ĐỐC",
+    "Văn phòng Ủy ban nhân dân thành phố" → "CHÁNH VĂN PHÒNG"."""
+    name = " ".join(unit_name.split()).lower()
+    for prefix, title in HEAD_TITLES:
+        if name == prefix or name.startswith(prefix + " "):
+            return title
+    return "GIÁM ĐỐC"
 
 
 def _lower_first(name: str) -> str:

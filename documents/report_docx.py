@@ -1,28 +1,46 @@
-"""One unit's report as a Word document in the layout of Nghị định 30/2020/NĐ-CP."""
+"""One unit's report as a Word document in the layout of Nghị định 30/2020/NĐ-CP, written as a
+report: the Đề cương's headings, answers as sentences and paragraphs, every group of figures as a
+table beside last period's, and what is not reported yet named once at the end."""
 
 from __future__ import annotations
 
+import itertools
+import re
+from dataclasses import replace
+
 from documents.compare import SAME_PERIOD_LAST_YEAR, change_text
-from documents.layout import UNANSWERED, AdministrativeDocument, Span, basis
+from documents.layout import TEXT_WIDTH_MM, AdministrativeDocument, Span, basis
 from documents.model import ReportDocumentInfo, UnitReport
 from engine.answers import AnswerKind
 from engine.conversation import ReportEngine
 from engine.figures import NOT_ARISING
-from engine.i18n import N_, Translator
+from engine.i18n import Translator
 from engine.outline import Outline, Section
 from engine.qtypes import QUESTION_TYPES
 from engine.question import Question
 from engine.views import ReviewItem, State
 
 NOT_APPLICABLE = "Nội dung này không áp dụng đối với đơn vị."
+NOT_REPORTED_YET = "Đơn vị chưa báo cáo nội dung này."
+NOTHING_TO_REPORT = "không có nội dung phát sinh trong kỳ báo cáo."
+UNREPORTED_HEADING = "Nội dung chưa báo cáo"
+UNREPORTED_LEAD = "Đến ngày lập báo cáo, đơn vị chưa báo cáo các nội dung sau:"
+FIGURE_COLUMNS = ("Chỉ tiêu", "Kỳ này", "Kỳ trước", "Tăng, giảm")
+FIGURE_WIDTHS_MM = (TEXT_WIDTH_MM - 92, 28, 28, 36)
+NO_FIGURE = "—"
+# "… có gặp vướng mắc không?" / "… đã xây dựng quy trình chưa?": the yes/no questions of the
+# Đề cương, turned into the statement the answer makes.
+_YES_NO_QUESTION = re.compile(r"(?P<subject>.*?\S)\s+(?P<verb>có|đã)\s+(?P<rest>.+?)\s+(?:không|chưa)\s*\??")
+_NEGATION = {"có": "không", "đã": "chưa"}
 
 
 def build_report_docx(
     outline: Outline, report: UnitReport, info: ReportDocumentInfo, translator: Translator
 ) -> bytes:
     """The unit's report (.docx): header, title, an opening sentence, then the outline's parts
-    and sections with every relevant question as "number label: answer", then the recipients
-    and the signature block.
+    and sections as headings, each answer written out under its section (figures as tables),
+    the items not reported yet listed once, then the recipients and the signature block. A
+    report not handed in is marked "DỰ THẢO" unless `info.draft` says otherwise.
 
     Relevance and the calculated rates come from the engine on the report's own answers, so an
     item hidden by a "không" answer is left out and rates always match the figures printed.
@@ -33,9 +51,12 @@ def build_report_docx(
                   previous=dict(report.previous) or None)
     review = engine.review(state)
     values = engine.values(state)
+    if info.draft is None:
+        info = replace(info, draft=not report.submitted)
     document = AdministrativeDocument(info, "Báo cáo", info.report_subject())
     document.paragraph(opening_sentence(outline, info))
     locale = translator.locale
+    unreported: list[tuple[Section, list[Question]]] = []
     for part in outline.parts:
         document.heading(f"{part.number}. {part.title.get(locale)}")
         for section, items in review.sections:
@@ -43,15 +64,30 @@ def build_report_docx(
                 continue
             if section.number != part.number:
                 document.heading(f"{section_number(section)}. {section.title.get(locale)}")
-            if not items and not _pending(engine, section, state, values):
-                document.paragraph([Span(NOT_APPLICABLE, italic=True)])
-            for item in items:
-                document.paragraph(item_spans(item, translator))
-                if item.question.compare_figures:
-                    drafted = comparison_draft(engine, state, translator)
-                    if drafted:
-                        document.paragraph(drafted)
+            given = [item for item in items if reported(item)]
+            missing = [item.question for item in items if not reported(item) and item.question.asked]
+            if missing:
+                unreported.append((section, missing))
+            if not given:
+                empty = not items and not _pending(engine, section, state, values)
+                document.paragraph([Span(NOT_APPLICABLE if empty else NOT_REPORTED_YET, italic=True)])
+            for numeric, run in itertools.groupby(given, key=lambda item: item.question.numeric):
+                if numeric:
+                    document.grid(FIGURE_COLUMNS, [figure_row(item, translator) for item in run],
+                                  FIGURE_WIDTHS_MM)
+                else:
+                    for item in run:
+                        document.paragraph(item_spans(item, translator))
+    if unreported:
+        write_unreported(document, unreported, locale)
     return document.closing()
+
+
+def reported(item: ReviewItem) -> bool:
+    """An answer given (a value or "không có"), or a rate the engine could work out."""
+    if not item.question.asked:
+        return item.calculated is not None
+    return item.answer is not None and item.answer.given
 
 
 def opening_sentence(outline: Outline, info: ReportDocumentInfo) -> str:
@@ -68,17 +104,68 @@ def section_number(section: Section) -> str:
     return section.number.removeprefix(section.part + ".")
 
 
+def label_of(question: Question, translator: Translator) -> str:
+    return " ".join(question.label.get(translator.locale).split())
+
+
 def item_spans(item: ReviewItem, translator: Translator) -> list[Span]:
-    """"number label: answer" for one question of the review."""
-    question = item.question
-    label = " ".join(question.label.get(translator.locale).split())
-    separator = " " if label.endswith(("?", ":")) else ": "
-    lead = Span(f"{question.number}. {label}{separator}")
-    spans = [lead, answer_span(item, translator)]
-    beside = comparison(item, translator)
-    if beside:
-        spans.append(Span(beside))
-    return spans
+    """One answer (not a figure) as the report says it: a yes/no question as the statement its
+    answer makes, otherwise the item's label as a lead-in and the answer after it; "không có"
+    as a sentence saying there is nothing to report."""
+    question, answer = item.question, item.answer
+    assert answer is not None
+    label = label_of(question, translator)
+    if question.type == "yes_no" and answer.kind is AnswerKind.VALUE:
+        said = yes_no_sentence(label, answer.value == "yes")
+        if said:
+            return [Span(said)]
+    lead = Span(label if label.endswith(("?", ":")) else label + ":", italic=True)
+    if answer.kind is AnswerKind.NONE:
+        return [lead, Span(" " + NOTHING_TO_REPORT)]
+    text = _shown(question, answer.value, translator)
+    if question.type != "text" and not text.endswith((".", "!", "?")):
+        text += "."
+    return [lead, Span(" " + text)]
+
+
+def yes_no_sentence(label: str, yes: bool) -> str | None:
+    """"Cơ quan, đơn vị có đề xuất … không?" answered "không" → "Cơ quan, đơn vị không đề xuất
+    …."; None for a question not put that way."""
+    match = _YES_NO_QUESTION.fullmatch(label)
+    if not match:
+        return None
+    verb = match["verb"] if yes else _NEGATION[match["verb"]]
+    return f"{match['subject']} {verb} {match['rest']}."
+
+
+def figure_row(item: ReviewItem, translator: Translator) -> list[str]:
+    """Chỉ tiêu / kỳ này / kỳ trước / tăng, giảm: a figure ("không có" is 0) or a rate, beside
+    the unit's own of last period where it has one; a figure's change in per cent of last
+    period's, a rate's in percentage points."""
+    question, answer = item.question, item.answer
+    if question.asked:
+        assert answer is not None
+        current = answer.value if answer.kind is AnswerKind.VALUE else 0
+    else:
+        current = item.calculated
+    previous = item.previous
+    rate = question.type == "percent" or question.format == "percent"
+    change = change_text(current, previous, rate=rate, locale=translator.locale)
+    return [label_of(question, translator), _shown(question, current, translator),
+            NO_FIGURE if previous is None else _shown(question, previous, translator),
+            change or NO_FIGURE]
+
+
+def write_unreported(document: AdministrativeDocument, unreported: list[tuple[Section, list[Question]]],
+                     locale: str) -> None:
+    """The items still without an answer, once, by section: the clerk sees what is missing
+    without a gap in the body for each."""
+    document.heading(UNREPORTED_HEADING)
+    document.paragraph(UNREPORTED_LEAD)
+    for section, questions in unreported:
+        labels = "; ".join(_lower_first(" ".join(q.label.get(locale).split()).rstrip(" ?:"))
+                           for q in questions)
+        document.paragraph(f"- {section.title.get(locale)}: {labels}.")
 
 
 def comparison(item: ReviewItem, translator: Translator) -> str | None:
@@ -100,32 +187,12 @@ def comparison(item: ReviewItem, translator: Translator) -> str | None:
     return f" ({SAME_PERIOD_LAST_YEAR}: {shown}" + (f"; {change})" if change else ")")
 
 
-def comparison_draft(engine: ReportEngine, state: State, translator: Translator) -> str | None:
-    """Đề cương II's comparison drafted from the figures: each figure and rate of this period
-    beside the same period last year, by its number, with the change."""
-    parts = []
-    for question, now, before in engine.comparisons(state):
-        rate = question.type == "percent" or question.format == "percent"
-        shown = [_shown(question, value, translator) for value in (now, before)]
-        change = change_text(now, before, rate=rate, locale=translator.locale)
-        parts.append(f"mục {question.number}: {shown[0]} ({SAME_PERIOD_LAST_YEAR}: {shown[1]}"
-                     + (f"; {change})" if change else ")"))
-    if not parts:
-        return None
-    return "Số liệu kỳ này so với cùng kỳ năm trước: " + "; ".join(parts) + "."
-
-
-def answer_span(item: ReviewItem, translator: Translator) -> Span:
-    question, answer = item.question, item.answer
-    if not question.asked:
-        if item.calculated is None:
-            return Span(UNANSWERED, italic=True)
-        return Span(_shown(question, item.calculated, translator))
-    if answer is None or answer.kind is AnswerKind.SKIPPED:
-        return Span(UNANSWERED, italic=True)
-    if answer.kind is AnswerKind.NONE:
-        return Span(translator.gettext(N_("Không có")))
-    return Span(_shown(question, answer.value, translator))
+def _lower_first(text: str) -> str:
+    """A label mid-sentence: its first letter in lower case, unless the word is a name in
+    capitals ("UBND")."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def _shown(question: Question, value: object, translator: Translator) -> str:
