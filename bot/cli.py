@@ -12,6 +12,7 @@ import click
 from bot.cli_backup import register as register_backup
 from bot.cli_campaigns import register as register_campaigns
 from bot.cli_database import run_async, with_database
+from bot.cli_documents import register as register_documents
 from bot.cli_units import register as register_units
 from bot.config import Settings, get_settings
 from bot.privacy import protect_process
@@ -40,6 +41,7 @@ def main() -> None:
 register_backup(main)  # kstthc-bot backup FILE / restore FILE (bot/cli_backup.py)
 register_campaigns(main)  # campaign …, export, figures import (bot/cli_campaigns.py)
 register_units(main)  # units …, invite (bot/cli_units.py)
+register_documents(main)  # documents …, units signer, campaign recipients (bot/cli_documents.py)
 
 
 @main.command()

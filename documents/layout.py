@@ -159,7 +159,7 @@ class AdministrativeDocument:
         info = self.info
         table = self._borderless_table(2, (LEFT_COLUMN_MM, TEXT_WIDTH_MM - LEFT_COLUMN_MM))
         left, right = table.cell(0, 0), table.cell(0, 1)
-        lines = []
+        lines: list[Span] = []
         if info.superior:
             superior = " ".join(info.superior.split()).upper()
             lines.extend(Span(line) for line in break_lines(superior, HEADER_PT * REGULAR_TO_BOLD,
@@ -211,7 +211,8 @@ class AdministrativeDocument:
             self._run(paragraph, clean(span.text), size=BODY_PT, bold=span.bold, italic=span.italic)
         return paragraph
 
-    def grid(self, columns: Sequence[str], rows: Sequence[Sequence[str]], widths_mm: Sequence[float]) -> Table:
+    def grid(self, columns: Sequence[str], rows: Sequence[Sequence[str]],
+             widths_mm: Sequence[float]) -> Table:
         """A ruled table of figures: the column titles bold and centred (repeated on every page
         the table runs onto), the first column left, the figures right; 13 pt."""
         self.document.add_paragraph().paragraph_format.space_after = Pt(0)

@@ -38,6 +38,10 @@ from storage.campaigns import campaign_period
 from storage.models import AnswerRow, Campaign, Submission, Unit, UnitLevel, as_utc
 from storage.previous import previous_answers, previous_campaign
 from storage.reports import load_answers
+from storage.signers import campaign_recipients, office_signer, unit_signer
+
+# The city summary goes to the City People's Committee unless the campaign says otherwise.
+SUMMARY_RECIPIENTS = ("UBND thành phố",)
 
 
 @dataclass(frozen=True)
@@ -71,8 +75,11 @@ async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: 
         previous=await previous_answers(session, campaign, unit.id, engine.outline))
     handed_in = as_utc(submission.submitted_at)
     day = local_datetime(handed_in).date() if handed_in else today
+    recipients = campaign_recipients(campaign) or ReportDocumentInfo.recipients
     info = ReportDocumentInfo.for_unit(report, on=day, campaign_title=campaign.title,
-                                       period=campaign_period(campaign))
+                                       period=campaign_period(campaign), recipients=recipients)
+    signer = unit_signer(unit)
+    info = info.with_signer(signer.title, signer.name)
     content = build_report_docx(engine.outline, report, info, translator(locale))
     return Document(f"bao-cao-{unit.code}-{campaign.code}.docx", content)
 
@@ -120,11 +127,15 @@ async def campaign_exports(session: AsyncSession, campaign: Campaign, calendar: 
     period = campaign_period(campaign)
     earlier = await previous_campaign(session, campaign)
     last_year = totals(outline, await campaign_reports(session, earlier, calendar)) if earlier else None
+    summary_recipients = campaign_recipients(campaign, summary=True) or SUMMARY_RECIPIENTS
     summary_info = ReportDocumentInfo(unit_name="Văn phòng Ủy ban nhân dân thành phố", date=today,
                                       campaign_title=campaign.title, unit_level="department",
-                                      number_suffix="BC-VPUB", recipients=("UBND thành phố",),
+                                      number_suffix="BC-VPUB",
+                                      recipients=summary_recipients,
                                       period=period,
                                       due=campaign_due_text(campaign, calendar, translator("vi")))
+    signer = await office_signer(session)
+    summary_info = summary_info.with_signer(signer.title, signer.name)
     return [
         Document(f"tong-hop-{campaign.code}.xlsx",
                  build_workbook(outline, reports, today, period=period, previous=last_year)),

@@ -101,6 +101,10 @@ class Unit(Base):
     level: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     parent: Mapped[Unit | None] = relationship(remote_side=[id], lazy="raise")
+    # Who signs the unit's report (`kstthc-bot units signer`): title lines, one a line
+    # ("KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC"), and the name; None: the default of the unit's level.
+    signer_title: Mapped[str | None] = mapped_column(Text)
+    signer_name: Mapped[str | None] = mapped_column(String(255))
 
 
 class Officer(Base):
@@ -164,7 +168,20 @@ class Campaign(Base):
     period_end: Mapped[date | None] = mapped_column(Date)
     # Reminder schedule and office hours, as JSON (see handlers.reminders.ReminderSettings).
     settings: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    # "Nơi nhận" of the units' reports and of the city summary, one recipient a line
+    # (`kstthc-bot campaign recipients`); None: the defaults of handlers/documents.py.
+    report_recipients: Mapped[str | None] = mapped_column(Text)
+    summary_recipients: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OfficeSigner(Base):
+    """Who signs the VP office's documents (the city summary): at most one row."""
+
+    __tablename__ = "office_signer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text)  # one line each, as Unit.signer_title
+    name: Mapped[str] = mapped_column(String(255))
 
 
 class CampaignUnit(Base):
