@@ -182,7 +182,8 @@ def units_signer(unit_code: str | None, office: bool, title: tuple[str, ...], na
 
     signer = in_session(work)
     shown = " / ".join(signer.title) or say(N_("(mặc định theo cấp đơn vị)"))
-    click.echo(f"{shown} — {signer.name or say(N_('(chưa có tên người ký)'))}")
+    name_shown = signer.name or say(N_("(chưa có tên người ký)"))
+    click.echo(f"{shown} — {name_shown}")
 
 
 @click.command("recipients")

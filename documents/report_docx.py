@@ -28,6 +28,7 @@ UNREPORTED_LEAD = "Đến ngày lập báo cáo, đơn vị chưa báo cáo các
 FIGURE_COLUMNS = ("Chỉ tiêu", "Kỳ này", "Kỳ trước", "Tăng, giảm")
 FIGURE_WIDTHS_MM = (TEXT_WIDTH_MM - 92, 28, 28, 36)
 NO_FIGURE = "—"
+NOT_ARISING_CELL = "Không phát sinh"
 # "… có gặp vướng mắc không?" / "… đã xây dựng quy trình chưa?": the yes/no questions of the
 # Đề cương, turned into the statement the answer makes.
 _YES_NO_QUESTION = re.compile(r"(?P<subject>.*?\S)\s+(?P<verb>có|đã)\s+(?P<rest>.+?)\s+(?:không|chưa)\s*\??")
@@ -151,9 +152,14 @@ def figure_row(item: ReviewItem, translator: Translator) -> list[str]:
     previous = item.previous
     rate = question.type == "percent" or question.format == "percent"
     change = change_text(current, previous, rate=rate, locale=translator.locale)
-    return [label_of(question, translator), _shown(question, current, translator),
-            NO_FIGURE if previous is None else _shown(question, previous, translator),
+    return [label_of(question, translator), _figure(question, current, translator),
+            NO_FIGURE if previous is None else _figure(question, previous, translator),
             change or NO_FIGURE]
+
+
+def _figure(question: Question, value: object, translator: Translator) -> str:
+    """A figure in its cell: a rate of nothing in words, the dash being the cell with no figure."""
+    return NOT_ARISING_CELL if value is NOT_ARISING else _shown(question, value, translator)
 
 
 def write_unreported(document: AdministrativeDocument, unreported: list[tuple[Section, list[Question]]],

@@ -41,6 +41,7 @@ from documents import (
     totals,
     vietnamese_date,
 )
+from documents.report_docx import yes_no_sentence
 from engine.answers import NONE_ANSWER, SKIPPED_ANSWER, Answer, AnswerKind
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
@@ -123,11 +124,31 @@ def commune_docx(engine: ReportEngine, commune_answers: dict[str, Answer]) -> by
 # ----- the unit's report (.docx) -----------------------------------------------------------------
 
 
-def test_the_report_prints_every_relevant_answer_under_its_number(
+def label_of(outline: Outline, name: str) -> str:
+    return " ".join(outline.question(name).label.vi.split())
+
+
+def paragraph_of(document: Document, start: str) -> str:
+    """The one body paragraph that starts with `start` (an item's label, a statement)."""
+    found = [text for text in body_texts(document) if text.startswith(start)]
+    assert len(found) == 1, f"{start}: {found}"
+    return found[0]
+
+
+def figure_rows(document: Document) -> dict[str, list[str]]:
+    """The figures tables (between the header and the closing): chỉ tiêu → the other cells."""
+    return {cells[0]: cells[1:] for table in document.tables[1:-1]
+            for cells in ([cell.text for cell in row.cells] for row in table.rows)}
+
+
+def test_the_report_writes_every_relevant_answer_under_its_section(
     engine: ReportEngine, outline: Outline, commune_answers: dict[str, Answer], commune_docx: bytes
 ) -> None:
+    """Each answer under its section's heading, without its outline code: figures in the tables,
+    yes/no as a statement, text after its label, "không có" as nothing to report."""
     document = read_docx(commune_docx)
     texts = body_texts(document)
+    rows = figure_rows(document)
     review = engine.review(State(answers=commune_answers, unit_level="commune"))
     printed = 0
     positions = []
@@ -136,44 +157,51 @@ def test_the_report_prints_every_relevant_answer_under_its_number(
             heading = f"{section.number.removeprefix(section.part + '.')}. {section.title.vi}"
             assert heading in texts, heading
         for item in items:
-            question = item.question
-            if not question.asked:
-                expected = shown(outline, question.name, item.calculated)
-            elif item.answer is not None and item.answer.kind is AnswerKind.NONE:
-                expected = "Không có"
+            question, answer = item.question, item.answer
+            label = label_of(outline, question.name)
+            printed += 1
+            if question.numeric:
+                value = item.calculated if not question.asked else (
+                    answer.value if answer is not None and answer.kind is AnswerKind.VALUE else 0)
+                assert rows[label][0] == shown(outline, question.name, value).strip(), label
+                continue
+            assert answer is not None
+            if question.type == "yes_no":
+                text = yes_no_sentence(label, answer.value == "yes") or ""
+                assert texts.count(text) == 1, (label, text)
+            elif answer.kind is AnswerKind.NONE:
+                text = paragraph_of(document, label)
+                assert text == f"{label}: không có nội dung phát sinh trong kỳ báo cáo."
             else:
-                assert item.answer is not None
-                expected = shown(outline, question.name, item.answer.value)
-            label = " ".join(question.label.vi.split())
-            separator = " " if label.endswith("?") else ": "
-            assert line_of(document, question.number) == f"{question.number}. {label}{separator}{expected}"
-            positions.append(texts.index(line_of(document, question.number)))
+                text = paragraph_of(document, label)
+                expected = shown(outline, question.name, answer.value).strip()
+                assert text == f"{label}: {expected}" + ("" if question.type == "text" else "."), text
+            positions.append(texts.index(text))
             if section.number != section.part:
                 assert positions[-1] > texts.index(heading)
-            printed += 1
     assert positions == sorted(positions), "items are printed in the outline's order"
     assert printed == len(engine.relevant_questions(State(commune_answers, unit_level="commune"))) + sum(
         1 for q in outline.questions if not q.asked)
-    # "Không có" where the officer chose it, figures the Vietnamese way, rates recomputed.
-    nones = [name for name, answer in commune_answers.items() if answer.kind is AnswerKind.NONE]
-    assert nones
-    for name in nones:
-        assert line_of(document, outline.question(name).number).endswith(": Không có")
-    assert line_of(document, "3.1.c").endswith(": 1.234")
-    assert line_of(document, "4.3.a").endswith(": 2.500")
+    # No outline codes, nothing unanswered.
+    assert not [t for t in texts if re.match(r"\d+\.\d+(\.[a-zđ])?\. ", t)]
+    assert not [t for t in texts if "(chưa trả lời)" in t or t == "Nội dung chưa báo cáo"]
+    # Figures the Vietnamese way, rates recomputed, in the tables' "kỳ này" column.
+    assert rows["Chỉ tiêu"] == ["Kỳ này", "Kỳ trước", "Tăng, giảm"]
+    assert rows[label_of(outline, "procedures_total")][0] == "1.234"
+    assert rows[label_of(outline, "dossiers_total")] == ["2.500", "—", "—"]  # no last period here
     # Rates on the plan's own bases: received by post of the 2.300 NEW dossiers (not of the 2.500
     # with the carried-over ones), results by post of the 2.500 RESOLVED (2.450 on time + 50 late).
-    assert line_of(document, "4.3.g").endswith(": 4,35%")  # 100 / 2.300
-    assert line_of(document, "4.3.l").endswith(": 3,6%")  # 90 / 2.500
-    assert line_of(document, "4.3.m").endswith(": 2.500")  # 2.450 + 50, computed
-    assert line_of(document, "4.3.n").endswith(": 0")  # 2.500 − 2.500: nothing pending
-    assert line_of(document, "4.3.o").endswith(": 98%")  # 2.450 / 2.500
-    assert line_of(document, "4.3.p").endswith(": 2%")  # 50 / 2.500
-    assert line_of(document, "11.2.e").endswith(": 62,5%")  # 5 / 8
-    assert line_of(document, "II.2").endswith(": Hoàn thành tốt")
-    assert line_of(document, "5.1.b").endswith(": 15/03/2026")
+    assert rows[label_of(outline, "dossiers_postal_rate")][0] == "4,35%"  # 100 / 2.300
+    assert rows[label_of(outline, "results_postal_rate")][0] == "3,6%"  # 90 / 2.500
+    assert rows[label_of(outline, "dossiers_resolved")][0] == "2.500"  # 2.450 + 50, computed
+    assert rows[label_of(outline, "dossiers_pending")][0] == "0"  # 2.500 − 2.500: nothing pending
+    assert rows[label_of(outline, "dossiers_on_time_rate")][0] == "98%"  # 2.450 / 2.500
+    assert rows[label_of(outline, "dossiers_late_rate")][0] == "2%"  # 50 / 2.500
+    assert rows[label_of(outline, "self_inspection_coverage")][0] == "62,5%"  # 5 / 8
+    assert paragraph_of(document, label_of(outline, "self_assessment")).endswith(": Hoàn thành tốt.")
+    assert paragraph_of(document, label_of(outline, "review_plan_date")).endswith(": 15/03/2026.")
     # Items for departments only are left out of a commune's report.
-    assert not [t for t in texts if t.startswith(("2.1.a. ", "2.1.b. ", "2.2. "))]
+    assert not [t for t in texts if t.startswith(label_of(outline, "ria_assessment"))]
     assert "Nội dung này không áp dụng đối với đơn vị." in texts
     # Parts as headings, the opening sentence.
     for part in outline.parts:
@@ -186,7 +214,7 @@ def test_the_report_has_the_header_title_and_closing_of_an_administrative_docume
     commune_docx: bytes,
 ) -> None:
     document = read_docx(commune_docx)
-    header, closing = document.tables
+    header, closing = document.tables[0], document.tables[-1]
     cells = [[cell.text for cell in row.cells] for row in header.rows]
     assert cells[0][0] == "UBND THÀNH PHỐ CẦN THƠ\nỦY BAN NHÂN DÂN\nPHƯỜNG NINH KIỀU\n"
     assert cells[0][1] == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
@@ -243,11 +271,13 @@ def test_the_report_is_on_a4_with_the_decree_margins_and_times_new_roman(commune
     normal = document.styles["Normal"].font
     assert normal.name == "Times New Roman" and normal.size is not None and normal.size.pt == 14
 
-    header, closing = document.tables
+    header, closing = document.tables[0], document.tables[-1]
     runs: list[tuple[str, Any]] = [("body", run) for p in document.paragraphs for run in p.runs]
     runs += [("header", run) for cell in header._cells for p in cell.paragraphs for run in p.runs]
     runs += [("recipients", run) for p in closing.cell(0, 0).paragraphs for run in p.runs]
     runs += [("body", run) for p in closing.cell(0, 1).paragraphs for run in p.runs]
+    runs += [("body", run) for table in document.tables[1:-1] for cell in table._cells
+             for p in cell.paragraphs for run in p.runs]
     sizes = {"body": (13, 14), "header": (12, 14), "recipients": (11, 12)}
     assert len(runs) > 100
     for place, run in runs:
@@ -277,22 +307,33 @@ def test_answers_hidden_by_a_no_are_left_out_and_open_items_say_so(
     document = read_docx(build_report_docx(outline, report, info, VI))
     texts = body_texts(document)
 
-    assert line_of(document, "2.1.a").endswith("không? Không")
-    assert line_of(document, "1.4.b").endswith("không? Không")
-    for hidden in ("2.1.b", "2.2", "1.4.c"):
-        assert not [t for t in texts if t.startswith(hidden + ". ")], hidden
-    assert line_of(document, "1.1").endswith(": " + documents), "line breaks are kept"
-    assert line_of(document, "3.2").endswith(": (chưa trả lời)")
-    assert line_of(document, "3.1.c").endswith(": (chưa trả lời)")
-    assert line_of(document, "3.1.e").endswith(": (chưa trả lời)")
+    assert "Trong kỳ báo cáo, cơ quan không được giao chủ trì lập đề nghị xây dựng" in texts[
+        texts.index(paragraph_of(document, "Trong kỳ báo cáo, cơ quan"))]
+    assert paragraph_of(document, "Trong quá trình triển khai thực hiện") == (
+        "Trong quá trình triển khai thực hiện, cơ quan, đơn vị không gặp vướng mắc, khó khăn.")
+    for hidden in ("ria_assessment", "ria_comments_response", "implementation_difficulties"):
+        assert not [t for t in texts if label_of(outline, hidden) in t], hidden
+    guidance = paragraph_of(document, label_of(outline, "guidance_documents"))
+    assert guidance.endswith(": " + documents), "line breaks are kept"
+    # Open items: out of the body, listed once at the end under their section.
+    assert "(chưa trả lời)" not in "\n".join(texts)
+    missing = texts[texts.index("Nội dung chưa báo cáo"):]
+    assert texts.count("Nội dung chưa báo cáo") == 1
+    listed = [t for t in missing if t.startswith("- Về công bố, công khai thủ tục hành chính: ")]
+    assert len(listed) == 1
+    for name in ("publicity", "procedures_total", "procedures_online"):
+        label = label_of(outline, name)
+        assert label[1:] in listed[0] and sum(label[1:] in t for t in texts) == 1, name
+    assert label_of(outline, "procedures_total") not in figure_rows(document)
     # Departments print no certified-copy item (10.5 is for districts and communes).
-    assert not [t for t in texts if t.startswith("10.5. ")]
+    assert not [t for t in texts if label_of(outline, "electronic_certified_copies")[1:] in t]
 
-    header, closing = document.tables
+    header, closing = document.tables[0], document.tables[-1]
     assert header.cell(0, 0).text == "UBND THÀNH PHỐ CẦN THƠ\nSỞ TƯ PHÁP\n"
     assert header.cell(1, 0).text == "Số: 215/BC-STP"
     assert header.cell(1, 1).text == "Cần Thơ, ngày 27 tháng 10 năm 2021"
-    assert [p.text for p in closing.cell(0, 1).paragraphs if p.text] == ["THỦ TRƯỞNG CƠ QUAN"]
+    # The head of a Sở, never a placeholder; a line left for the name.
+    assert [p.text for p in closing.cell(0, 1).paragraphs if p.text] == ["GIÁM ĐỐC", "." * 40]
     opening = [t for t in texts if t.startswith("Thực hiện Kế hoạch số 20/KH-UBND")]
     assert len(opening) == 1 and ", Sở Tư pháp báo cáo" in opening[0]
 
@@ -589,8 +630,8 @@ def test_the_city_summary_fills_the_totals_into_the_outline(
     assert line_of(document, "1.1").endswith(
         f": {n}/{n} đơn vị đã báo cáo (trong đó {nones} đơn vị báo cáo “Không có”)")
     assert line_of(document, "2.1.a").endswith("không? Chưa có đơn vị báo cáo")
-    signature = [p.text for p in document.tables[1].cell(0, 1).paragraphs if p.text]
-    assert signature == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"]
+    signature = [p.text for p in document.tables[-1].cell(0, 1).paragraphs if p.text]
+    assert signature == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "." * 40]  # a line for the name
 
 
 # ----- charts --------------------------------------------------------------------------------------
@@ -660,10 +701,13 @@ def test_a_rate_whose_denominator_is_0_prints_a_dash_never_0_percent(
     report = unit_report(engine, answers)
     info = ReportDocumentInfo.for_unit(report, on=date(2021, 10, 29), campaign_title=CAMPAIGN)
     document = read_docx(build_report_docx(outline, report, info, VI))
-    for number in ("4.3.g", "4.3.l", "4.3.o", "4.3.p", "8.3.b"):
-        assert line_of(document, number).endswith(": — (không phát sinh)"), number
-    assert line_of(document, "4.3.m").endswith(": 0") and line_of(document, "4.3.n").endswith(": 0")
-    assert not [t for t in body_texts(document) if t.startswith("4.3.") and t.endswith("0%")]
+    figures = figure_rows(document)
+    for name in ("dossiers_postal_rate", "results_postal_rate", "dossiers_on_time_rate", "dossiers_late_rate",
+                 "one_stop_desk_rate"):
+        assert figures[label_of(outline, name)][0] == "Không phát sinh", name
+    assert figures[label_of(outline, "dossiers_resolved")][0] == "0"
+    assert figures[label_of(outline, "dossiers_pending")][0] == "0"
+    assert not [cells for cells in figures.values() if cells[0].endswith("0%")]
 
     other = unit_report(engine, commune_answers, code="31136", name="Phường Cái Khế")
     book = load_workbook(io.BytesIO(build_workbook(outline, [report, other], today=date(2021, 11, 2))))

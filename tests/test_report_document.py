@@ -33,6 +33,7 @@ from engine.commands import parse_text
 from engine.conversation import ReportEngine
 from engine.outline import Outline
 from engine.views import State
+from storage.campaigns import open_campaigns
 from storage.database import Database
 from storage.models import stamping_clock
 from storage.officers import bind_identity
@@ -118,7 +119,7 @@ async def fill(url: str, engine: ReportEngine) -> tuple[str, str]:
         async with database.transaction() as session:
             communes = await list_units(session, "commune")
             filled, draft = communes[0], communes[1]
-            campaigns = {c.code: c for c in await _campaigns(session)}
+            campaigns = {c.code: c for c in await open_campaigns(session)}
             officer = await bind_identity(session, filled, "telegram", "5001")
             other = await bind_identity(session, draft, "telegram", "5002")
             for code, given, unit, who, hand_in in (
@@ -135,12 +136,6 @@ async def fill(url: str, engine: ReportEngine) -> tuple[str, str]:
     finally:
         stamping_clock.reset(stamped)
         await database.close()
-
-
-async def _campaigns(session: object) -> list[object]:
-    from storage.campaigns import open_campaigns
-
-    return list(await open_campaigns(session))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -228,7 +223,8 @@ def test_the_filled_report_reads_as_a_report(made: Made, outline: Outline) -> No
     assert re.search(r"98%\s+98%\s+không thay đổi", rows["Tỷ lệ hồ sơ giải quyết đúng hạn (trên"])
     # Handed in: no DỰ THẢO; the signer set for the unit, the campaign's recipients.
     assert "DỰ THẢO" not in words
-    assert signature_block(filled.pages[-1]) == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", SIGNER]
+    assert signature_block(filled.pages[-1]) == [
+        "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", SIGNER]
     assert "THỦ TRƯỞNG CƠ QUAN" not in words
     assert recipients_block(filled.pages[-1]) == ["- Văn phòng UBND thành phố;", "- Sở Nội vụ;", "- Lưu: VT."]
     # Dated the day it was handed in, within the period it covers.
@@ -301,11 +297,12 @@ def test_every_document_from_the_command_line_owner_only(made: Made) -> None:
 
 def test_signers_and_recipients_are_shown_changed_and_reset(made: Made) -> None:
     env = made.env
-    assert ok(cli(env, "units", "signer", made.filled)) == [f"TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH"
-                                                           f" — {SIGNER}"]
+    assert ok(cli(env, "units", "signer", made.filled)) == [
+        f"TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH — {SIGNER}"]
     assert ok(cli(env, "units", "signer", "--office")) == [
         f"KT. CHÁNH VĂN PHÒNG / PHÓ CHÁNH VĂN PHÒNG — {OFFICE_SIGNER}"]
-    assert ok(cli(env, "units", "signer", made.draft)) == ["(mặc định theo cấp đơn vị) — (chưa có tên người ký)"]
+    assert ok(cli(env, "units", "signer", made.draft)) == [
+        "(mặc định theo cấp đơn vị) — (chưa có tên người ký)"]
     both = cli(env, "units", "signer", made.draft, "--office")
     assert both.exit_code == 2 and "hoặc --office" in both.output
     assert ok(cli(env, "units", "signer", made.draft, "--name", "Lê Văn Cường")) == [
@@ -324,7 +321,8 @@ def test_signers_and_recipients_are_shown_changed_and_reset(made: Made) -> None:
 
 def test_names_are_broken_only_between_chosen_words() -> None:
     assert issuer_lines("Ủy ban nhân dân phường Ninh Kiều") == ["ỦY BAN NHÂN DÂN", "PHƯỜNG NINH KIỀU"]
-    assert issuer_lines("Văn phòng Ủy ban nhân dân thành phố") == ["VĂN PHÒNG", "ỦY BAN NHÂN DÂN", "THÀNH PHỐ"]
+    assert issuer_lines("Văn phòng Ủy ban nhân dân thành phố") == [
+        "VĂN PHÒNG", "ỦY BAN NHÂN DÂN", "THÀNH PHỐ"]
     long_name = "Ban Quản lý các khu chế xuất và công nghiệp Cần Thơ"
     lines = issuer_lines(long_name)
     assert " ".join(lines) == long_name.upper() and len(lines) == 3
@@ -333,10 +331,13 @@ def test_names_are_broken_only_between_chosen_words() -> None:
 
 def test_yes_no_answers_are_said_as_statements() -> None:
     asked = "Cơ quan, đơn vị có đề xuất thủ tục hành chính thực hiện liên thông không?"
-    assert yes_no_sentence(asked, yes=False) == "Cơ quan, đơn vị không đề xuất thủ tục hành chính thực hiện liên thông."
+    assert yes_no_sentence(asked, yes=False) == (
+        "Cơ quan, đơn vị không đề xuất thủ tục hành chính thực hiện liên thông.")
     built = "Cơ quan, đơn vị đã xây dựng quy trình nội bộ giải quyết thủ tục hành chính chưa?"
-    assert yes_no_sentence(built, yes=True) == "Cơ quan, đơn vị đã xây dựng quy trình nội bộ giải quyết thủ tục hành chính."
-    assert yes_no_sentence(built, yes=False) == "Cơ quan, đơn vị chưa xây dựng quy trình nội bộ giải quyết thủ tục hành chính."
+    assert yes_no_sentence(built, yes=True) == (
+        "Cơ quan, đơn vị đã xây dựng quy trình nội bộ giải quyết thủ tục hành chính.")
+    assert yes_no_sentence(built, yes=False) == (
+        "Cơ quan, đơn vị chưa xây dựng quy trình nội bộ giải quyết thủ tục hành chính.")
     assert yes_no_sentence("Did the unit meet any obstacles?", yes=True) is None
 
 
@@ -345,10 +346,12 @@ def test_signer_defaults_and_the_period_in_the_title() -> None:
     assert head_title("Văn phòng Ủy ban nhân dân thành phố") == "CHÁNH VĂN PHÒNG"
     assert head_title("Thanh tra thành phố") == "CHÁNH THANH TRA"
     department = UnitReport("STP", "Sở Tư pháp", "department", None, "submitted", None, date(2027, 10, 29))
-    info = ReportDocumentInfo.for_unit(department, on=date(2026, 12, 20), campaign_title="Tự kiểm tra năm 2027",
+    info = ReportDocumentInfo.for_unit(department, on=date(2026, 12, 20),
+                                       campaign_title="Tự kiểm tra năm 2027",
                                        period=Period(date(2026, 12, 15), date(2027, 10, 14)))
     assert info.signature_lines() == (None, "GIÁM ĐỐC")
     assert "2027" not in info.report_subject()
     signed = info.with_signer(["KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC"], "Phạm Văn Dũng")
-    assert signed.signature_lines() == ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC") and signed.signer_name == "Phạm Văn Dũng"
+    assert signed.signature_lines() == ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC")
+    assert signed.signer_name == "Phạm Văn Dũng"
     assert info.with_signer([], None) == info
