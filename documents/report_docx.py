@@ -8,7 +8,7 @@ import itertools
 import re
 from dataclasses import replace
 
-from documents.compare import SAME_PERIOD_LAST_YEAR, change_text
+from documents.compare import change_text
 from documents.layout import TEXT_WIDTH_MM, AdministrativeDocument, Span, basis
 from documents.model import ReportDocumentInfo, UnitReport
 from engine.answers import AnswerKind
@@ -172,25 +172,6 @@ def write_unreported(document: AdministrativeDocument, unreported: list[tuple[Se
         labels = "; ".join(_lower_first(" ".join(q.label.get(locale).split()).rstrip(" ?:"))
                            for q in questions)
         document.paragraph(f"- {section.title.get(locale)}: {labels}.")
-
-
-def comparison(item: ReviewItem, translator: Translator) -> str | None:
-    """" (cùng kỳ năm trước: 2.000; tăng 25%)" after a figure or rate the unit also reported last
-    period: a figure's change in per cent of last period's, a rate's in percentage points."""
-    question, previous = item.question, item.previous
-    if previous is None or not question.numeric:
-        return None
-    if question.asked:
-        answer = item.answer
-        if answer is None or not answer.given:
-            return None
-        current = answer.value if answer.kind is AnswerKind.VALUE else 0
-    else:
-        current = item.calculated
-    shown = "— (không phát sinh)" if previous is NOT_ARISING else _shown(question, previous, translator)
-    rate = question.type == "percent" or question.format == "percent"
-    change = change_text(current, previous, rate=rate, locale=translator.locale)
-    return f" ({SAME_PERIOD_LAST_YEAR}: {shown}" + (f"; {change})" if change else ")")
 
 
 def _lower_first(text: str) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.config import Settings
 from bot.seed import seed_if_empty
 from deadlines.workdays import WorkingCalendar
-from documents.report_docx import comparison
+from documents.report_docx import figure_row
 from engine.answers import NONE_ANSWER, Answer
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
@@ -155,24 +155,25 @@ async def test_a_draft_or_another_kind_of_campaign_is_no_ones_last_period(
 
 
 @pytest.mark.parametrize(("name", "now", "before", "said"), [
-    ("dossiers_total", 1500, 2000, " (cùng kỳ năm trước: 2.000; giảm 25%)"),
-    ("dossiers_total", 2000, 2000, " (cùng kỳ năm trước: 2.000; không thay đổi)"),
-    ("dossiers_total", 30, 0, " (cùng kỳ năm trước: 0; tăng 30)"),
+    ("dossiers_total", 1500, 2000, ["1.500", "2.000", "giảm 25%"]),
+    ("dossiers_total", 2000, 2000, ["2.000", "2.000", "không thay đổi"]),
+    ("dossiers_total", 30, 0, ["30", "0", "tăng 30"]),
 ])
 def test_the_change_is_said_as_a_clerk_writes_it(engine: ReportEngine, name: str, now: int, before: int,
-                                                 said: str) -> None:
+                                                 said: list[str]) -> None:
+    """A row of the report's figures table: kỳ này / kỳ trước / tăng, giảm."""
     item = ReviewItem(engine.outline.question(name), Answer.of(now), None, before)
-    assert comparison(item, VI) == said
+    assert figure_row(item, VI)[1:] == said
 
 
 def test_a_rate_that_did_not_arise_is_compared_with_nothing(engine: ReportEngine) -> None:
     from decimal import Decimal
     rate = engine.outline.question("dossiers_postal_rate")
-    assert comparison(ReviewItem(rate, None, Decimal("5"), NOT_ARISING), VI) == \
-        " (cùng kỳ năm trước: — (không phát sinh))"
-    assert comparison(ReviewItem(rate, None, NOT_ARISING, Decimal("5")), VI) == " (cùng kỳ năm trước: 5%)"
-    assert comparison(ReviewItem(rate, None, Decimal("4"), Decimal("5")), VI) == \
-        " (cùng kỳ năm trước: 5%; giảm 1 điểm phần trăm)"
+    nothing = "Không phát sinh"
+    assert figure_row(ReviewItem(rate, None, Decimal("5"), NOT_ARISING), VI)[1:] == ["5%", nothing, "—"]
+    assert figure_row(ReviewItem(rate, None, NOT_ARISING, Decimal("5")), VI)[1:] == [nothing, "5%", "—"]
+    assert figure_row(ReviewItem(rate, None, Decimal("4"), Decimal("5")), VI)[1:] == \
+        ["4%", "5%", "giảm 1 điểm phần trăm"]
 
 
 async def test_the_city_summary_and_the_workbook_set_this_periods_totals_beside_last_periods(
