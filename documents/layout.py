@@ -40,7 +40,6 @@ LEFT_COLUMN_MM = 66  # the issuing body's column of the header table
 FIRST_LINE_INDENT_MM = 10
 NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
-UNANSWERED = "(chưa trả lời)"
 DRAFT_MARK = "DỰ THẢO"
 NAME_LINE = "." * 40  # where no signer is set: the line the name is written on
 FILED = "Lưu: VT"  # the last recipient: the office's own file (văn thư)
