@@ -24,7 +24,7 @@ _BOLD_WIDTHS = {
 _OTHER = 778  # a character not in the table: as wide as the widest capitals
 _PT_MM = 25.4 / 72
 # Phrases a line never ends inside: the name of a People's Committee or Council.
-KEPT_TOGETHER = ("ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN", "UBND", "THÀNH PHỐ CẦN THƠ")
+KEPT_TOGETHER = ("ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN", "THÀNH PHỐ CẦN THƠ")
 
 
 def width_mm(text: str, size_pt: float) -> float:
