@@ -117,16 +117,16 @@ async def test_last_periods_figures_stand_beside_this_periods(db: Database, engi
         assert len(found) == 1, (number, found)
         return found[0]
 
-    assert line_of("4.3.a").endswith(": 2.500 (cùng kỳ năm trước: 2.000; tăng 25%)")
-    assert line_of("4.3.b").endswith(": 2.000 (cùng kỳ năm trước: 1.800; tăng 11,11%)")
-    assert line_of("4.3.c").endswith(": 500 (cùng kỳ năm trước: 200; tăng 150%)")
+    assert line_of("4.3.a").endswith(": 2.500 (cùng kỳ năm trước: 2.000; tăng 25,0%)")
+    assert line_of("4.3.b").endswith(": 2.000 (cùng kỳ năm trước: 1.800; tăng 11,1%)")
+    assert line_of("4.3.c").endswith(": 500 (cùng kỳ năm trước: 200; tăng 150,0%)")
     assert line_of("4.3.g").endswith(": 7,5% (cùng kỳ năm trước: 5%; tăng 2,5 điểm phần trăm)")
     assert "cùng kỳ năm trước" not in line_of("4.3.h")  # not answered yet, nothing last year
     assert "cùng kỳ năm trước" not in line_of("3.1.c")
     drafted = lines[lines.index(line_of("II.1.b")) + 1]
     assert drafted.startswith("Số liệu kỳ này so với cùng kỳ năm trước: mục 4.3.a: 2.500 (cùng kỳ năm "
-                              "trước: 2.000; tăng 25%); mục 4.3.b: 2.000 (cùng kỳ năm trước: 1.800; tăng "
-                              "11,11%);")
+                              "trước: 2.000; tăng 25,0%); mục 4.3.b: 2.000 (cùng kỳ năm trước: 1.800; tăng "
+                              "11,1%);")
     assert "mục 4.3.g: 7,5% (cùng kỳ năm trước: 5%; tăng 2,5 điểm phần trăm)" in drafted
 
 
@@ -153,7 +153,7 @@ async def test_a_draft_or_another_kind_of_campaign_is_no_ones_last_period(
 
 
 @pytest.mark.parametrize(("name", "now", "before", "said"), [
-    ("dossiers_total", 1500, 2000, " (cùng kỳ năm trước: 2.000; giảm 25%)"),
+    ("dossiers_total", 1500, 2000, " (cùng kỳ năm trước: 2.000; giảm 25,0%)"),
     ("dossiers_total", 2000, 2000, " (cùng kỳ năm trước: 2.000; không thay đổi)"),
     ("dossiers_total", 30, 0, " (cùng kỳ năm trước: 0; tăng 30)"),
 ])
@@ -170,7 +170,7 @@ def test_a_rate_that_did_not_arise_is_compared_with_nothing(engine: ReportEngine
         " (cùng kỳ năm trước: — (không phát sinh))"
     assert comparison(ReviewItem(rate, None, NOT_ARISING, Decimal("5")), VI) == " (cùng kỳ năm trước: 5%)"
     assert comparison(ReviewItem(rate, None, Decimal("4"), Decimal("5")), VI) == \
-        " (cùng kỳ năm trước: 5%; giảm 1 điểm phần trăm)"
+        " (cùng kỳ năm trước: 5%; giảm 1,0 điểm phần trăm)"
 
 
 async def test_the_city_summary_and_the_workbook_set_this_periods_totals_beside_last_periods(
@@ -210,13 +210,13 @@ async def test_the_city_summary_and_the_workbook_set_this_periods_totals_beside_
     rows = {row[0].value: [c.value for c in row] for row in sheet.iter_rows() if row and row[0].value}
     assert rows["Số"][5:7] == ["Cùng kỳ năm trước",
                                "Tăng, giảm so với cùng kỳ (%; tỷ lệ: điểm phần trăm)"]
-    assert rows["4.3.a"][2] == 2500 and rows["4.3.a"][5:7] == [3000, pytest.approx(-16.67)]
-    assert rows["4.3.g"][2] == pytest.approx(7.5) and rows["4.3.g"][5] == pytest.approx(5.0)  # 125 of 2.500
+    # Shares as real percentages (0.0%): 16,7% less, 7,5% of 2.000 new beside 5,0%; points for a rate.
+    assert rows["4.3.a"][2] == 2500 and rows["4.3.a"][5:7] == [3000, pytest.approx(-0.167)]
+    assert rows["4.3.g"][2] == pytest.approx(0.075) and rows["4.3.g"][5] == pytest.approx(0.05)  # 125 of 2.500
     assert rows["4.3.g"][6] == pytest.approx(2.5)  # percentage points
     city = docx.Document(io.BytesIO(files["bao-cao-tong-hop-tu-kiem-tra-2027.docx"]))
-    summary = [p.text for p in city.paragraphs]
-    total = next(t for t in summary if t.startswith("4.3.a. "))
-    assert total.endswith(": 2.500 (1/1 đơn vị có số liệu; cùng kỳ năm trước: 3.000; giảm 16,67%)")
-    rate = next(t for t in summary if t.startswith("4.3.g. "))
-    assert rate.endswith(": 7,5% (tính trên số liệu tổng hợp; cùng kỳ năm trước: 5%; "
-                         "tăng 2,5 điểm phần trăm)")
+    # The figures as a table: chỉ tiêu / kỳ này / kỳ trước / tăng, giảm / units reporting.
+    figures = {row.cells[0].text.split(". ")[0]: [cell.text for cell in row.cells[1:]]
+               for table in city.tables[1:-1] for row in table.rows[1:]}
+    assert figures["4.3.a"] == ["2.500", "3.000", "giảm 16,7%", "1"]
+    assert figures["4.3.g"] == ["7,5%", "5,0%", "tăng 2,5 điểm phần trăm", ""]
