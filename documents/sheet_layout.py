@@ -22,7 +22,7 @@ MARGIN_INCHES = 0.4
 LINE_POINTS = 15.0  # a line of the default font, in points
 # Characters of text per unit of column width (the width of a "0"): measured in LibreOffice on
 # Vietnamese labels, whose letters are narrower than a digit on average.
-CHARACTERS_PER_WIDTH = 1.1
+CHARACTERS_PER_WIDTH = 1.25
 
 
 def wrapped_height(cells: Iterable[tuple[str, float]]) -> float:

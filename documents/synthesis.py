@@ -52,7 +52,8 @@ class Standing:
     on_time: tuple[UnitReport, ...]
     late: tuple[UnitReport, ...]  # handed in after their deadline
     missing: tuple[UnitReport, ...]  # not handed in (drafting, sent back, not started)
-    overdue: tuple[UnitReport, ...]  # of the missing, those past their deadline
+    overdue: tuple[UnitReport, ...]  # of the missing, those past their deadline (a report sent
+    # back after handing it in on time is overdue all the same once the deadline has passed)
 
 
 def standing(reports: Sequence[UnitReport], today: date) -> Standing:
@@ -60,7 +61,7 @@ def standing(reports: Sequence[UnitReport], today: date) -> Standing:
     late = tuple(r for r in handed_in if r.late_as_of(today))
     missing = tuple(r for r in reports if not r.submitted)
     return Standing(handed_in, tuple(r for r in handed_in if r not in late), late, missing,
-                    tuple(r for r in missing if r.late_as_of(today)))
+                    tuple(r for r in missing if today > r.deadline))
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,8 @@ def campaign_units(engine: ReportEngine, answers: dict[str, Answer], *, previous
                 f"Số hồ sơ trực tuyến tại {unit_name(index)} còn thấp, người dân chưa quen nộp qua mạng")
             own["proposed_solutions"] = Answer.of(f"{unit_name(index)} đề xuất tập huấn thêm cho công chức")
         if status in ("in_progress", "returned"):
-            own = {name: own[name] for name in order[: 10 + index % 40]}
+            # A draft: its first answers, and a proposal already written (not to be quoted yet).
+            own = {name: own[name] for name in (*order[: 10 + index % 40], "proposed_solutions")}
         elif status == "not_started":
             own = {}
         submitted_at = None
