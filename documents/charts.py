@@ -164,7 +164,8 @@ def _date_ticks(axes: Any) -> None:
     locator = AutoDateLocator(minticks=4, maxticks=12)  # type: ignore[no-untyped-call]
     locator.set_axis(axes.xaxis)
     low, high = axes.get_xlim()
-    ticks = sorted({num2date(value).date() for value in locator.tick_values(num2date(low), num2date(high))
+    values = locator.tick_values(num2date(low), num2date(high))  # type: ignore[no-untyped-call]
+    ticks = sorted({num2date(value).date() for value in values  # type: ignore[no-untyped-call]
                     if low <= value <= high})
     axes.set_xticks([datetime.combine(day, time()) for day in ticks], date_labels(ticks))
 

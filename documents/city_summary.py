@@ -24,8 +24,8 @@ from documents.synthesis import (
     choosers,
     names,
     outliers,
-    quotes,
     quoted,
+    quotes,
     standing,
 )
 from documents.totals import COUNTED_CHOICE_TYPES, SUMMED_TYPES, Totals
@@ -96,7 +96,8 @@ def standing_texts(reports: Sequence[UnitReport], today: date) -> list[str]:
                      f"{names(where.overdue)}.")
     waiting = [r for r in where.missing if r not in where.overdue]
     if waiting:
-        texts.append(f"Các cơ quan, đơn vị chưa nộp báo cáo, chưa đến hạn ({len(waiting)}): {names(waiting)}.")
+        texts.append(f"Các cơ quan, đơn vị chưa nộp báo cáo, chưa đến hạn ({len(waiting)}): "
+                     f"{names(waiting)}.")
     return texts
 
 
@@ -136,11 +137,12 @@ def figures_table(document: AdministrativeDocument, figures: Sequence[Question],
     """The section's figures: this period's city total (rates recomputed from the totals, "—"
     where the denominator is 0), last period's and the change where known, the units reporting."""
     locale = translator.locale
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for question in figures:
         label = f"{question.number}. {' '.join(question.label.get(locale).split())}"
         now = totals.get(question.name)
-        reporting = "" if question.type == "calculate" else format_number(totals.answered(question.name), locale)
+        answered = totals.answered(question.name)
+        reporting = "" if question.type == "calculate" else format_number(answered, locale)
         if previous is None:
             rows.append((label, figure_text(question, now, locale), reporting))
             continue

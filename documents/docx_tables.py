@@ -6,6 +6,7 @@ call it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from docx.document import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -24,7 +25,7 @@ def ruled_table(document: Document, headers: Sequence[str], rows: Sequence[Seque
     """A table of `headers` over `rows`; columns from `numeric_from` on hold figures and are
     right-aligned. The header row repeats at the top of each page the table runs onto, and no
     row is split across pages."""
-    table = document.add_table(rows=1 + len(rows), cols=len(headers))
+    table: Table = document.add_table(rows=1 + len(rows), cols=len(headers))
     table.style = document.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
@@ -45,7 +46,7 @@ def ruled_table(document: Document, headers: Sequence[str], rows: Sequence[Seque
     return table
 
 
-def _on(tag: str) -> OxmlElement:
+def _on(tag: str) -> Any:  # an lxml element: python-docx leaves it untyped
     element = OxmlElement(tag)
     element.set(qn("w:val"), "true")
     return element

@@ -1,8 +1,9 @@
 """Last year's figures read from a spreadsheet laid out like the consolidated workbook's
 "Trả lời" sheet (documents.workbook): the round trip is to export one year and import it as the
 previous one. Row 1 holds the question numbers ("4.3.a"), row 2 the labels, data start on row 3
-with the unit's code in column A; the workbook's totals row ("Tổng cộng") is skipped. Only the figures are read (whole numbers, numbers,
-percentages); "Không có" is the explicit nothing; an empty cell is no figure.
+with the unit's code in column A; the workbook's totals row ("Tổng cộng") is skipped. Only the
+figures are read (whole numbers, numbers, percentages); "Không có" is the explicit nothing; an
+empty cell is no figure.
 
 Every fault is named with its row, its unit and its column, and all of them are reported at once:
 nothing is imported from a file with any fault."""

@@ -28,7 +28,8 @@ CHARACTERS_PER_WIDTH = 1.25
 def wrapped_height(cells: Iterable[tuple[str, float]]) -> float:
     """The height (points) of a row whose `cells` (text, column width) wrap: LibreOffice does
     not fit row heights of a workbook it opens, so the row says how tall it is."""
-    lines = max((math.ceil(text_width(text) / (width * CHARACTERS_PER_WIDTH)) for text, width in cells), default=1)
+    lines = max((math.ceil(text_width(text) / (width * CHARACTERS_PER_WIDTH)) for text, width in cells),
+                default=1)
     return LINE_POINTS * max(lines, 1)
 
 
@@ -72,7 +73,8 @@ def print_setup(sheet: WriteOnlyWorksheet, *, title_rows: str, title_columns: st
                 fit_width: bool = True, scale: int | None = None, heading: str | None = None) -> None:
     """A4 landscape; `title_rows` (e.g. "1:2") repeated atop every page and `title_columns`
     (e.g. "A:B") at the left; all columns on one page's width when `fit_width` (as many pages
-    down as it takes), else at `scale` per cent; the sheet's name and `heading` in the page header, "Trang 2/5" below.
+    down as it takes), else at `scale` per cent; the sheet's name and `heading` in the page
+    header, "Trang 2/5" below.
     Must be called before the first row is written (the fit is a sheet property written first)."""
     setup = sheet.page_setup
     setup.orientation = "landscape"

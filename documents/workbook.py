@@ -45,12 +45,12 @@ from documents.answer_cells import (
     text,
 )
 from documents.model import LEVEL_LABELS, SUBMITTED_STATUSES, UnitReport, local_datetime, status_label
-from documents.sheet_layout import fitted_widths, period_heading, print_setup, set_widths, wrapped_height
 from documents.shares import COUNT_FORMAT, DECIMAL_FORMAT, SHARE_FORMAT, share_fraction
+from documents.sheet_layout import fitted_widths, period_heading, print_setup, set_widths, wrapped_height
 from documents.totals import Totals, totals
 from documents.workbook_csv import build_csv
 from documents.workbook_totals import DEFAULT_TITLE, totals_sheet
-from engine.figures import NOT_ARISING
+from engine.figures import NOT_ARISING, NotArising
 from engine.outline import Outline
 
 __all__ = ["NONE_TEXT", "TOTALS_LABEL", "answer_columns", "build_csv", "build_workbook", "totals"]
@@ -86,7 +86,8 @@ def build_workbook(
     cells = _Cells(workbook)
     _units_sheet(workbook.create_sheet("Đơn vị"), reports, today, cells, heading)
     summary = totals(outline, reports, statuses=statuses)
-    _answers_sheet(workbook.create_sheet("Trả lời"), reports, answer_columns(outline), cells, heading, summary)
+    _answers_sheet(workbook.create_sheet("Trả lời"), reports, answer_columns(outline), cells, heading,
+                   summary)
     totals_sheet(workbook.create_sheet("Tổng hợp"), cells, outline, reports, summary, today,
                  every_report=statuses is None, period=period, previous=previous, title=title)
     buffer = io.BytesIO()
@@ -180,8 +181,9 @@ def _units_sheet(sheet: WriteOnlyWorksheet, reports: list[UnitReport], today: da
             deadline_cell(report.deadline),
             "Có" if is_late else "Không",
         ])
-    sheet.append([cells.header(sheet, TOTALS_LABEL), cells.header(sheet, f"{len(reports)} đơn vị"), None, None,
-                  cells.header(sheet, f"Đã nộp: {handed_in}"), None, None, cells.header(sheet, f"Có: {late}")])
+    sheet.append([cells.header(sheet, TOTALS_LABEL), cells.header(sheet, f"{len(reports)} đơn vị"), None,
+                  None, cells.header(sheet, f"Đã nộp: {handed_in}"), None, None,
+                  cells.header(sheet, f"Có: {late}")])
 
 
 def _answers_sheet(sheet: WriteOnlyWorksheet, reports: list[UnitReport], columns: list[AnswerColumn],
@@ -208,7 +210,8 @@ def _answers_sheet(sheet: WriteOnlyWorksheet, reports: list[UnitReport], columns
     sheet.freeze_panes = "C3"
     blanks = ["" for _ in UNIT_HEADERS]
     sheet.append([*(cells.header(sheet, h) for h in UNIT_HEADERS),
-                  *(cells.header(sheet, c.number + (PREVIOUS_SUFFIX if before else "")) for c, before in laid_out)])
+                  *(cells.header(sheet, c.number + (PREVIOUS_SUFFIX if before else ""))
+                    for c, before in laid_out)])
     sheet.append([*blanks, *(cells.header(sheet, ("Kỳ trước: " if before else "") + c.label, wrap=True)
                              for c, before in laid_out)])
 
@@ -249,10 +252,8 @@ def _totals_row(laid_out: list[tuple[AnswerColumn, bool]], summary: Totals, cell
                       cells.header(sheet, f"{summary.units} báo cáo đã nộp"), None]
     for column, before in laid_out:
         value = None if before else summary.get(column.question.name)
-        if value is None or (column.question.type == "percent"):
-            row.append(None)
-        elif value is NOT_ARISING:
-            row.append(NOT_ARISING_TEXT)
+        if value is None or isinstance(value, NotArising) or column.question.type == "percent":
+            row.append(NOT_ARISING_TEXT if value is NOT_ARISING else None)
         else:
             cell = WriteOnlyCell(sheet, share_fraction(value) if column.rate else
                                  float(value) if column.question.type == "decimal" else int(value))

@@ -6,9 +6,9 @@ units per report status. Laid out to print on a few A4 landscape pages."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from collections.abc import Iterable
 from typing import Any
 
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -17,8 +17,8 @@ from deadlines.periods import Period
 from documents.answer_cells import NOT_ARISING_TEXT
 from documents.compare import change_percent
 from documents.model import STATUS_LABELS, UnitReport
-from documents.sheet_layout import LINE_POINTS, period_heading, print_setup, set_widths, wrapped_height
 from documents.shares import COUNT_FORMAT, DECIMAL_FORMAT, SHARE_FORMAT, share, share_fraction
+from documents.sheet_layout import LINE_POINTS, period_heading, print_setup, set_widths, wrapped_height
 from documents.totals import SUMMED_TYPES, Totals
 from engine.figures import NOT_ARISING
 from engine.outline import Outline
@@ -63,7 +63,8 @@ def totals_sheet(sheet: WriteOnlyWorksheet, cells: Any, outline: Outline, report
     decimal = cells.formatted_column(sheet, DECIMAL_FORMAT)
     before_count = cells.formatted_column(sheet, COUNT_FORMAT)
     before_rate = cells.formatted_column(sheet, SHARE_FORMAT)
-    change_rate, points = cells.formatted_column(sheet, SHARE_FORMAT), cells.formatted_column(sheet, POINTS_FORMAT)
+    change_rate = cells.formatted_column(sheet, SHARE_FORMAT)
+    points = cells.formatted_column(sheet, POINTS_FORMAT)
 
     def figure(question: Question, value: Any, counts: Any, shares: Any) -> Any:
         if value is None:
@@ -100,7 +101,8 @@ def totals_sheet(sheet: WriteOnlyWorksheet, cells: Any, outline: Outline, report
                           *([None, None, *later] if later else [])], tallest)
         elif question.type in SUMMED_TYPES:
             append([question.number, label, figure(question, summary.get(question.name), count, rate),
-                          summary.given[question.name], summary.none[question.name], *beside(question)], tallest)
+                    summary.given[question.name], summary.none[question.name], *beside(question)],
+                   tallest)
         elif question.type == "percent":  # a percentage is not summed across units
             append([question.number, label, None, summary.given[question.name],
                     summary.none[question.name]], tallest)

@@ -212,7 +212,8 @@ async def test_the_city_summary_and_the_workbook_set_this_periods_totals_beside_
                                "Tăng, giảm so với cùng kỳ (%; tỷ lệ: điểm phần trăm)"]
     # Shares as real percentages (0.0%): 16,7% less, 7,5% of 2.000 new beside 5,0%; points for a rate.
     assert rows["4.3.a"][2] == 2500 and rows["4.3.a"][5:7] == [3000, pytest.approx(-0.167)]
-    assert rows["4.3.g"][2] == pytest.approx(0.075) and rows["4.3.g"][5] == pytest.approx(0.05)  # 125 of 2.500
+    assert rows["4.3.g"][2] == pytest.approx(0.075)  # 150 of 2.000 new
+    assert rows["4.3.g"][5] == pytest.approx(0.05)  # 125 of 2.500
     assert rows["4.3.g"][6] == pytest.approx(2.5)  # percentage points
     city = docx.Document(io.BytesIO(files["bao-cao-tong-hop-tu-kiem-tra-2027.docx"]))
     # The figures as a table: chỉ tiêu / kỳ này / kỳ trước / tăng, giảm / units reporting.

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import docx
 import pytest
@@ -157,7 +158,7 @@ def test_the_summary_sets_the_figures_in_tables_beside_last_period(
                    and answer.kind is AnswerKind.VALUE)
 
     dossiers = summed("dossiers_total", handed_in)
-    before = int(units.previous["dossiers_total"])
+    before = int(cast(int, units.previous["dossiers_total"]))
     change = Decimal(abs(dossiers - before)) / before * 100
     way = "tăng" if dossiers > before else "giảm"
     assert figures["4.3.a"][1:] == [f"{dossiers:,}".replace(",", "."), f"{before:,}".replace(",", "."),
@@ -190,7 +191,8 @@ def test_the_summary_quotes_difficulties_and_proposals_with_their_unit(
 ) -> None:
     text = _flat(rendered.summary_pages)
     handed_in = _handed_in(units)
-    shared = [r.unit_name for r in handed_in if r.answers["difficulties_specific"].value == campaign.DIFFICULTY]
+    shared = [r.unit_name for r in handed_in
+              if r.answers["difficulties_specific"].value == campaign.DIFFICULTY]
     assert len(shared) > 3
     # Units that wrote the same words are quoted once, together.
     assert f"- {', '.join(shared)}: “{campaign.DIFFICULTY}”." in text
@@ -221,7 +223,8 @@ def test_the_workbook_is_titled_by_the_period_and_formatted_as_figures(
         f"TỔNG HỢP SỐ LIỆU BÁO CÁO KIỂM SOÁT THỦ TỤC HÀNH CHÍNH: {TITLE.upper()}",
         "Kỳ báo cáo: từ ngày 15/12/2026 đến ngày 14/10/2027"]
     rows = {row[0].value: row for row in summary.iter_rows() if row[0].value}
-    assert rows["4.3.a"][2].value == units.totals["dossiers_total"] and rows["4.3.a"][2].number_format == "#,##0"
+    assert rows["4.3.a"][2].value == units.totals["dossiers_total"]
+    assert rows["4.3.a"][2].number_format == "#,##0"
     on_time = rows["4.3.o"][2]
     assert on_time.number_format == "0.0%" and 0.9 < on_time.value < 1  # a real percentage
     assert rows["4.3.a"][6].number_format == "0.0%"  # the change, in per cent
@@ -235,7 +238,9 @@ def test_the_workbook_is_titled_by_the_period_and_formatted_as_figures(
         assert places.column_dimensions[cell.column_letter].width >= len(str(cell.value)), cell.value
 
 
-def test_the_answers_sheet_has_last_periods_figures_and_a_totals_row(units: Campaign, rendered: Rendered) -> None:
+def test_the_answers_sheet_has_last_periods_figures_and_a_totals_row(
+    units: Campaign, rendered: Rendered
+) -> None:
     sheet = load_workbook(io.BytesIO(rendered.workbook_xlsx))["Trả lời"]
     numbers = [cell.value for cell in sheet[1]]
     column = numbers.index("4.3.a")
@@ -265,7 +270,7 @@ def test_the_totals_sheet_prints_on_a_few_pages(units: Campaign, rendered: Rende
     assert "Tổng hợp — Kỳ báo cáo từ ngày 15/12/2026 đến ngày 14/10/2027" in text
     assert "NĂM 2021" not in text and re.search(r"Trang \d+/\d+", text)
     # Counts with thousands separators and shares as percentages, as LibreOffice prints them.
-    dossiers = int(units.totals["dossiers_total"])
+    dossiers = int(cast(int, units.totals["dossiers_total"]))
     assert re.search(rf"4\.3\.a .*?{dossiers:,}".replace(",", "[.,]"), text)
     share = share_text(units.totals["dossiers_on_time_rate"])  # "97,6%"; LibreOffice's locale may say 97.6%
     assert re.search(share.replace(",", "[.,]"), text)
