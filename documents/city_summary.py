@@ -182,7 +182,8 @@ def _outlier_text(question: Question, totals: Totals, reports: Sequence[UnitRepo
         rule += f" hoặc chưa vượt mức {floor}% theo yêu cầu của Kế hoạch"
     city_text = share_text(city) if city is not None else "chưa tính được"
     listed = ", ".join(f"{o.unit.unit_name} ({share_text(o.share)})" for o in found)
-    return (f"Mục {question.number}: tỷ lệ chung của các cơ quan, đơn vị là {city_text}; "
+    label = " ".join(question.label.vi.split())
+    return (f"{label}, mục {question.number}: tỷ lệ chung của các cơ quan, đơn vị là {city_text}; "
             f"{len(found)} đơn vị có tỷ lệ {rule}: {listed}.")
 
 

@@ -15,7 +15,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from deadlines.periods import Period
 
 A4 = "9"  # paperSize 9: A4 (ECMA-376 §18.3.1.63)
-MIN_WIDTH, MAX_WIDTH = 8.0, 60.0
+MIN_WIDTH, MAX_WIDTH = 10.0, 60.0
 # A wrapped header reads well on up to three lines: a column needs a third of its label's width.
 HEADER_LINES = 3
 MARGIN_INCHES = 0.4
@@ -43,9 +43,9 @@ def text_width(value: object) -> float:
     if value is None:
         return 0.0
     if isinstance(value, datetime):
-        return 16.0
+        return 17.0  # "01/11/2027 09:00", with room for the font's wider digits
     if isinstance(value, date):
-        return 10.0
+        return 11.0
     if isinstance(value, float):
         return len(f"{value:,.1f}")
     if isinstance(value, int):

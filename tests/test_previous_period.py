@@ -205,7 +205,15 @@ async def test_the_city_summary_and_the_workbook_set_this_periods_totals_beside_
                                             "dossiers_carried_over": 500, "dossiers_postal": 150})
         exports = await campaign_exports(session, this_year, CAL, date(2027, 11, 2))
         files = {d.filename: d.content for d in exports}
+        codes = (first.code, second.code)
 
+    # Each unit's own last-period figure beside this period's, in "Trả lời".
+    answers = load_workbook(io.BytesIO(files["tong-hop-tu-kiem-tra-2027.xlsx"]))["Trả lời"]
+    numbers = [cell.value for cell in answers[1]]
+    now, before = numbers.index("4.3.a"), numbers.index("4.3.a (kỳ trước)")
+    assert before == now + 1
+    by_unit = {row[0].value: (row[now].value, row[before].value) for row in answers.iter_rows(min_row=3)}
+    assert by_unit[codes[0]] == (2500, 2000) and by_unit[codes[1]] == (None, 1000)
     sheet = load_workbook(io.BytesIO(files["tong-hop-tu-kiem-tra-2027.xlsx"]))["Tổng hợp"]
     rows = {row[0].value: [c.value for c in row] for row in sheet.iter_rows() if row and row[0].value}
     assert rows["Số"][5:7] == ["Cùng kỳ năm trước",

@@ -182,7 +182,8 @@ def test_the_summary_names_a_unit_far_below_the_citys_on_time_share(
     city = share_text(units.totals["dossiers_on_time_rate"])
     own = share_text(lagging.calculated["dossiers_on_time_rate"])
     text = _flat(rendered.summary_pages)
-    assert (f"Mục 4.3.o: tỷ lệ chung của các cơ quan, đơn vị là {city}; 1 đơn vị có tỷ lệ thấp hơn tỷ lệ "
+    assert ("Tỷ lệ hồ sơ giải quyết đúng hạn (trên số hồ sơ đã giải quyết), mục 4.3.o: "
+            f"tỷ lệ chung của các cơ quan, đơn vị là {city}; 1 đơn vị có tỷ lệ thấp hơn tỷ lệ "
             f"chung từ 20 điểm phần trăm trở lên: {lagging.unit_name} ({own}).") in text
 
 
