@@ -20,6 +20,7 @@ PERIOD = Period(date(2026, 12, 15), date(2027, 10, 14))
 STATUS_CYCLE = ("submitted", "accepted", "submitted", "in_progress", "submitted", "resubmitted",
                 "accepted", "not_started", "submitted", "returned")
 HANDED_IN = frozenset({"submitted", "resubmitted", "accepted"})
+NOT_REGISTERED = (4, 8)  # the only units without an account on the national portal (10.1.a)
 LAGGING = 12  # this unit resolved half its dossiers late: far below the city's on-time share
 DIFFICULTY = ("Thiếu công chức có chuyên môn về kiểm soát thủ tục hành chính; "
               "đường truyền mạng tại bộ phận Một cửa chập chờn")
@@ -50,6 +51,8 @@ def campaign_units(engine: ReportEngine, answers: dict[str, Answer], *, previous
             resolved = own["dossiers_on_time"].value + own["dossiers_late"].value
             own["dossiers_on_time"] = Answer.of(resolved // 2)
             own["dossiers_late"] = Answer.of(resolved - resolved // 2)
+        if index in NOT_REGISTERED:
+            own["national_portal_account_registered"] = Answer.of("no")
         if index % 6 == 0:  # nothing to say: the outline's "không có"
             for name in ("implementation_difficulties", "difficulties_specific", "recommend_guidance",
                          "proposed_solutions"):

@@ -207,6 +207,17 @@ def test_the_summary_quotes_difficulties_and_proposals_with_their_unit(
     assert f"Các đơn vị còn lại đã báo cáo ({nothing} đơn vị) không có nội dung này (“Không có”)." in text
 
 
+def test_the_summary_names_the_few_units_behind_a_rare_answer(units: Campaign, rendered: Rendered) -> None:
+    few = [units.reports[index] for index in campaign.NOT_REGISTERED]
+    assert all(r.submitted for r in few)
+    answered = sum(1 for r in _handed_in(units) if "national_portal_account_registered" in r.answers)
+    text = _flat(rendered.summary_pages)
+    named = ", ".join(r.unit_name for r in few)
+    assert ("Cơ quan, đơn vị đã đăng ký tài khoản trên Cổng Dịch vụ công quốc gia chưa? Có: "
+            f"{answered - len(few)} đơn vị; Không: {len(few)} đơn vị ({named}) "
+            f"({answered}/{answered} đơn vị đã báo cáo)") in text
+
+
 def test_the_summary_prints_on_a_sensible_number_of_pages(rendered: Rendered) -> None:
     assert len(rendered.summary_pages) in SUMMARY_PAGES, len(rendered.summary_pages)
     assert (IMAGES / "bao-cao-tong-hop-trang-1.png").stat().st_size > 10_000
