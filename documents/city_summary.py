@@ -1,37 +1,65 @@
-"""The city-wide summary of the units' reports as a Word document, in the same layout."""
+"""The city-wide summary of the units' reports as a Word document, in the same layout.
+
+It synthesizes rather than counts: who handed in, late or not at all, by name; per section of the
+outline, the summed figures and the rates recomputed from them as a table (chỉ tiêu / kỳ này /
+kỳ trước / tăng, giảm); the units whose shares stand far from the city's; the units behind a
+rare answer; and the units' own words on difficulties and proposals, each with its unit."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from datetime import date
 
-from documents.compare import SAME_PERIOD_LAST_YEAR, change_text
-from documents.layout import AdministrativeDocument, Span, basis
-from documents.model import ReportDocumentInfo
+from documents.compare import change_text
+from documents.docx_tables import ruled_table
+from documents.layout import TEXT_WIDTH_MM, AdministrativeDocument, Span, basis
+from documents.model import ReportDocumentInfo, UnitReport
 from documents.report_docx import section_number
+from documents.shares import count_text, share_text
+from documents.synthesis import (
+    FEW_UNITS,
+    NORM_GAP_POINTS,
+    NORMS,
+    choosers,
+    names,
+    outliers,
+    quoted,
+    quotes,
+    standing,
+)
 from documents.totals import COUNTED_CHOICE_TYPES, SUMMED_TYPES, Totals
-from engine.figures import NOT_ARISING
 from engine.i18n import Translator
-from engine.outline import Outline
-from engine.qtypes import QUESTION_TYPES, format_number
+from engine.outline import Outline, Section
+from engine.qtypes import format_number
 from engine.question import Question
 
 NO_REPORT = "chưa có đơn vị báo cáo"
 YES_NO_TEXT = {"yes": "Có", "no": "Không"}
+FIGURE_HEADERS = ("Chỉ tiêu", "Kỳ này", "Số đơn vị báo cáo")
+COMPARED_HEADERS = ("Chỉ tiêu", "Kỳ này", "Kỳ trước", "Tăng, giảm", "Số đơn vị báo cáo")
+# Millimetres of the text width (165) per column, with and without last period's figures.
+FIGURE_WIDTHS = (101.0, 32.0, 32.0)
+COMPARED_WIDTHS = (67.0, 24.0, 24.0, 28.0, 22.0)
 
 
 def build_city_summary_docx(
     outline: Outline, totals: Totals, info: ReportDocumentInfo, translator: Translator,
-    previous: Totals | None = None,
+    previous: Totals | None = None, *, reports: Sequence[UnitReport] | None = None,
+    today: date | None = None,
 ) -> bytes:
-    """The summary (.docx): every figure item with its city total, every rate recomputed from
-    the totals, choice items as units per answer, text items as "x/N đơn vị đã báo cáo", where
-    N is the number of reports the totals counted (`documents.totals.totals`). With `previous`
-    (the totals of the previous campaign of the same kind), each figure and rate is followed by
-    last period's and the change ("cùng kỳ năm trước: 2.000; tăng 25%")."""
+    """The summary (.docx). `totals` are the city's (documents.totals.totals over the handed-in
+    reports); `previous` last period's, for the kỳ trước columns. With `reports` (every unit of
+    the campaign) the summary also names who is behind (as of `today`, by default the document's
+    date), the units outside the norm, and quotes the units' difficulties and proposals; without
+    them it gives the totals and counts only."""
     subject = info.subject or (
         f"Tổng hợp tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính năm {info.year}")
     document = AdministrativeDocument(info, "Báo cáo", subject)
     document.paragraph(_opening(outline, totals, info))
+    if reports is not None:
+        for text in standing_texts(reports, today or info.date):
+            document.paragraph(text)
     locale = translator.locale
     for part in outline.parts:
         document.heading(f"{part.number}. {part.title.get(locale)}")
@@ -40,13 +68,7 @@ def build_city_summary_docx(
                 continue
             if section.number != part.number:
                 document.heading(f"{section_number(section)}. {section.title.get(locale)}")
-            for question in section.questions:
-                label = " ".join(question.label.get(locale).split())
-                separator = " " if label.endswith(("?", ":")) else ": "
-                text = summary_text(question, totals, translator, previous)
-                if separator == " ":  # after a question mark, a new sentence
-                    text = text[:1].upper() + text[1:]
-                document.paragraph([Span(f"{question.number}. {label}{separator}"), Span(text)])
+            _section(document, section, totals, translator, previous, reports)
     return document.closing()
 
 
@@ -60,51 +82,155 @@ def _opening(outline: Outline, totals: Totals, info: ReportDocumentInfo) -> str:
             f"hành chính {span} như sau:")
 
 
-def summary_text(question: Question, totals: Totals, translator: Translator,
-                 previous: Totals | None = None) -> str:
-    """What the summary says of one item."""
-    text = _summary_text(question, totals, translator)
-    earlier = previous.get(question.name) if previous is not None else None
-    if earlier is None or not (question.type == "calculate" or question.type in SUMMED_TYPES):
-        return text
-    shown = QUESTION_TYPES[question.type].show(earlier, question, translator)
-    change = change_text(totals.get(question.name), earlier, rate=question.format == "percent",
-                         locale=translator.locale)
-    beside = f"{SAME_PERIOD_LAST_YEAR}: {shown}" + (f"; {change}" if change else "")
-    return text[:-1] + f"; {beside})" if text.endswith(")") else f"{text} ({beside})"
+def standing_texts(reports: Sequence[UnitReport], today: date) -> list[str]:
+    """Who handed in, on time or late, and who has not, by name."""
+    where = standing(reports, today)
+    handed, total = len(where.handed_in), len(reports)
+    texts = [f"Đến ngày {today:%d/%m/%Y}, {handed}/{total} cơ quan, đơn vị đã nộp báo cáo "
+             f"({len(where.on_time)} đúng hạn, {len(where.late)} sau hạn); "
+             f"{len(where.missing)} cơ quan, đơn vị chưa nộp."]
+    if where.late:
+        texts.append(f"Các cơ quan, đơn vị nộp báo cáo sau hạn ({len(where.late)}): {names(where.late)}.")
+    if where.overdue:
+        texts.append(f"Các cơ quan, đơn vị chưa nộp báo cáo, đã quá hạn ({len(where.overdue)}): "
+                     f"{names(where.overdue)}.")
+    waiting = [r for r in where.missing if r not in where.overdue]
+    if waiting:
+        texts.append(f"Các cơ quan, đơn vị chưa nộp báo cáo, chưa đến hạn ({len(waiting)}): "
+                     f"{names(waiting)}.")
+    return texts
 
 
-def _summary_text(question: Question, totals: Totals, translator: Translator) -> str:
-    name, units = question.name, totals.units
+def _section(document: AdministrativeDocument, section: Section, totals: Totals, translator: Translator,
+             previous: Totals | None, reports: Sequence[UnitReport] | None) -> None:
+    figures = [q for q in section.questions if _is_figure(q)]
+    for question in section.questions:
+        if _is_figure(question):
+            if question is figures[0]:  # the section's figures as one table, where they begin
+                figures_table(document, figures, totals, translator, previous)
+                for figure in figures:
+                    text = _outlier_text(figure, totals, reports) if reports is not None else None
+                    if text:
+                        document.paragraph(text)
+            continue
+        lead = _lead(question, translator)
+        if reports is not None and quoted(question):
+            _quotes(document, lead, question, totals, reports)
+            continue
+        text = _item_text(question, totals, translator, reports)
+        if lead.endswith("? "):  # after a question mark, a new sentence
+            text = text[:1].upper() + text[1:]
+        document.paragraph([Span(lead), Span(text)])
+
+
+def _is_figure(question: Question) -> bool:
+    return question.type == "calculate" or question.type in SUMMED_TYPES
+
+
+def _lead(question: Question, translator: Translator) -> str:
+    label = " ".join(question.label.get(translator.locale).split())
+    return f"{question.number}. {label}" + (" " if label.endswith(("?", ":")) else ": ")
+
+
+def figures_table(document: AdministrativeDocument, figures: Sequence[Question], totals: Totals,
+                  translator: Translator, previous: Totals | None) -> None:
+    """The section's figures: this period's city total (rates recomputed from the totals, "—"
+    where the denominator is 0), last period's and the change where known, the units reporting."""
     locale = translator.locale
+    rows: list[tuple[str, ...]] = []
+    for question in figures:
+        label = f"{question.number}. {' '.join(question.label.get(locale).split())}"
+        now = totals.get(question.name)
+        answered = totals.answered(question.name)
+        reporting = "" if question.type == "calculate" else format_number(answered, locale)
+        if previous is None:
+            rows.append((label, figure_text(question, now, locale), reporting))
+            continue
+        before = previous.get(question.name)
+        change = change_text(now, before, rate=question.format == "percent", locale=locale)
+        rows.append((label, figure_text(question, now, locale), figure_text(question, before, locale),
+                     change or "", reporting))
+    headers, widths = (FIGURE_HEADERS, FIGURE_WIDTHS) if previous is None else (COMPARED_HEADERS,
+                                                                                 COMPARED_WIDTHS)
+    assert abs(sum(widths) - TEXT_WIDTH_MM) < 1, "the table spans the text width"
+    document.document.add_paragraph()
+    ruled_table(document.document, headers, rows, widths)
+    document.document.add_paragraph()
+
+
+def figure_text(question: Question, value: object, locale: str) -> str:
+    """A total or rate as the table prints it: "12.500", "96,2%", "—" (did not arise); nothing
+    where no unit gave the figure."""
+    if value is None:
+        return ""
+    if question.format == "percent" or question.type == "percent":
+        return share_text(value, locale)
+    return count_text(value, locale)
+
+
+def _outlier_text(question: Question, totals: Totals, reports: Sequence[UnitReport]) -> str | None:
+    city = totals.get(question.name)
+    found = outliers(question, reports, city)
+    if not found:
+        return None
+    norm = NORMS[question.name]
+    worse = "thấp hơn" if norm.higher_is_better else "cao hơn"
+    gap = format_number(NORM_GAP_POINTS, "vi")
+    rule = f"{worse} tỷ lệ chung từ {gap} điểm phần trăm trở lên"
+    if norm.floor is not None:
+        floor = format_number(norm.floor, "vi")
+        rule += f" hoặc chưa vượt mức {floor}% theo yêu cầu của Kế hoạch"
+    city_text = share_text(city) if city is not None else "chưa tính được"
+    listed = ", ".join(f"{o.unit.unit_name} ({share_text(o.share)})" for o in found)
+    label = " ".join(question.label.vi.split())
+    return (f"{label}, mục {question.number}: tỷ lệ chung của các cơ quan, đơn vị là {city_text}; "
+            f"{len(found)} đơn vị có tỷ lệ {rule}: {listed}.")
+
+
+def _quotes(document: AdministrativeDocument, lead: str, question: Question, totals: Totals,
+            reports: Sequence[UnitReport]) -> None:
+    """The item's lead, then each text with the units that wrote it, then who had nothing."""
+    said = quotes(question, reports)
+    nothing = totals.none[question.name]
+    if not said:
+        document.paragraph([Span(lead), Span(f"{NO_REPORT}." if not nothing else
+                                             f"{nothing} đơn vị báo cáo “Không có”.")])
+        return
+    document.paragraph([Span(lead.rstrip())])
+    for quote in said:
+        document.paragraph([Span(f"- {names(quote.units)}: ", italic=True), Span(f"“{quote.text}”.")])
+    if nothing:
+        document.paragraph(f"Các đơn vị còn lại đã báo cáo ({format_number(nothing, 'vi')} đơn vị) "
+                           "không có nội dung này (“Không có”).")
+
+
+def _item_text(question: Question, totals: Totals, translator: Translator,
+               reports: Sequence[UnitReport] | None) -> str:
+    """What the summary says of an item that is neither a figure nor quoted."""
+    name, units, locale = question.name, totals.units, translator.locale
     answered = totals.answered(name)
-    none_note = f"{format_number(totals.none[name], locale)} đơn vị báo cáo “Không có”"
-    if question.type == "calculate":
-        rate = totals.get(name)
-        if rate is None:
-            return "chưa đủ số liệu để tính"
-        if rate is NOT_ARISING:
-            return QUESTION_TYPES["calculate"].show(rate, question, translator)
-        return QUESTION_TYPES["calculate"].show(rate, question, translator) + " (tính trên số liệu tổng hợp)"
     if not answered:
         return NO_REPORT
     reported = f"{format_number(answered, locale)}/{format_number(units, locale)} đơn vị đã báo cáo"
-    if question.type in SUMMED_TYPES:
-        total = QUESTION_TYPES[question.type].show(totals[name], question, translator)
-        notes = [f"{format_number(totals.given[name], locale)}/{format_number(units, locale)} "
-                 "đơn vị có số liệu"]
-        if totals.none[name]:
-            notes.append(none_note)
-        return f"{total} ({'; '.join(notes)})"
+    none_note = f"{format_number(totals.none[name], locale)} đơn vị báo cáo “Không có”"
     if question.type in COUNTED_CHOICE_TYPES:
         chosen = totals.choices.get(name, Counter[str]())
-        names = ({c.value: c.label.get(locale) for c in question.choices} if question.choices
-                 else YES_NO_TEXT)
-        parts = [f"{shown}: {format_number(chosen[value], locale)} đơn vị"
-                 for value, shown in names.items() if chosen.get(value)]
+        by_value = choosers(question, reports) if reports is not None else {}
+        labels = ({c.value: c.label.get(locale) for c in question.choices} if question.choices
+                  else YES_NO_TEXT)
+        parts = []
+        for value, shown in labels.items():
+            if not chosen.get(value):
+                continue
+            part = f"{shown}: {format_number(chosen[value], locale)} đơn vị"
+            few = by_value.get(value, ())
+            if few and len(few) <= FEW_UNITS and 2 * len(few) < answered:
+                part += f" ({names(few)})"
+            parts.append(part)
         if totals.none[name]:
             parts.append(f"Không có: {format_number(totals.none[name], locale)} đơn vị")
         return f"{'; '.join(parts)} ({reported})"
     if totals.none[name]:
         return f"{reported} (trong đó {none_note})"
     return reported
+

@@ -6,16 +6,16 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from documents.shares import count_text, points_text, share_text
 from engine.figures import NOT_ARISING
-from engine.qtypes import format_number
 
 SAME_PERIOD_LAST_YEAR = "cùng kỳ năm trước"
 
 
 def change_text(now: Any, before: Any, *, rate: bool, locale: str = "vi") -> str | None:
-    """"tăng 25%", "giảm 1,5 điểm phần trăm", "không thay đổi": a figure's change in per cent of
-    last period's (from nothing: by how much), a rate's in percentage points; None where either
-    side is missing or did not arise."""
+    """"tăng 25,0%", "giảm 1,5 điểm phần trăm", "không thay đổi": a figure's change in per cent of
+    last period's (from nothing: by how much), a rate's in percentage points, both at the one
+    precision of shares (documents.shares); None where either side is missing or did not arise."""
     if now is None or before is None or now is NOT_ARISING or before is NOT_ARISING:
         return None
     current, earlier = Decimal(str(now)), Decimal(str(before))
@@ -23,11 +23,10 @@ def change_text(now: Any, before: Any, *, rate: bool, locale: str = "vi") -> str
     if current == earlier:
         return "không thay đổi"
     if rate:
-        return f"{way} {format_number(abs(current - earlier), locale)} điểm phần trăm"
+        return f"{way} {points_text(abs(current - earlier), locale)} điểm phần trăm"
     if earlier == 0:
-        return f"tăng {format_number(current, locale)}"
-    percent = (abs(current - earlier) / earlier * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    return f"{way} {format_number(percent, locale)}%"
+        return f"tăng {count_text(current, locale)}"
+    return f"{way} {share_text(abs(current - earlier) / earlier * 100, locale)}"
 
 
 def change_percent(now: Any, before: Any) -> float | None:

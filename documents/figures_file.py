@@ -1,8 +1,9 @@
 """Last year's figures read from a spreadsheet laid out like the consolidated workbook's
 "Trả lời" sheet (documents.workbook): the round trip is to export one year and import it as the
 previous one. Row 1 holds the question numbers ("4.3.a"), row 2 the labels, data start on row 3
-with the unit's code in column A. Only the figures are read (whole numbers, numbers,
-percentages); "Không có" is the explicit nothing; an empty cell is no figure.
+with the unit's code in column A; the workbook's totals row ("Tổng cộng") is skipped. Only the
+figures are read (whole numbers, numbers, percentages); "Không có" is the explicit nothing; an
+empty cell is no figure.
 
 Every fault is named with its row, its unit and its column, and all of them are reported at once:
 nothing is imported from a file with any fault."""
@@ -16,7 +17,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from documents.workbook import NONE_TEXT
+from documents.workbook import NONE_TEXT, TOTALS_LABEL
 from engine.answers import NONE_ANSWER, Answer
 from engine.outline import Outline
 from engine.qtypes import parse_number
@@ -72,6 +73,8 @@ def read_figures(outline: Outline, data: bytes) -> list[UnitFigures]:
         cells = list(row)
         code = str(cells[0]).strip() if cells and cells[0] is not None else ""
         name = str(cells[1]).strip() if len(cells) > 1 and cells[1] is not None else ""
+        if code == TOTALS_LABEL:  # the workbook's own totals row, not a unit
+            continue
         if not code:
             if any(cell not in (None, "") for cell in cells):
                 problems.append(f"row {row_number}: no unit code in column A")

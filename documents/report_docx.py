@@ -11,6 +11,7 @@ from dataclasses import replace
 from documents.compare import change_text
 from documents.layout import TEXT_WIDTH_MM, AdministrativeDocument, Span, basis
 from documents.model import ReportDocumentInfo, UnitReport
+from documents.shares import share_text
 from engine.answers import AnswerKind
 from engine.conversation import ReportEngine
 from engine.figures import NOT_ARISING
@@ -150,16 +151,22 @@ def figure_row(item: ReviewItem, translator: Translator) -> list[str]:
     else:
         current = item.calculated
     previous = item.previous
-    rate = question.type == "percent" or question.format == "percent"
-    change = change_text(current, previous, rate=rate, locale=translator.locale)
+    change = change_text(current, previous, rate=_is_rate(question), locale=translator.locale)
     return [label_of(question, translator), _figure(question, current, translator),
             NO_FIGURE if previous is None else _figure(question, previous, translator),
             change or NO_FIGURE]
 
 
 def _figure(question: Question, value: object, translator: Translator) -> str:
-    """A figure in its cell: a rate of nothing in words, the dash being the cell with no figure."""
-    return NOT_ARISING_CELL if value is NOT_ARISING else _shown(question, value, translator)
+    """A figure in its cell: a rate of nothing in words, the dash being the cell with no figure;
+    shares at the one precision every document prints them in."""
+    if value is NOT_ARISING:
+        return NOT_ARISING_CELL
+    return share_text(value, translator.locale) if _is_rate(question) else _shown(question, value, translator)
+
+
+def _is_rate(question: Question) -> bool:
+    return question.type == "percent" or question.format == "percent"
 
 
 def write_unreported(document: AdministrativeDocument, unreported: list[tuple[Section, list[Question]]],

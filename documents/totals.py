@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from documents.model import SUBMITTED_STATUSES, UnitReport
 from engine.answers import AnswerKind
 from engine.expressions import ExpressionError, MissingReference
-from engine.figures import NOT_ARISING, CalculatedValue, NotArising, rounded
+from engine.figures import NOT_ARISING, CalculatedValue, NotArising
 from engine.outline import Outline
 from engine.question import Question
 
+_PRECISION = Decimal("0.0001")
 SUMMED_TYPES = frozenset({"integer", "decimal"})
 COUNTED_CHOICE_TYPES = frozenset({"yes_no", "select_one"})
 
@@ -92,7 +93,8 @@ def recompute_rates(outline: Outline, figures: dict[str, Decimal | int]) -> dict
     on one unit's answers: in outline order, so one calculated item may use another; an item
     whose inputs are missing, or whose `relevant` is false on these figures, is left out; a
     rate whose denominator totals 0 is NOT_ARISING ("không phát sinh", never 0%).
-    Values are rounded to 2 decimals like `ReportEngine.calculated`."""
+    Values keep 4 decimals (ReportEngine.calculated keeps 2): documents round shares once, to
+    documents.shares' precision, from these, so 100/2300 = 4,3478% prints 4,3%, not 4,35% → 4,4%."""
     values: dict[str, Any] = {
         name: float(value) if isinstance(value, Decimal) else value for name, value in figures.items()
     }
@@ -111,7 +113,7 @@ def recompute_rates(outline: Outline, figures: dict[str, Decimal | int]) -> dict
             rates[question.name] = NOT_ARISING
             continue
         values[question.name] = float(result)
-        rates[question.name] = rounded(result)
+        rates[question.name] = Decimal(str(result)).quantize(_PRECISION, ROUND_HALF_UP)
     return rates
 
 

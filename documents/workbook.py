@@ -1,159 +1,66 @@
-"""The VP office's spreadsheet of every unit's report (.xlsx), and the same answers as CSV.
+"""The VP office's spreadsheet of every unit's report (.xlsx).
 
-Layout of the workbook (openpyxl in write-only mode, so 10,000 units stream through):
+Layout (openpyxl in write-only mode, so 10,000 units stream through):
 
 - "Đơn vị": one row per unit: code, name, level, superior unit, status, time of (last)
-  submission, deadline, late ("Có"/"Không").
+  submission, deadline, late ("Có"/"Không"); a last row of totals.
 - "Trả lời": one row per unit: code, name, status, then one column per outline question (asked
-  and calculated, in outline order). TWO header rows: row 1 holds the question numbers
-  ("4.3.a"), row 2 the labels; data start on row 3. Figures are numbers (int or float cells),
-  dates are date cells, "không có" is the text "Không có" (never 0, never empty), an unanswered
-  or skipped item is an empty cell. Percentages and rates are numbers from 0 to 100 (12.5 means
-  12,5%); their labels end in "(%)".
-- "Tổng hợp": per figure item: total over the submitted reports, units that gave a figure,
-  units that answered "Không có"; per calculated item: the rate recomputed from the totals with
-  the outline's `calculate` expression (not an average of the units' rates). Below it, the
-  number of units per status and the number of late units.
+  and calculated, in outline order), and beside each figure the unit's last-period figure
+  where any unit has one (row 1 "4.3.a (kỳ trước)"). TWO header rows: row 1 holds the question
+  numbers ("4.3.a"), row 2 the labels; data start on row 3 (documents.figures_file reads this
+  layout back). Counts are whole numbers shown "#,##0", rates real fractions shown "0.0%"
+  (0.125 shows 12,5%), dates date cells, "không có" the text "Không có" (never 0, never
+  empty), an unanswered or skipped item an empty cell. A last row, "Tổng cộng", holds the
+  city's totals and rates over the handed-in reports (the figures of "Tổng hợp").
+- "Tổng hợp": see documents.workbook_totals.
 
-`build_csv` writes the columns of "Trả lời" with ONE combined header row ("4.3.a Label"),
-UTF-8 with a BOM (so Excel detects the encoding), comma-separated, numbers with a dot decimal
-point, dates as ISO yyyy-mm-dd. A text answer starting with = + - @ is prefixed with an
-apostrophe so that a spreadsheet does not run it as a formula."""
+Every sheet prints on A4 landscape with its header rows repeated and the reporting period in
+the page header; "Đơn vị" and "Tổng hợp" fit the page's width."""
 
 from __future__ import annotations
 
-import csv
 import io
-from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from deadlines.periods import Period
-from documents.compare import change_percent
-from documents.model import (
-    LEVEL_LABELS,
-    STATUS_LABELS,
-    SUBMITTED_STATUSES,
-    UnitReport,
-    local_datetime,
-    status_label,
+from documents.answer_cells import (
+    NONE_TEXT,
+    NOT_ARISING_TEXT,
+    PREVIOUS_SUFFIX,
+    UNIT_HEADERS,
+    AnswerColumn,
+    CellValue,
+    Plan,
+    Source,
+    answer_columns,
+    plan,
+    row_values,
+    text,
 )
-from documents.totals import SUMMED_TYPES, Totals, totals
-from engine.answers import Answer, AnswerKind
-from engine.figures import NOT_ARISING, NOT_ARISING_MARK
+from documents.model import LEVEL_LABELS, SUBMITTED_STATUSES, UnitReport, local_datetime, status_label
+from documents.shares import COUNT_FORMAT, DECIMAL_FORMAT, SHARE_FORMAT, share_fraction
+from documents.sheet_layout import fitted_widths, period_heading, print_setup, set_widths, wrapped_height
+from documents.totals import Totals, totals
+from documents.workbook_csv import build_csv
+from documents.workbook_totals import DEFAULT_TITLE, totals_sheet
+from engine.figures import NOT_ARISING, NotArising
 from engine.outline import Outline
-from engine.question import Question
 
-__all__ = ["answer_columns", "build_csv", "build_workbook", "totals"]
+__all__ = ["NONE_TEXT", "TOTALS_LABEL", "answer_columns", "build_csv", "build_workbook", "totals"]
 
-NONE_TEXT = "Không có"
-NOT_ARISING_TEXT = NOT_ARISING_MARK  # a rate whose denominator is 0: "—", never 0
-YES_NO_TEXT = {"yes": "Có", "no": "Không"}
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
-RATE_FORMAT = "0.00"
-UNIT_HEADERS = ("Mã đơn vị", "Tên đơn vị", "Trạng thái")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-CellValue = int | float | Decimal | str | date | datetime | None
-
-
-@dataclass(frozen=True)
-class AnswerColumn:
-    """One question's column in "Trả lời" and in the CSV."""
-
-    question: Question
-    value: Callable[[Any], CellValue]  # a VALUE answer's value (or a calculated Decimal) → cell
-
-    @property
-    def number(self) -> str:
-        return self.question.number
-
-    @property
-    def label(self) -> str:
-        label = " ".join(self.question.label.vi.split())
-        is_rate = self.question.type == "percent" or self.question.format == "percent"
-        return f"{label} (%)" if is_rate else label
-
-
-def answer_columns(outline: Outline) -> list[AnswerColumn]:
-    """The question columns of "Trả lời" and of the CSV, in outline order."""
-    return [AnswerColumn(q, _converter(q)) for q in outline.questions]
-
-
-def _converter(question: Question) -> Callable[[Any], CellValue]:
-    kind = question.type
-    if kind == "integer" or (kind == "calculate" and question.format == "integer"):
-        return _whole_number
-    if kind in ("decimal", "percent", "calculate"):
-        return float
-    if kind == "date":
-        return _identity
-    if kind == "yes_no":
-        return lambda value: YES_NO_TEXT.get(value, str(value))
-    if kind == "select_one":
-        labels = {choice.value: choice.label.vi for choice in question.choices}
-        return lambda value: labels.get(value, str(value))
-    return _text
-
-
-def _whole_number(value: Any) -> CellValue:
-    """A count as a number; one too large for a spreadsheet's cell (saved before figures had
-    bounds) as its digits, in full, rather than a failed export."""
-    number = int(value)
-    return number if abs(number) < 10**15 else str(Decimal(number))
-
-
-def _identity(value: Any) -> CellValue:
-    return value  # type: ignore[no-any-return]
-
-
-def _text(value: Any) -> str:
-    return str(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
-
-
-# (name, calculated?, converter) per column: what the row loop needs, looked up once.
-_Plan = list[tuple[str, bool, Callable[[Any], Any]]]
-
-
-def _plan(columns: Sequence[AnswerColumn], wrap: Callable[[AnswerColumn], Callable[[Any], Any]] | None = None,
-          ) -> _Plan:
-    return [(c.question.name, c.question.type == "calculate", wrap(c) if wrap else c.value) for c in columns]
-
-
-def _row_values(report: UnitReport, plan: _Plan) -> list[Any]:
-    """Code, name, status, then one value per column: None when unanswered or skipped."""
-    answers, calculated = report.answers, report.calculated
-    row: list[Any] = [report.unit_code, _text(report.unit_name), status_label(report.status)]
-    append = row.append
-    value_kind, none_kind = AnswerKind.VALUE, AnswerKind.NONE
-    for name, is_calculated, convert in plan:
-        if is_calculated:
-            rate = calculated.get(name)
-            append(None if rate is None else NOT_ARISING_TEXT if rate is NOT_ARISING else convert(rate))
-            continue
-        answer: Answer | None = answers.get(name)
-        if answer is None:
-            append(None)
-        elif answer.kind is value_kind:
-            append(convert(answer.value))
-        elif answer.kind is none_kind:
-            append(NONE_TEXT)
-        else:
-            append(None)
-    return row
-
-
-# ----- the workbook ------------------------------------------------------------------------------
+TOTALS_LABEL = "Tổng cộng"  # column A of a totals row; documents.figures_file skips the row
+FIGURE_TYPES = frozenset({"integer", "decimal", "percent"})
+ANSWERS_SCALE = 50  # per cent: "Trả lời" printed at half size
+SAMPLED_ROWS = 200  # rows measured for column widths (a 10,000-unit export need not read all)
 
 
 def build_workbook(
@@ -164,23 +71,25 @@ def build_workbook(
     statuses: Collection[str] | None = SUBMITTED_STATUSES,
     period: Period | None = None,
     previous: Totals | None = None,
+    title: str | None = None,
 ) -> bytes:
     """The .xlsx of the units' reports (see the module's doc for the layout). `today` decides
     lateness of units that have not submitted; `statuses` which reports the totals count;
-    `period` is the reporting period, named under the title of "Tổng hợp" and in the file's
-    properties; `previous`, the totals of the previous campaign of the same kind, adds to
-    "Tổng hợp" last period's figure and the change (columns F and G)."""
+    `period` is the reporting period, named atop "Tổng hợp", in every page header and in the
+    file's properties; `previous`, the totals of the previous campaign of the same kind, adds to
+    "Tổng hợp" last period's figure and the change; `title` is the campaign's title."""
     reports = list(reports)
     workbook = Workbook(write_only=True)
-    if period is not None:
-        workbook.properties.title = f"{outline.meta.title.vi} — Kỳ báo cáo: {period.text()}"
+    heading = period_heading(period)
+    workbook.properties.title = (title or DEFAULT_TITLE.capitalize()) + (
+        f" — Kỳ báo cáo: {period.text()}" if period is not None else "")
     cells = _Cells(workbook)
-    _units_sheet(workbook.create_sheet("Đơn vị"), reports, today, cells)
-    columns = answer_columns(outline)
-    _answers_sheet(workbook.create_sheet("Trả lời"), reports, columns, cells)
+    _units_sheet(workbook.create_sheet("Đơn vị"), reports, today, cells, heading)
     summary = totals(outline, reports, statuses=statuses)
-    _totals_sheet(workbook.create_sheet("Tổng hợp"), outline, reports, summary, today, cells,
-                  every_report=statuses is None, period=period, previous=previous)
+    _answers_sheet(workbook.create_sheet("Trả lời"), reports, answer_columns(outline), cells, heading,
+                   summary)
+    totals_sheet(workbook.create_sheet("Tổng hợp"), cells, outline, reports, summary, today,
+                 every_report=statuses is None, period=period, previous=previous, title=title)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -192,7 +101,8 @@ class _Cells:
     def __init__(self, workbook: Workbook) -> None:
         self.workbook = workbook
         self.bold = Font(bold=True)
-        self.wrap = Alignment(wrap_text=True, vertical="top")
+        # At the bottom, as the figures beside them: a label's last line reads with its figure.
+        self.wrap = Alignment(wrap_text=True, vertical="bottom")
 
     def sheet_cell(self, sheet: WriteOnlyWorksheet, value: CellValue) -> Any:
         """`value` as written: dates in Vietnamese order, text that looks like a formula kept text."""
@@ -209,15 +119,17 @@ class _Cells:
     def text(self, sheet: WriteOnlyWorksheet, value: str) -> Any:
         return self.sheet_cell(sheet, value) if value.startswith("=") else value
 
-    def header(self, sheet: WriteOnlyWorksheet, value: str, wrap: bool = False) -> Any:
+    def header(self, sheet: WriteOnlyWorksheet, value: Any, wrap: bool = False) -> Any:
         cell = WriteOnlyCell(sheet, value)
         cell.font = self.bold
         if wrap:
             cell.alignment = self.wrap
         return cell
 
-    def rate(self, sheet: WriteOnlyWorksheet, value: Decimal | None) -> Any:
-        return None if value is None else self._formatted(sheet, float(value), RATE_FORMAT)
+    def wrapped(self, sheet: WriteOnlyWorksheet, value: str) -> Any:
+        cell = WriteOnlyCell(sheet, value)
+        cell.alignment = self.wrap
+        return cell
 
     @staticmethod
     def formatted_column(sheet: WriteOnlyWorksheet, number_format: str) -> Callable[[Any], Any]:
@@ -228,8 +140,8 @@ class _Cells:
         cell.number_format = number_format
 
         def bound(value: Any) -> Any:
-            if value is None:
-                return None
+            if value is None or isinstance(value, str):  # "Không có", "—" stay plain text
+                return value
             cell.value = value
             return cell
 
@@ -242,157 +154,111 @@ class _Cells:
         return cell
 
 
-def _widths(sheet: WriteOnlyWorksheet, widths: Sequence[float]) -> None:
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-
-
-def _units_sheet(sheet: WriteOnlyWorksheet, reports: list[UnitReport], today: date, cells: _Cells) -> None:
+def _units_sheet(sheet: WriteOnlyWorksheet, reports: list[UnitReport], today: date, cells: _Cells,
+                 heading: str | None) -> None:
     headers = (*UNIT_HEADERS[:2], "Cấp", "Đơn vị cấp trên", "Trạng thái", "Thời điểm nộp",
                "Hạn nộp", "Trễ hạn")
-    _widths(sheet, (12, 40, 16, 30, 22, 18, 12, 9))
+    rows = [[r.unit_code, r.unit_name, LEVEL_LABELS.get(r.unit_level, r.unit_level), r.parent_name,
+             status_label(r.status), r.submitted_at, r.deadline, "Không"] for r in reports[:SAMPLED_ROWS]]
+    set_widths(sheet, fitted_widths(headers, rows))
+    print_setup(sheet, title_rows="1:1", heading=heading)
     sheet.freeze_panes = "C2"
     sheet.append([cells.header(sheet, text) for text in headers])
     submitted_cell = cells.formatted_column(sheet, DATETIME_FORMAT)
     deadline_cell = cells.formatted_column(sheet, DATE_FORMAT)
+    late = handed_in = 0
     for report in reports:
+        is_late = report.late_as_of(today)
+        late += is_late
+        handed_in += report.submitted
         sheet.append([
             report.unit_code,
-            cells.text(sheet, _text(report.unit_name)),
+            cells.text(sheet, text(report.unit_name)),
             LEVEL_LABELS.get(report.unit_level, report.unit_level),
-            cells.text(sheet, _text(report.parent_name)) if report.parent_name else None,
+            cells.text(sheet, text(report.parent_name)) if report.parent_name else None,
             status_label(report.status),
             submitted_cell(local_datetime(report.submitted_at) if report.submitted_at else None),
             deadline_cell(report.deadline),
-            "Có" if report.late_as_of(today) else "Không",
+            "Có" if is_late else "Không",
         ])
+    sheet.append([cells.header(sheet, TOTALS_LABEL), cells.header(sheet, f"{len(reports)} đơn vị"), None,
+                  None, cells.header(sheet, f"Đã nộp: {handed_in}"), None, None,
+                  cells.header(sheet, f"Có: {late}")])
 
 
-def _answers_sheet(
-    sheet: WriteOnlyWorksheet, reports: list[UnitReport], columns: list[AnswerColumn], cells: _Cells
-) -> None:
-    _widths(sheet, (12, 36, 18, *(18 for _ in columns)))
+def _answers_sheet(sheet: WriteOnlyWorksheet, reports: list[UnitReport], columns: list[AnswerColumn],
+                   cells: _Cells, heading: str | None, summary: Totals) -> None:
+    # A last-period column beside each figure some unit reported last period.
+    had_before = {name for report in reports for name in report.previous}
+    laid_out: list[tuple[AnswerColumn, bool]] = []
+    for column in columns:
+        laid_out.append((column, False))
+        if column.question.name in had_before and column.question.type in FIGURE_TYPES:
+            laid_out.append((column, True))
+    sampled = [row_values(r, plan(columns)) for r in reports[:SAMPLED_ROWS]]
+    unit_widths = fitted_widths(UNIT_HEADERS, sampled)
+    question_widths = fitted_widths([c.label for c in columns], [row[3:] for row in sampled],
+                                    wrapped_headers=True)
+    width_of = {c.question.name: min(max(w, 12), 30) for c, w in zip(columns, question_widths, strict=True)}
+    set_widths(sheet, [*unit_widths, *(width_of[c.question.name] for c, _ in laid_out)])
+    # Too many columns to fit one page's width: at half size, the unit's code and name repeat
+    # at the left of every page.
+    print_setup(sheet, title_rows="1:2", title_columns="A:B", fit_width=False, scale=ANSWERS_SCALE,
+                heading=heading)
+    sheet.row_dimensions[2].height = wrapped_height(
+        (("Kỳ trước: " if before else "") + c.label, width_of[c.question.name]) for c, before in laid_out)
     sheet.freeze_panes = "C3"
     blanks = ["" for _ in UNIT_HEADERS]
-    sheet.append([*(cells.header(sheet, text) for text in UNIT_HEADERS),
-                  *(cells.header(sheet, column.number) for column in columns)])
-    sheet.append([*blanks, *(cells.header(sheet, column.label, wrap=True) for column in columns)])
+    sheet.append([*(cells.header(sheet, h) for h in UNIT_HEADERS),
+                  *(cells.header(sheet, c.number + (PREVIOUS_SUFFIX if before else ""))
+                    for c, before in laid_out)])
+    sheet.append([*blanks, *(cells.header(sheet, ("Kỳ trước: " if before else "") + c.label, wrap=True)
+                             for c, before in laid_out)])
 
     def for_sheet(column: AnswerColumn) -> Callable[[Any], Any]:
-        # Only dates and formula-like text need a cell object; the rest go in as they are.
-        convert = column.value
-        if column.question.type == "date":
+        # Only formatted values and formula-like text need a cell object; the rest go in as they are.
+        convert, kind = column.value, column.question.type
+        if kind == "date":
             dated = cells.formatted_column(sheet, DATE_FORMAT)
             return lambda value: dated(convert(value))
-        if column.question.type == "text":
-            return lambda value: cells.text(sheet, _text(value))
-        if column.question.type == "calculate" and column.question.format != "integer":
-            rate = cells.formatted_column(sheet, RATE_FORMAT)
-            return lambda value: rate(convert(value))
+        if kind == "text":
+            return lambda value: cells.text(sheet, text(value))
+        if column.rate:
+            rate = cells.formatted_column(sheet, SHARE_FORMAT)
+            return lambda value: rate(share_fraction(value))
+        if kind == "decimal" or (kind == "calculate" and column.question.format == "decimal"):
+            decimal = cells.formatted_column(sheet, DECIMAL_FORMAT)
+            return lambda value: decimal(convert(value))
+        if kind in ("integer", "calculate"):
+            count = cells.formatted_column(sheet, COUNT_FORMAT)
+            return lambda value: count(convert(value))
         return convert
 
-    plan = _plan(columns, for_sheet)
+    steps: Plan = []
+    for column, before in laid_out:
+        name, source, convert = plan([column], for_sheet)[0]
+        steps.append((name, Source.PREVIOUS if before else source, convert))
     for report in reports:
-        row = _row_values(report, plan)
+        row = row_values(report, steps)
         row[1] = cells.text(sheet, row[1])
         sheet.append(row)
+    sheet.append(_totals_row(laid_out, summary, cells, sheet))
 
 
-def _totals_sheet(
-    sheet: WriteOnlyWorksheet,
-    outline: Outline,
-    reports: list[UnitReport],
-    summary: Totals,
-    today: date,
-    cells: _Cells,
-    every_report: bool,
-    period: Period | None = None,
-    previous: Totals | None = None,
-) -> None:
-    _widths(sheet, (10, 70, 16, 16, 18, 16, 18))
-    sheet.append([cells.header(sheet, "TỔNG HỢP SỐ LIỆU: " + outline.meta.title.vi.upper())])
-    if period is not None:
-        sheet.append([cells.header(sheet, "Kỳ báo cáo: " + period.text())])
-    counted = (f"báo cáo của tất cả {summary.all_units} đơn vị, kể cả báo cáo chưa nộp" if every_report
-               else f"{summary.units} báo cáo đã nộp trên tổng số {summary.all_units} đơn vị")
-    sheet.append([f"Số liệu tổng hợp từ {counted} (tính đến ngày {today:%d/%m/%Y}). "
-                  "Tỷ lệ được tính lại từ số liệu tổng hợp; “—”: không phát sinh (mẫu số bằng 0)."])
-    sheet.append([])
-    headings = ["Số", "Nội dung", "Tổng cộng", "Số đơn vị có số liệu", "Số đơn vị báo cáo “Không có”"]
-    if previous is not None:
-        headings += ["Cùng kỳ năm trước", "Tăng, giảm so với cùng kỳ (%; tỷ lệ: điểm phần trăm)"]
-    sheet.append([cells.header(sheet, text, wrap=True) for text in headings])
-
-    def beside(question: Question) -> list[Any]:
-        """Last period's figure and the change, for columns F and G."""
-        if previous is None or question.name not in previous:
-            return []
-        before, now = previous[question.name], summary.get(question.name)
-        if before is NOT_ARISING or now is NOT_ARISING or now is None:
-            change = None
-        elif question.format == "percent":
-            change = float(Decimal(str(now)) - Decimal(str(before)))
+def _totals_row(laid_out: list[tuple[AnswerColumn, bool]], summary: Totals, cells: _Cells,
+                sheet: WriteOnlyWorksheet) -> list[Any]:
+    """The city's totals and recomputed rates under the units' columns (those of "Tổng hợp")."""
+    row: list[Any] = [cells.header(sheet, TOTALS_LABEL),
+                      cells.header(sheet, f"{summary.units} báo cáo đã nộp"), None]
+    for column, before in laid_out:
+        value = None if before else summary.get(column.question.name)
+        if value is None or isinstance(value, NotArising) or column.question.type == "percent":
+            row.append(NOT_ARISING_TEXT if value is NOT_ARISING else None)
         else:
-            change = change_percent(now, before)
-        return [NOT_ARISING_TEXT if before is NOT_ARISING else float(before) if isinstance(before, Decimal)
-                else before, change]
-
-    for question in outline.questions:
-        label = " ".join(question.label.vi.split())
-        if question.type == "calculate":
-            rate = summary.get(question.name)
-            shown = label + " (%)" if question.format == "percent" else label
-            value: Any = (NOT_ARISING_TEXT if rate is NOT_ARISING
-                          else int(rate) if isinstance(rate, Decimal) and question.format == "integer"
-                          else cells.rate(sheet, rate if isinstance(rate, Decimal) else None))
-            later = beside(question)
-            sheet.append([question.number, shown, value, *([None, None, *later] if later else [])])
-        elif question.type in SUMMED_TYPES:
-            total = summary.get(question.name)
-            figure: CellValue = (float(total) if isinstance(total, Decimal)
-                                 else total if isinstance(total, int) else None)
-            sheet.append([question.number, label, figure, summary.given[question.name],
-                          summary.none[question.name], *beside(question)])
-        elif question.type == "percent":  # a percentage is not summed across units
-            sheet.append([question.number, label + " (%)", None, summary.given[question.name],
-                          summary.none[question.name]])
-    sheet.append([])
-    sheet.append([cells.header(sheet, "Tình hình nộp báo cáo"), None,
-                  cells.header(sheet, "Số đơn vị")])
-    by_status = Counter(report.status for report in reports)
-    for status, label in STATUS_LABELS.items():
-        sheet.append([None, label, by_status.get(status, 0)])
-    sheet.append([None, "Trễ hạn (nộp sau hạn hoặc quá hạn chưa nộp)",
-                  sum(1 for report in reports if report.late_as_of(today))])
-    sheet.append([None, "Tổng số đơn vị", len(reports)])
-
-
-# ----- CSV ---------------------------------------------------------------------------------------
-
-
-def build_csv(outline: Outline, reports: Iterable[UnitReport]) -> bytes:
-    """The columns of "Trả lời" as CSV, one combined header row (see the module's doc)."""
-    columns = answer_columns(outline)
-    plan = _plan(columns)
-    buffer = io.BytesIO()
-    # Encoded as it is written: a text buffer of the whole file would take up to 4 bytes a
-    # character (an emoji in one answer is enough), several times the size of the CSV.
-    with io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="", write_through=True) as text:
-        writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow([*UNIT_HEADERS, *(f"{column.number} {column.label}" for column in columns)])
-        for report in reports:
-            writer.writerow([_csv_value(value) for value in _row_values(report, plan)])
-        text.flush()
-        return buffer.getvalue()
-
-
-def _csv_value(value: CellValue) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return str(value)
+            cell = WriteOnlyCell(sheet, share_fraction(value) if column.rate else
+                                 float(value) if column.question.type == "decimal" else int(value))
+            cell.number_format = SHARE_FORMAT if column.rate else (
+                DECIMAL_FORMAT if column.question.type == "decimal" else COUNT_FORMAT)
+            cell.font = cells.bold
+            row.append(cell)
+    return row

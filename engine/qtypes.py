@@ -12,7 +12,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from engine.figures import NOT_ARISING
+from engine.figures import NOT_ARISING, SHARE_DECIMALS, share_rounded
 from engine.i18n import N_, Message, Translator
 from engine.question import Question
 from engine.text import clean, fold, visible
@@ -283,8 +283,11 @@ def _show_date(value: Any, question: Question, translator: Translator) -> str:
 def _show_calculated(value: Any, question: Question, translator: Translator) -> str:
     if value is NOT_ARISING:  # a rate of nothing: never "0%"
         return translator.gettext(N_("— (không phát sinh)"))
-    shown = format_number(value, translator.locale)
-    return shown + "%" if question.format == "percent" else shown
+    if question.format == "percent":
+        share = format_decimal(share_rounded(value), format="#,##0." + "0" * SHARE_DECIMALS,
+                               locale=translator.locale, decimal_quantization=True)
+        return f"{share}%"
+    return format_number(value, translator.locale)
 
 
 def _check_choices(question: Question) -> list[str]:

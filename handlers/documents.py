@@ -3,7 +3,7 @@ workbook and CSV, the city summary (.docx) and the progress charts (PNG)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -126,8 +126,13 @@ async def campaign_exports(session: AsyncSession, campaign: Campaign, calendar: 
     figures = totals(outline, reports)
     period = campaign_period(campaign)
     earlier = await previous_campaign(session, campaign)
-    last_year = totals(outline, await campaign_reports(session, earlier, calendar)) if earlier else None
+    earlier_reports = await campaign_reports(session, earlier, calendar) if earlier else []
+    last_year = totals(outline, earlier_reports) if earlier else None
     summary_recipients = campaign_recipients(campaign, summary=True) or SUMMARY_RECIPIENTS
+    # Each unit's handed-in figures of last period, for the workbook's "kỳ trước" columns.
+    before = {r.unit_code: {name: answer for name, answer in r.answers.items() if outline.has_question(name)}
+              for r in earlier_reports if r.submitted}
+    reports = [replace(r, previous=before.get(r.unit_code, {})) for r in reports]
     summary_info = ReportDocumentInfo(unit_name="Văn phòng Ủy ban nhân dân thành phố", date=today,
                                       campaign_title=campaign.title, unit_level="department",
                                       number_suffix="BC-VPUB",
@@ -138,10 +143,12 @@ async def campaign_exports(session: AsyncSession, campaign: Campaign, calendar: 
     summary_info = summary_info.with_signer(signer.title, signer.name)
     return [
         Document(f"tong-hop-{campaign.code}.xlsx",
-                 build_workbook(outline, reports, today, period=period, previous=last_year)),
+                 build_workbook(outline, reports, today, period=period, previous=last_year,
+                                title=campaign.title)),
         Document(f"tong-hop-{campaign.code}.csv", build_csv(outline, reports)),
         Document(f"bao-cao-tong-hop-{campaign.code}.docx",
-                 build_city_summary_docx(outline, figures, summary_info, translator("vi"), last_year)),
+                 build_city_summary_docx(outline, figures, summary_info, translator("vi"), last_year,
+                                         reports=reports, today=today)),
     ]
 
 
@@ -161,7 +168,7 @@ async def progress_charts(session: AsyncSession, campaign: Campaign, calendar: W
             Submission.campaign_id == campaign.id, Submission.submitted_at.is_not(None)))]
         deadline = calendar.last_working_day_on_or_before(campaign.deadline)
         start = min([today - timedelta(days=30), *(local_datetime(s).date() for s in submitted if s)])
-        over_time = submissions_over_time_data(submitted, deadline, start, end=max(today, deadline),
+        over_time = submissions_over_time_data(submitted, deadline, start, today=today,
                                                total=len(overview.units))
         charts.append((over_time, render_progress_chart(over_time)))
     return charts

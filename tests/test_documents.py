@@ -42,6 +42,7 @@ from documents import (
     vietnamese_date,
 )
 from documents.report_docx import yes_no_sentence
+from documents.shares import share_text
 from engine.answers import NONE_ANSWER, SKIPPED_ANSWER, Answer, AnswerKind
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
@@ -163,7 +164,9 @@ def test_the_report_writes_every_relevant_answer_under_its_section(
             if question.numeric:
                 value = item.calculated if not question.asked else (
                     answer.value if answer is not None and answer.kind is AnswerKind.VALUE else 0)
-                assert rows[label][0] == shown(outline, question.name, value).strip(), label
+                rate = question.type == "percent" or question.format == "percent"
+                expected = share_text(value) if rate else shown(outline, question.name, value).strip()
+                assert rows[label][0] == expected, label  # shares at the documents' one precision
                 continue
             assert answer is not None
             if question.type == "yes_no":
@@ -191,12 +194,12 @@ def test_the_report_writes_every_relevant_answer_under_its_section(
     assert rows[label_of(outline, "dossiers_total")] == ["2.500", "—", "—"]  # no last period here
     # Rates on the plan's own bases: received by post of the 2.300 NEW dossiers (not of the 2.500
     # with the carried-over ones), results by post of the 2.500 RESOLVED (2.450 on time + 50 late).
-    assert rows[label_of(outline, "dossiers_postal_rate")][0] == "4,35%"  # 100 / 2.300
+    assert rows[label_of(outline, "dossiers_postal_rate")][0] == "4,3%"  # 100 / 2.300
     assert rows[label_of(outline, "results_postal_rate")][0] == "3,6%"  # 90 / 2.500
     assert rows[label_of(outline, "dossiers_resolved")][0] == "2.500"  # 2.450 + 50, computed
     assert rows[label_of(outline, "dossiers_pending")][0] == "0"  # 2.500 − 2.500: nothing pending
-    assert rows[label_of(outline, "dossiers_on_time_rate")][0] == "98%"  # 2.450 / 2.500
-    assert rows[label_of(outline, "dossiers_late_rate")][0] == "2%"  # 50 / 2.500
+    assert rows[label_of(outline, "dossiers_on_time_rate")][0] == "98,0%"  # 2.450 / 2.500
+    assert rows[label_of(outline, "dossiers_late_rate")][0] == "2,0%"  # 50 / 2.500
     assert rows[label_of(outline, "self_inspection_coverage")][0] == "62,5%"  # 5 / 8
     assert paragraph_of(document, label_of(outline, "self_assessment")).endswith(": Hoàn thành tốt.")
     assert paragraph_of(document, label_of(outline, "review_plan_date")).endswith(": 15/03/2026.")
@@ -464,7 +467,11 @@ def test_the_workbook_lists_every_unit_with_its_status_and_lateness(
     units = book["Đơn vị"]
     assert [c.value for c in units[1]] == ["Mã đơn vị", "Tên đơn vị", "Cấp", "Đơn vị cấp trên", "Trạng thái",
                                            "Thời điểm nộp", "Hạn nộp", "Trễ hạn"]
-    assert units.max_row == 101
+    assert units.max_row == 102
+    late_units = sum(1 for r in hundred_units if r.late_as_of(date(2021, 11, 2)))
+    assert [c.value for c in units[102]] == ["Tổng cộng", "100 đơn vị", None, None,
+                                             f"Đã nộp: {sum(r.submitted for r in hundred_units)}", None, None,
+                                             f"Có: {late_units}"]
     rows = {row[0].value: row for row in units.iter_rows(min_row=2)}
     first = rows["31000"]
     assert [c.value for c in first[:5]] == ["31000", "Xã Số 0", "Cấp xã", "Huyện Phong Điền", "Đã nộp"]
@@ -491,7 +498,7 @@ def test_the_answers_sheet_keeps_numbers_none_and_empty_apart(
     assert numbers[:3] == ["Mã đơn vị", "Tên đơn vị", "Trạng thái"]
     assert numbers[3:] == [q.number for q in outline.questions]
     assert labels[3 + [q.name for q in outline.questions].index("dossiers_postal_rate")].endswith("(%)")
-    assert sheet.max_row == 2 + len(hundred_units)
+    assert sheet.max_row == 3 + len(hundred_units)  # and the totals row
     rows = {row[0].value: row for row in sheet.iter_rows(min_row=3)}
 
     def cell(code: str, number: str) -> Any:
@@ -501,7 +508,8 @@ def test_the_answers_sheet_keeps_numbers_none_and_empty_apart(
     assert cell("31000", "3.1.c").value == 1234 and type(cell("31000", "3.1.c").value) is int
     assert cell("31000", "4.3.e").value == "Không có" and cell("31000", "4.3.k").value == "Không có"
     assert cell("31000", "11.2.a").value == 0 and type(cell("31000", "11.2.a").value) is int
-    assert cell("31000", "4.3.g").value == 0 and cell("31000", "11.2.e").value == pytest.approx(62.5)
+    assert cell("31000", "4.3.g").value == 0 and cell("31000", "11.2.e").value == pytest.approx(0.625)
+    assert cell("31000", "11.2.e").number_format == "0.0%" and cell("31000", "3.1.c").number_format == "#,##0"
     assert cell("31000", "11.6").value == "=HYPERLINK(\"x\")" and cell("31000", "11.6").data_type == "s"
     assert cell("31000", "3.2").value is None  # left for later
     review_date = cell("31000", "5.1.b")
@@ -510,7 +518,7 @@ def test_the_answers_sheet_keeps_numbers_none_and_empty_apart(
     # Unit 1 (figures × 2): real numbers, a computed rate, "Không có" for a text item.
     assert cell("31001", "4.3.a").value == 5000 and cell("31001", "4.3.e").value == 200
     rate = cell("31001", "4.3.l").value
-    assert isinstance(rate, float) and rate == pytest.approx(3.6)
+    assert isinstance(rate, float) and rate == pytest.approx(0.036)  # a real percentage: 3,6%
     assert cell("31001", "1.1").value == "Không có"
     # Unit 2 is in progress: its first answers, then empty cells; unit 4 has not started.
     partial = hundred_units[2]
@@ -553,7 +561,7 @@ def test_the_totals_sum_the_submitted_figures_and_recompute_the_rates(
     resolved = figure_sum("dossiers_on_time", submitted) + figure_sum("dossiers_late", submitted)
     assert 0 < none_count("dossiers_postal") == result.none["dossiers_postal"]
     # Received by post: a share of the city's NEW dossiers, recomputed from the sums.
-    expected_rate = (Decimal(postal) / Decimal(new) * 100).quantize(Decimal("0.01"))
+    expected_rate = (Decimal(postal) / Decimal(new) * 100).quantize(Decimal("0.0001"))
     assert result["dossiers_postal_rate"] == expected_rate
     # ... which is not the average of the units' rates.
     unit_rates = [float(cast(Decimal, r.calculated["dossiers_postal_rate"])) for r in submitted]
@@ -571,13 +579,13 @@ def test_the_totals_sum_the_submitted_figures_and_recompute_the_rates(
     assert rows["4.3.e"][2:5] == [postal, len(submitted) - none_count("dossiers_postal"),
                                   none_count("dossiers_postal")]
     assert rows["11.2.a"][2] == figure_sum("inspections_count", submitted)
-    assert rows["4.3.g"][2] == pytest.approx(float(expected_rate))
+    assert rows["4.3.g"][2] == pytest.approx(float(expected_rate) / 100, abs=0.0005)
     results_rate = figure_sum("results_postal", submitted) / resolved * 100  # of the resolved
     assert rows["4.3.m"][2] == resolved and rows["4.3.n"][2] == dossiers - resolved
-    assert rows["4.3.l"][2] == pytest.approx(results_rate, abs=0.005)
+    assert rows["4.3.l"][2] == pytest.approx(results_rate / 100, abs=0.0005)
     coverage = figure_sum("subunits_self_inspected", submitted) / figure_sum("subunits_handling_procedures",
                                                                                submitted) * 100
-    assert rows["11.2.e"][2] == pytest.approx(coverage, abs=0.005)
+    assert rows["11.2.e"][2] == pytest.approx(coverage / 100, abs=0.0005)
     assert "1.1" not in rows, "text items are not totalled"
     statuses = {row[1].value: row[2].value for row in sheet.iter_rows()
                 if row[1].value in STATUS_LABELS.values()}
@@ -618,13 +626,13 @@ def test_the_city_summary_fills_the_totals_into_the_outline(
     assert document.tables[0].cell(0, 0).text == "ỦY BAN NHÂN DÂN\nTHÀNH PHỐ CẦN THƠ\n"
     opening = [t for t in texts if t.startswith("Thực hiện Kế hoạch số 20/KH-UBND")]
     assert len(opening) == 1 and f"báo cáo của {n}/100 cơ quan, đơn vị đã nộp" in opening[0]
+    # The figures as tables: chỉ tiêu / kỳ này / units reporting; rates recomputed from the sums.
+    figures = summary_rows(document)
     total = f"{result['dossiers_total']:,}".replace(",", ".")
-    assert line_of(document, "4.3.a").endswith(f": {total} ({n}/{n} đơn vị có số liệu)")
-    postal = line_of(document, "4.3.e")
-    assert f"{n - result.none['dossiers_postal']}/{n} đơn vị có số liệu" in postal
-    assert f"{result.none['dossiers_postal']} đơn vị báo cáo “Không có”" in postal
-    rate = shown(outline, "dossiers_postal_rate", result["dossiers_postal_rate"])
-    assert line_of(document, "4.3.g").endswith(f": {rate} (tính trên số liệu tổng hợp)")
+    assert figures["4.3.a"][1:] == [total, str(n)]
+    assert figures["4.3.e"][2] == str(n)  # figures and "Không có" alike
+    assert figures["4.3.g"][1:] == [share_text(result["dossiers_postal_rate"]), ""]
+    assert not [t for t in texts if t.startswith(("4.3.a. ", "4.3.g. "))], "figures are not repeated as text"
     assert line_of(document, "II.2").endswith(f": Hoàn thành tốt: {n} đơn vị ({n}/{n} đơn vị đã báo cáo)")
     nones = result.none["guidance_documents"]
     assert line_of(document, "1.1").endswith(
@@ -632,6 +640,12 @@ def test_the_city_summary_fills_the_totals_into_the_outline(
     assert line_of(document, "2.1.a").endswith("không? Chưa có đơn vị báo cáo")
     signature = [p.text for p in document.tables[-1].cell(0, 1).paragraphs if p.text]
     assert signature == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "." * 40]  # a line for the name
+
+
+def summary_rows(document: Document) -> dict[str, list[str]]:
+    """The rows of the summary's figure tables (between the header and the closing), by number."""
+    return {row.cells[0].text.split(". ")[0]: [cell.text for cell in row.cells]
+            for table in document.tables[1:-1] for row in table.rows[1:]}
 
 
 # ----- charts --------------------------------------------------------------------------------------
@@ -668,7 +682,7 @@ def test_the_progress_chart_accumulates_submissions_by_local_day() -> None:
     ]
     data = submissions_over_time_data(moments, DEADLINE, start, total=6)
     assert data.days[0] == start and data.days[-1] == DEADLINE and len(data.days) == 10
-    assert data.labels[:3] == ("20/10", "21/10", "22/10")
+    assert data.labels[:3] == ("20/10/2021", "21/10", "22/10")  # the year on the first day
     assert data.values == (1, 2, 3, 3, 3, 3, 3, 3, 3, 5)
     late = submissions_over_time_data([*moments, datetime(2021, 11, 2, 10, 0)], DEADLINE, start)
     assert late.days[-1] == date(2021, 11, 2) and late.values[-1] == 6 and late.deadline == DEADLINE
@@ -716,16 +730,16 @@ def test_a_rate_whose_denominator_is_0_prints_a_dash_never_0_percent(
     assert rows["31135"][column_of(sheet, "4.3.g") - 1].value == "—"
     assert rows["31135"][column_of(sheet, "4.3.o") - 1].value == "—"
     assert rows["31135"][column_of(sheet, "4.3.m") - 1].value == 0
-    assert rows["31136"][column_of(sheet, "4.3.o") - 1].value == pytest.approx(98)
+    assert rows["31136"][column_of(sheet, "4.3.o") - 1].value == pytest.approx(0.98)
     # The city's rates are recomputed from the sums: one unit with dossiers is enough for a rate.
     summary = {row[0].value: row[2].value for row in book["Tổng hợp"].iter_rows() if row[0].value}
-    assert summary["4.3.g"] == pytest.approx(100 / 2300 * 100, abs=0.005)
+    assert summary["4.3.g"] == pytest.approx(100 / 2300, abs=0.0005)
     # ... and with none anywhere, the city's rate does not arise either.
     nobody = totals(outline, [report])
     assert nobody["dossiers_postal_rate"] is NOT_ARISING
     city = read_docx(build_city_summary_docx(outline, nobody, ReportDocumentInfo(
         unit_name="Ủy ban nhân dân thành phố Cần Thơ", superior=None, date=date(2021, 11, 15),
         campaign_title=CAMPAIGN, unit_level="city"), VI))
-    assert line_of(city, "4.3.g").endswith(": — (không phát sinh)")
+    assert summary_rows(city)["4.3.g"][1] == "—"
     lone = load_workbook(io.BytesIO(build_workbook(outline, [report], today=date(2021, 11, 2))))["Tổng hợp"]
     assert {row[0].value: row[2].value for row in lone.iter_rows() if row[0].value}["4.3.l"] == "—"

@@ -463,9 +463,9 @@ def test_an_own_rule_still_refuses_outright(engine: ReportEngine) -> None:
     ({"dossiers_total": 1000, "dossiers_new": 200, "dossiers_postal": 25},
      "dossiers_postal_rate", Decimal("12.50")),
     ({"dossiers_total": 9, "dossiers_new": 3, "dossiers_postal": 1}, "dossiers_postal_rate",
-     Decimal("33.33")),
+     Decimal("33.3333")),
     ({"dossiers_total": 9, "dossiers_new": 3, "dossiers_postal": 2}, "dossiers_postal_rate",
-     Decimal("66.67")),
+     Decimal("66.6667")),
     # 4.3.l: results returned by post, of the dossiers RESOLVED (on time + late).
     ({"dossiers_total": 500, "dossiers_on_time": 150, "dossiers_late": 50, "results_postal": 20},
      "results_postal_rate", Decimal("10.00")),
@@ -479,7 +479,7 @@ def test_an_own_rule_still_refuses_outright(engine: ReportEngine) -> None:
     ({"dossiers_total": 500, "dossiers_on_time": 150, "dossiers_late": 50}, "dossiers_late_rate",
      Decimal("25.00")),
     ({"dossiers_total": 500, "dossiers_on_time": 2, "dossiers_late": 1}, "dossiers_late_rate",
-     Decimal("33.33")),
+     Decimal("33.3333")),
     ({"procedures_total": 200, "procedures_at_one_stop_desk": 150},
      "one_stop_desk_rate", Decimal("75.00")),
     ({"subunits_handling_procedures": 10, "subunits_self_inspected": 5},
@@ -535,7 +535,7 @@ def test_zero_total_typed_through_the_conversation_does_not_crash(engine: Report
 
 
 @pytest.mark.parametrize(("inspected", "coverage"), [
-    ("0", "(0%)"), ("5", "(50%)"), ("6", None), ("10", None),
+    ("0", "(0,0%)"), ("5", "(50,0%)"), ("6", None), ("10", None),
 ])
 def test_self_inspection_coverage_warning(
     engine: ReportEngine, inspected: str, coverage: str | None
@@ -562,7 +562,7 @@ def test_self_inspection_coverage_warning(
 def test_coverage_warning_in_english(engine: ReportEngine) -> None:
     state = State(answers=values(subunits_handling_procedures=10), cursor="subunits_self_inspected")
     warning = texts(say(engine, state, "5").notices, NoticeKind.WARNING, EN)[0]
-    assert "(50%)" in warning and "more than 50%" in warning
+    assert "(50.0%)" in warning and "more than 50%" in warning
 
 
 def test_coverage_warning_shows_again_when_the_base_changes(engine: ReportEngine) -> None:
@@ -571,7 +571,7 @@ def test_coverage_warning_shows_again_when_the_base_changes(engine: ReportEngine
     outcome = say(engine, state, "12")
     assert outcome.saved == {"subunits_handling_procedures": Answer.of(12)}
     warnings = texts(outcome.notices, NoticeKind.WARNING)
-    assert len(warnings) == 1 and "(50%)" in warnings[0]
+    assert len(warnings) == 1 and "(50,0%)" in warnings[0]
 
 
 # ----- relevance --------------------------------------------------------------------------------
@@ -921,12 +921,12 @@ def test_review_of_a_completed_report(engine: ReportEngine, completed: State) ->
     for name, value in calculated.items():
         assert items[name].calculated == value
     assert calculated["self_inspection_coverage"] == Decimal("60.00")
-    assert calculated["dossiers_postal_rate"] == Decimal("2.88")  # 345 of the 12.000 new
+    assert calculated["dossiers_postal_rate"] == Decimal("2.875")  # 345 of the 12.000 new
     assert calculated["dossiers_resolved"] == Decimal("12300")  # 12.000 on time + 300 late
     assert calculated["dossiers_pending"] == Decimal("45")  # 12.345 - 12.300
     assert calculated["results_postal_rate"] == Decimal("1.00")  # 123 of the 12.300 resolved
-    assert calculated["dossiers_on_time_rate"] == Decimal("97.56")
-    assert calculated["dossiers_late_rate"] == Decimal("2.44")
+    assert calculated["dossiers_on_time_rate"] == Decimal("97.561")
+    assert calculated["dossiers_late_rate"] == Decimal("2.439")
 
 
 # ----- submit -----------------------------------------------------------------------------------

@@ -108,7 +108,8 @@ def test_a_faulty_file_names_the_row_the_unit_and_the_column_of_every_fault(engi
     sheet.cell(3, column["4.3.a"]).value = "nhiều"
     sheet.cell(3, column["4.3.b"]).value = -5
     sheet.cell(4, column["6.1.a"]).value = 2.5
-    sheet.cell(5, 1).value = "31120"  # the same unit twice
+    assert sheet.cell(5, 1).value == "Tổng cộng"  # the workbook's totals row: not a unit, skipped
+    sheet.cell(6, 1).value = "31120"  # the same unit twice
     buffer = io.BytesIO()
     book.save(buffer)
     with pytest.raises(FiguresFileError) as raised:
@@ -120,7 +121,7 @@ def test_a_faulty_file_names_the_row_the_unit_and_the_column_of_every_fault(engi
         "báo cáo): -5 is negative",
         "row 4, unit 31123 (Phường An Hòa), column 6.1.a (Tổng số phản ánh, kiến nghị đã tiếp nhận "
         "trong kỳ báo cáo): 2.5 is not a whole number",
-        "row 5, unit 31120: the unit is also on row 3",
+        "row 6, unit 31120: the unit is also on row 3",
     ]
     with pytest.raises(FiguresFileError, match="no sheet 'Trả lời'"):
         empty = io.BytesIO()

@@ -94,7 +94,7 @@ async def test_last_periods_figures_stand_beside_this_periods(db: Database, engi
     assert isinstance(review, ReviewView)
     shown = "\n".join(review_texts(replace(review, summary=False), VI))  # in full, as "xem 4" shows it
     assert "4.3.a. " in shown and ": 2.500 · kỳ trước: 2.000" in shown
-    assert ": 7,5% (tự tính) · kỳ trước: 5%" in shown  # 150 of 2.000 new, against 90 of 1.800
+    assert ": 7,5% (tự tính) · kỳ trước: 5,0%" in shown  # 150 of 2.000 new, against 90 of 1.800
 
     # Đề cương II's comparison: the figures beside last period's, with the question and drafted
     # in the report.
@@ -102,7 +102,7 @@ async def test_last_periods_figures_stand_beside_this_periods(db: Database, engi
     assert isinstance(comparing, QuestionView) and comparing.question.name == "comparison_previous_year"
     text = question_text(comparing, VI)
     assert "📝 Số liệu kỳ này so với kỳ trước, để anh/chị tham khảo khi viết:" in text
-    assert "  • 4.3.a: 2.500 (kỳ trước: 2.000)" in text and "  • 4.3.g: 7,5% (kỳ trước: 5%)" in text
+    assert "  • 4.3.a: 2.500 (kỳ trước: 2.000)" in text and "  • 4.3.g: 7,5% (kỳ trước: 5,0%)" in text
     await say(db, report, "Hiệu quả hơn cùng kỳ.")
 
     # The unit's report prints this period, last period and the change.
@@ -119,10 +119,10 @@ async def test_last_periods_figures_stand_beside_this_periods(db: Database, engi
         return rows[" ".join(engine.outline.question(name).label.vi.split())]
 
     assert rows["Chỉ tiêu"] == ["Kỳ này", "Kỳ trước", "Tăng, giảm"]
-    assert row_of("dossiers_total") == ["2.500", "2.000", "tăng 25%"]
-    assert row_of("dossiers_new") == ["2.000", "1.800", "tăng 11,11%"]
-    assert row_of("dossiers_carried_over") == ["500", "200", "tăng 150%"]
-    assert row_of("dossiers_postal_rate") == ["7,5%", "5%", "tăng 2,5 điểm phần trăm"]
+    assert row_of("dossiers_total") == ["2.500", "2.000", "tăng 25,0%"]
+    assert row_of("dossiers_new") == ["2.000", "1.800", "tăng 11,1%"]
+    assert row_of("dossiers_carried_over") == ["500", "200", "tăng 150,0%"]
+    assert row_of("dossiers_postal_rate") == ["7,5%", "5,0%", "tăng 2,5 điểm phần trăm"]
     assert row_of("dossiers_one_stop") == ["0", "0", "không thay đổi"]  # "không có" last year: 0
     # Not answered yet: not in the tables (listed once at the end instead).
     assert " ".join(engine.outline.question("dossiers_on_time").label.vi.split()) not in rows
@@ -155,7 +155,7 @@ async def test_a_draft_or_another_kind_of_campaign_is_no_ones_last_period(
 
 
 @pytest.mark.parametrize(("name", "now", "before", "said"), [
-    ("dossiers_total", 1500, 2000, ["1.500", "2.000", "giảm 25%"]),
+    ("dossiers_total", 1500, 2000, ["1.500", "2.000", "giảm 25,0%"]),
     ("dossiers_total", 2000, 2000, ["2.000", "2.000", "không thay đổi"]),
     ("dossiers_total", 30, 0, ["30", "0", "tăng 30"]),
 ])
@@ -170,10 +170,10 @@ def test_a_rate_that_did_not_arise_is_compared_with_nothing(engine: ReportEngine
     from decimal import Decimal
     rate = engine.outline.question("dossiers_postal_rate")
     nothing = "Không phát sinh"
-    assert figure_row(ReviewItem(rate, None, Decimal("5"), NOT_ARISING), VI)[1:] == ["5%", nothing, "—"]
-    assert figure_row(ReviewItem(rate, None, NOT_ARISING, Decimal("5")), VI)[1:] == [nothing, "5%", "—"]
+    assert figure_row(ReviewItem(rate, None, Decimal("5"), NOT_ARISING), VI)[1:] == ["5,0%", nothing, "—"]
+    assert figure_row(ReviewItem(rate, None, NOT_ARISING, Decimal("5")), VI)[1:] == [nothing, "5,0%", "—"]
     assert figure_row(ReviewItem(rate, None, Decimal("4"), Decimal("5")), VI)[1:] == \
-        ["4%", "5%", "giảm 1 điểm phần trăm"]
+        ["4,0%", "5,0%", "giảm 1,0 điểm phần trăm"]
 
 
 async def test_the_city_summary_and_the_workbook_set_this_periods_totals_beside_last_periods(
@@ -208,18 +208,27 @@ async def test_the_city_summary_and_the_workbook_set_this_periods_totals_beside_
                                             "dossiers_carried_over": 500, "dossiers_postal": 150})
         exports = await campaign_exports(session, this_year, CAL, date(2027, 11, 2))
         files = {d.filename: d.content for d in exports}
+        codes = (first.code, second.code)
 
+    # Each unit's own last-period figure beside this period's, in "Trả lời".
+    answers = load_workbook(io.BytesIO(files["tong-hop-tu-kiem-tra-2027.xlsx"]))["Trả lời"]
+    numbers = [cell.value for cell in answers[1]]
+    now, before = numbers.index("4.3.a"), numbers.index("4.3.a (kỳ trước)")
+    assert before == now + 1
+    by_unit = {row[0].value: (row[now].value, row[before].value) for row in answers.iter_rows(min_row=3)}
+    assert by_unit[codes[0]] == (2500, 2000) and by_unit[codes[1]] == (None, 1000)
     sheet = load_workbook(io.BytesIO(files["tong-hop-tu-kiem-tra-2027.xlsx"]))["Tổng hợp"]
     rows = {row[0].value: [c.value for c in row] for row in sheet.iter_rows() if row and row[0].value}
     assert rows["Số"][5:7] == ["Cùng kỳ năm trước",
                                "Tăng, giảm so với cùng kỳ (%; tỷ lệ: điểm phần trăm)"]
-    assert rows["4.3.a"][2] == 2500 and rows["4.3.a"][5:7] == [3000, pytest.approx(-16.67)]
-    assert rows["4.3.g"][2] == pytest.approx(7.5) and rows["4.3.g"][5] == pytest.approx(5.0)  # 125 of 2.500
+    # Shares as real percentages (0.0%): 16,7% less, 7,5% of 2.000 new beside 5,0%; points for a rate.
+    assert rows["4.3.a"][2] == 2500 and rows["4.3.a"][5:7] == [3000, pytest.approx(-0.167)]
+    assert rows["4.3.g"][2] == pytest.approx(0.075)  # 150 of 2.000 new
+    assert rows["4.3.g"][5] == pytest.approx(0.05)  # 125 of 2.500
     assert rows["4.3.g"][6] == pytest.approx(2.5)  # percentage points
     city = docx.Document(io.BytesIO(files["bao-cao-tong-hop-tu-kiem-tra-2027.docx"]))
-    summary = [p.text for p in city.paragraphs]
-    total = next(t for t in summary if t.startswith("4.3.a. "))
-    assert total.endswith(": 2.500 (1/1 đơn vị có số liệu; cùng kỳ năm trước: 3.000; giảm 16,67%)")
-    rate = next(t for t in summary if t.startswith("4.3.g. "))
-    assert rate.endswith(": 7,5% (tính trên số liệu tổng hợp; cùng kỳ năm trước: 5%; "
-                         "tăng 2,5 điểm phần trăm)")
+    # The figures as a table: chỉ tiêu / kỳ này / kỳ trước / tăng, giảm / units reporting.
+    figures = {row.cells[0].text.split(". ")[0]: [cell.text for cell in row.cells[1:]]
+               for table in city.tables[1:-1] for row in table.rows[1:]}
+    assert figures["4.3.a"] == ["2.500", "3.000", "giảm 16,7%", "1"]
+    assert figures["4.3.g"] == ["7,5%", "5,0%", "tăng 2,5 điểm phần trăm", ""]

@@ -313,9 +313,10 @@ def test_show_yes_no_and_choice(outline: Outline) -> None:
 
 @pytest.mark.parametrize(("value", "vi", "en"), [
     (Decimal("12.50"), "12,5%", "12.5%"),
-    (Decimal("50.00"), "50%", "50%"),
-    (Decimal("33.33"), "33,33%", "33.33%"),
-    (Decimal("0.00"), "0%", "0%"),
+    (Decimal("50.00"), "50,0%", "50.0%"),
+    (Decimal("33.3333"), "33,3%", "33.3%"),
+    (Decimal("0.00"), "0,0%", "0.0%"),
+    (Decimal("4.3478"), "4,3%", "4.3%"),  # rounded once: never 4,35% then 4,4%,
 ])
 def test_show_calculated_percent(value: Decimal, vi: str, en: str, outline: Outline) -> None:
     rate = outline.question("dossiers_postal_rate")

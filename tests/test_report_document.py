@@ -218,9 +218,9 @@ def test_the_filled_report_reads_as_a_report(made: Made, outline: Outline) -> No
     # Figures as a table: this period, last period (4/5 of it) and the change.
     assert words.count("Chỉ tiêu Kỳ này Kỳ trước Tăng, giảm") >= 4  # 3.1, 4.3, 6, 8.3, 11.2
     rows = {line.strip().split("  ")[0]: line for line in filled.text.splitlines()}
-    assert re.search(r"2\.450\s+1\.960\s+tăng 25%", rows["Số hồ sơ giải quyết đúng hạn"])
-    assert re.search(r"50\s+40\s+tăng 25%", rows["Số hồ sơ giải quyết trễ hạn"])
-    assert re.search(r"98%\s+98%\s+không thay đổi", rows["Tỷ lệ hồ sơ giải quyết đúng hạn (trên"])
+    assert re.search(r"2\.450\s+1\.960\s+tăng 25,0%", rows["Số hồ sơ giải quyết đúng hạn"])
+    assert re.search(r"50\s+40\s+tăng 25,0%", rows["Số hồ sơ giải quyết trễ hạn"])
+    assert re.search(r"98,0%\s+98,0%\s+không thay đổi", rows["Tỷ lệ hồ sơ giải quyết đúng hạn (trên"])
     # Handed in: no DỰ THẢO; the signer set for the unit, the campaign's recipients.
     assert "DỰ THẢO" not in words
     assert signature_block(filled.pages[-1]) == [
