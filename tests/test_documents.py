@@ -50,7 +50,7 @@ from engine.qtypes import QUESTION_TYPES
 from engine.views import State
 from locales.translation import translator
 from tests.conftest import REPO
-from tests.scripted_officer import script_for
+from tests.scripted_officer import BY_TYPE, script_for
 
 ARTIFACTS = REPO / "test-artifacts"
 VI = translator("vi")
@@ -170,11 +170,13 @@ def test_the_report_prints_every_relevant_answer_under_its_number(
     assert line_of(document, "4.3.o").endswith(": 98%")  # 2.450 / 2.500
     assert line_of(document, "4.3.p").endswith(": 2%")  # 50 / 2.500
     assert line_of(document, "11.2.e").endswith(": 62,5%")  # 5 / 8
-    assert line_of(document, "II.2").endswith(": Hoàn thành tốt")
+    assert line_of(document, "II.2").endswith(": " + BY_TYPE["text"])  # in words, as the plan asks
+    assert line_of(document, "4.4.b").endswith(": 40")
+    assert line_of(document, "4.4.c").endswith(": 80%")  # 40 of the 50 resolved late
     assert line_of(document, "5.1.b").endswith(": 15/03/2026")
-    # Items for departments only are left out of a commune's report.
-    assert not [t for t in texts if t.startswith(("2.1.a. ", "2.1.b. ", "2.2. "))]
-    assert "Nội dung này không áp dụng đối với đơn vị." in texts
+    # The plan asks every unit every item: a commune's report has I.2 and 10.5 too.
+    assert [t for t in texts if t.startswith(("2.1.a. ", "2.1.b. ", "2.2. ", "10.5. "))]
+    assert "Nội dung này không áp dụng đối với đơn vị." not in texts
     # Parts as headings, the opening sentence.
     for part in outline.parts:
         assert f"{part.number}. {part.title.vi}" in texts
@@ -285,8 +287,8 @@ def test_answers_hidden_by_a_no_are_left_out_and_open_items_say_so(
     assert line_of(document, "3.2").endswith(": (chưa trả lời)")
     assert line_of(document, "3.1.c").endswith(": (chưa trả lời)")
     assert line_of(document, "3.1.e").endswith(": (chưa trả lời)")
-    # Departments print no certified-copy item (10.5 is for districts and communes).
-    assert not [t for t in texts if t.startswith("10.5. ")]
+    # A department is asked 10.5 too (the plan's one Đề cương; "không có" if it certifies none).
+    assert [t for t in texts if t.startswith("10.5. ")]
 
     header, closing = document.tables
     assert header.cell(0, 0).text == "UBND THÀNH PHỐ CẦN THƠ\nSỞ TƯ PHÁP\n"
@@ -465,7 +467,7 @@ def test_the_answers_sheet_keeps_numbers_none_and_empty_apart(
     assert cell("31000", "3.2").value is None  # left for later
     review_date = cell("31000", "5.1.b")
     assert review_date.value == datetime(2026, 3, 15) and review_date.number_format == "DD/MM/YYYY"
-    assert cell("31000", "1.4.b").value == "Có" and cell("31000", "II.2").value == "Hoàn thành tốt"
+    assert cell("31000", "1.4.b").value == "Có" and cell("31000", "II.2").value == BY_TYPE["text"]
     # Unit 1 (figures × 2): real numbers, a computed rate, "Không có" for a text item.
     assert cell("31001", "4.3.a").value == 5000 and cell("31001", "4.3.e").value == 200
     rate = cell("31001", "4.3.l").value
@@ -520,7 +522,11 @@ def test_the_totals_sum_the_submitted_figures_and_recompute_the_rates(
     everyone = totals(outline, hundred_units, statuses=None)
     assert everyone.units == 100
     assert everyone["procedures_total"] == figure_sum("procedures_total", hundred_units)
-    assert result.choices["self_assessment"] == Counter({"completed_well": len(submitted)})
+    assert "self_assessment" not in result.choices  # II.2 is asked in words: nothing to tally
+    assert result["late_dossiers_apologised"] == figure_sum("late_dossiers_apologised", submitted)
+    late = figure_sum("dossiers_late", submitted)
+    apologised = (Decimal(result["late_dossiers_apologised"]) / late * 100).quantize(Decimal("0.01"))
+    assert result["late_dossiers_apology_rate"] == apologised  # of the city's late dossiers
 
     sheet = load_workbook(io.BytesIO(workbook_bytes))["Tổng hợp"]
     rows = {row[0].value: [c.value for c in row] for row in sheet.iter_rows() if row and row[0].value}
@@ -584,11 +590,12 @@ def test_the_city_summary_fills_the_totals_into_the_outline(
     assert f"{result.none['dossiers_postal']} đơn vị báo cáo “Không có”" in postal
     rate = shown(outline, "dossiers_postal_rate", result["dossiers_postal_rate"])
     assert line_of(document, "4.3.g").endswith(f": {rate} (tính trên số liệu tổng hợp)")
-    assert line_of(document, "II.2").endswith(f": Hoàn thành tốt: {n} đơn vị ({n}/{n} đơn vị đã báo cáo)")
+    assert line_of(document, "II.2").endswith(f": {n}/{n} đơn vị đã báo cáo")
     nones = result.none["guidance_documents"]
     assert line_of(document, "1.1").endswith(
         f": {n}/{n} đơn vị đã báo cáo (trong đó {nones} đơn vị báo cáo “Không có”)")
-    assert line_of(document, "2.1.a").endswith("không? Chưa có đơn vị báo cáo")
+    # 2.1.a is asked of every unit now (the plan's one Đề cương): the communes' "có" tallied.
+    assert line_of(document, "2.1.a").endswith(f"không? Có: {n} đơn vị ({n}/{n} đơn vị đã báo cáo)")
     signature = [p.text for p in document.tables[1].cell(0, 1).paragraphs if p.text]
     assert signature == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"]
 
