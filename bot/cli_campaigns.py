@@ -212,8 +212,10 @@ def figures_import(file: Path, code: str) -> None:
     (sheet "Trả lời": export one year, import it as the previous one). Every fault is named with
     its row, unit and column, and nothing is imported from a file with any fault."""
     from documents.figures_file import FiguresFileError, read_figures
+    from engine.qtypes import AnswerWindow
     from handlers.figures import import_figures
     from handlers.report import outline_engine
+    from locales.translation import translator
 
     settings = get_settings()
 
@@ -223,7 +225,9 @@ def figures_import(file: Path, code: str) -> None:
             if found is None:
                 raise CampaignProblem(f"unknown campaign {code!r}; create it first: "
                                       "kstthc-bot campaign create")
-            units = read_figures(outline_engine(found.outline_file).outline, file.read_bytes())
+            # The chat's own validators and words; in English, as the rest of the command speaks.
+            units = read_figures(outline_engine(found.outline_file).outline, file.read_bytes(),
+                                 translator("en"), AnswerWindow(found.deadline))
             return await import_figures(session, found, units)
 
     try:
