@@ -52,7 +52,7 @@ class UnitFigures:
 
 
 def read_figures(outline: Outline, data: bytes, translator: Translator,
-                 window: AnswerWindow = AnswerWindow()) -> list[UnitFigures]:
+                 window: AnswerWindow | None = None) -> list[UnitFigures]:
     """The units' figures in the file; raise FiguresFileError naming every fault, the
     validators' own words rendered by `translator`."""
     try:
@@ -93,7 +93,7 @@ def read_figures(outline: Outline, data: bytes, translator: Translator,
         for index, question in columns.items():
             cell = cells[index] if index < len(cells) else None
             try:
-                answer = _answer(question, cell, window)
+                answer = _answer(question, cell, window or AnswerWindow())
             except AnswerProblem as problem:
                 problems.append(f"{where}, column {question.number} ({_short(question)}): "
                                 f"“{cell}”: {problem.message.render(translator)}")

@@ -624,7 +624,7 @@ def test_two_answers_to_one_concept_must_agree_or_the_officer_is_told(
     differing = replace(completed, answers={**completed.answers, later: Answer.of(1000)})
     asked = say(engine, differing, "nộp").view
     assert isinstance(asked, ConfirmSubmitView)
-    shown = [n.message.render(VI) for n in asked.warnings]  # type: ignore[union-attr]
+    shown = [n.message.render(VI) for n in asked.warnings]
     assert any(f"mục {number}" in line for line in shown), shown
     assert say(engine, completed, "nộp").view.warnings == ()  # type: ignore[union-attr]
 

@@ -27,10 +27,10 @@ from engine.outline import load_outline
 from engine.views import State
 from handlers.campaigns import create_campaign
 from handlers.figures import import_figures
+from locales.translation import translator
 from storage.database import Database
 from storage.models import AnswerRow, Campaign, Submission
 from storage.previous import previous_answers
-from locales.translation import translator
 from storage.units import list_units
 from tests.conftest import REPO
 from tests.scripted_officer import script_for
