@@ -19,6 +19,7 @@ from handlers.campaigns import (
     CampaignProblem,
     campaign_by_code,
     create_campaign,
+    outline_for,
     set_conclusion,
     set_visit,
     unit_deadlines,
@@ -48,7 +49,9 @@ def _parse_day(value: str) -> date:
 @click.option("--kind", type=click.Choice([k.value for k in DeadlineKind]), default="fixed_date",
               show_default=True)
 @click.option("--deadline", help="Due date of a fixed-date campaign (YYYY-MM-DD or DD/MM/YYYY).")
-@click.option("--outline", "outline_file", help="Outline file (default: the configured one).")
+@click.option("--outline", "outline_file",
+              help="Outline file (default: the configured one; for after_conclusion, the remediation "
+                   "report's, khac-phuc-ket-luan-kiem-tra-2021.yaml).")
 @click.option("--period-from", "period_from",
               help="First day the figures cover (default: 15 December of the year before the period's end).")
 @click.option("--period-to", "period_to",
@@ -71,8 +74,8 @@ def campaign_create(code: str, title: str, kind: str, deadline: str | None, outl
 
     async def work(database: Database) -> None:
         async with database.transaction() as session:
-            await create_campaign(session, code, title, kind, due, outline_file or settings.outline_file,
-                                  period=period)
+            await create_campaign(session, code, title, kind, due,
+                                  outline_file or outline_for(kind, settings.outline_file), period=period)
 
     try:
         run_async(with_database(settings, work))
