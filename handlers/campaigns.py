@@ -22,7 +22,6 @@ from storage.campaigns import ensure_campaign
 from storage.models import Campaign, CampaignUnit, Unit
 from storage.outbox import drop_unit_reminders
 
-
 # What each kind of campaign asks when the VP office names no outline: after an inspection's
 # conclusion, what the unit did about it (plan §II.2 and §V.1.d), not the Đề cương again.
 KIND_OUTLINES: Final = {DeadlineKind.AFTER_CONCLUSION.value: "khac-phuc-ket-luan-kiem-tra-2021.yaml"}
