@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from storage.database import Database
 from storage.migrate import alembic_config, upgrade
 
-
 NOW = datetime(2027, 5, 1, 2, 0, tzinfo=UTC)
 
 
