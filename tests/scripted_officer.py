@@ -37,6 +37,7 @@ FIGURES = {
     "subunits_self_inspected": "5",
     "online_payment_procedures": "200",
     "online_payment_dossiers": "350",
+    "procedures_with_postal_dossiers": "25",
 }
 BY_TYPE = {
     "text": "Đã thực hiện đầy đủ theo kế hoạch <số 15/KH-UBND> & đúng tiến độ 👍",

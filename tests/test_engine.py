@@ -312,6 +312,7 @@ AT_MOST_RULES = [
     ("subunits_self_inspected", "subunits_handling_procedures"),
     ("online_payment_procedures", "procedures_total"),  # 10.4.b ≤ 3.1.c
     ("online_payment_dossiers", "dossiers_total"),  # 10.4.c ≤ 4.3.a
+    ("procedures_with_postal_dossiers", "procedures_postal"),  # 11.4.b ≤ 3.1.đ
 ]
 
 # "a + b = whole" and "a + b ≤ whole": (question, answers before it, refused, accepted, figures named)

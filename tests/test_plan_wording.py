@@ -107,12 +107,14 @@ def test_a_figure_of_the_period_does_not_say_the_year(outline: Outline) -> None:
 
 
 def test_the_counts_the_plan_names_are_asked_as_figures(outline: Outline) -> None:
-    """Apology letters for late dossiers (4.4), full online services, online payments (10.4):
-    figures with their checks, not words in a hint."""
+    """Apology letters for late dossiers (4.4), full online services, online payments (10.4),
+    procedures with dossiers by post (KH 20, II.1.d): figures with their checks, not words in a
+    hint."""
     for name, whole in (("late_dossiers_apologised", "dossiers_late"),
                         ("procedures_online_full", "procedures_online"),
                         ("online_payment_procedures", "procedures_total"),
-                        ("online_payment_dossiers", "dossiers_total")):
+                        ("online_payment_dossiers", "dossiers_total"),
+                        ("procedures_with_postal_dossiers", "procedures_postal")):
         question = outline.question(name)
         assert question.type == "integer", name
         assert question.constraint is not None and question.constraint.references == {whole}, name
