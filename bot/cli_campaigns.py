@@ -19,6 +19,7 @@ from handlers.campaigns import (
     CampaignProblem,
     campaign_by_code,
     create_campaign,
+    outline_for,
     set_conclusion,
     set_visit,
     unit_deadlines,
@@ -48,7 +49,9 @@ def _parse_day(value: str) -> date:
 @click.option("--kind", type=click.Choice([k.value for k in DeadlineKind]), default="fixed_date",
               show_default=True)
 @click.option("--deadline", help="Due date of a fixed-date campaign (YYYY-MM-DD or DD/MM/YYYY).")
-@click.option("--outline", "outline_file", help="Outline file (default: the configured one).")
+@click.option("--outline", "outline_file",
+              help="Outline file (default: the configured one; for after_conclusion, the remediation "
+                   "report's, khac-phuc-ket-luan-kiem-tra-2021.yaml).")
 @click.option("--period-from", "period_from",
               help="First day the figures cover (default: 15 December of the year before the period's end).")
 @click.option("--period-to", "period_to",
@@ -71,8 +74,8 @@ def campaign_create(code: str, title: str, kind: str, deadline: str | None, outl
 
     async def work(database: Database) -> None:
         async with database.transaction() as session:
-            await create_campaign(session, code, title, kind, due, outline_file or settings.outline_file,
-                                  period=period)
+            await create_campaign(session, code, title, kind, due,
+                                  outline_file or outline_for(kind, settings.outline_file), period=period)
 
     try:
         run_async(with_database(settings, work))
@@ -212,8 +215,10 @@ def figures_import(file: Path, code: str) -> None:
     (sheet "Trả lời": export one year, import it as the previous one). Every fault is named with
     its row, unit and column, and nothing is imported from a file with any fault."""
     from documents.figures_file import FiguresFileError, read_figures
+    from engine.qtypes import AnswerWindow
     from handlers.figures import import_figures
     from handlers.report import outline_engine
+    from locales.translation import translator
 
     settings = get_settings()
 
@@ -223,7 +228,9 @@ def figures_import(file: Path, code: str) -> None:
             if found is None:
                 raise CampaignProblem(f"unknown campaign {code!r}; create it first: "
                                       "kstthc-bot campaign create")
-            units = read_figures(outline_engine(found.outline_file).outline, file.read_bytes())
+            # The chat's own validators and words; in English, as the rest of the command speaks.
+            units = read_figures(outline_engine(found.outline_file).outline, file.read_bytes(),
+                                 translator("en"), AnswerWindow(found.deadline))
             return await import_figures(session, found, units)
 
     try:

@@ -21,13 +21,13 @@ __all__ = [
 ]
 
 REPORT_LEAD_WORKING_DAYS: Final = 5
-"""Plan §III.3: the inspected unit reports at least 5 working days before the team's visit."""
+"""Plan §VII.3: the inspected unit reports at least 5 working days before the team's visit."""
 REMEDIATION_WORKING_DAYS: Final = 30
-"""Plan §II.3/§II.4.d: remediation report within 30 working days of receiving the conclusion."""
+"""Plan §II.2 and §V.1.d: remediation report within 30 working days of receiving the conclusion."""
 SCHEDULED_NOTICE_WORKING_DAYS: Final = 10
-"""Plan §II.3: notice at least 10 working days before a scheduled visit."""
+"""Plan §II.2: notice at least 10 working days before a scheduled visit."""
 UNSCHEDULED_NOTICE_WORKING_DAYS: Final = 3
-"""Plan §II.3: notice at least 3 working days before an unscheduled (đột xuất) visit."""
+"""Plan §II.2: notice at least 3 working days before an unscheduled (đột xuất) visit."""
 
 
 def self_inspection_due(year: int, cal: WorkingCalendar) -> date:
@@ -43,7 +43,7 @@ def self_inspection_due(year: int, cal: WorkingCalendar) -> date:
 
 
 def report_due_before_visit(visit: date, cal: WorkingCalendar) -> date:
-    """Latest day for a scheduled unit's report: 5 working days before the visit (§III.3)."""
+    """Latest day for a scheduled unit's report: 5 working days before the visit (§VII.3)."""
     return cal.add_working_days(visit, -REPORT_LEAD_WORKING_DAYS)
 
 

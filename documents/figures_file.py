@@ -5,8 +5,11 @@ with the unit's code in column A; the workbook's totals row ("Tổng cộng") is
 figures are read (whole numbers, numbers, percentages); "Không có" is the explicit nothing; an
 empty cell is no figure.
 
-Every fault is named with its row, its unit and its column, and all of them are reported at once:
-nothing is imported from a file with any fault."""
+Each figure is read by the same validators as the chat (engine.qtypes: the type's parser and its
+bounds, a question's own min/max) and each unit's figures are held to the outline's own
+constraints (a part never above its whole), so a file cannot bring in what an officer could not
+type. Every fault is named with its row, its unit and its column, and all of them are reported at
+once: nothing is imported from a file with any fault."""
 
 from __future__ import annotations
 
@@ -18,10 +21,13 @@ from typing import Any
 from openpyxl import load_workbook
 
 from documents.workbook import NONE_TEXT, TOTALS_LABEL
-from engine.answers import NONE_ANSWER, Answer
+from engine.answers import NONE_ANSWER, Answer, expression_answers
+from engine.expressions import ExpressionError, MissingReference
+from engine.i18n import Translator
 from engine.outline import Outline
-from engine.qtypes import parse_number
+from engine.qtypes import QUESTION_TYPES, AnswerProblem, AnswerWindow
 from engine.question import Question
+from engine.views import FigureMessage
 
 SHEET = "Trả lời"
 FIRST_DATA_ROW = 3
@@ -46,8 +52,10 @@ class UnitFigures:
     answers: dict[str, Answer] = field(default_factory=dict)
 
 
-def read_figures(outline: Outline, data: bytes) -> list[UnitFigures]:
-    """The units' figures in the file; raise FiguresFileError naming every fault."""
+def read_figures(outline: Outline, data: bytes, translator: Translator,
+                 window: AnswerWindow | None = None) -> list[UnitFigures]:
+    """The units' figures in the file; raise FiguresFileError naming every fault, the
+    validators' own words rendered by `translator`."""
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
@@ -88,12 +96,15 @@ def read_figures(outline: Outline, data: bytes) -> list[UnitFigures]:
         for index, question in columns.items():
             cell = cells[index] if index < len(cells) else None
             try:
-                answer = _answer(question, cell)
-            except ValueError as error:
-                problems.append(f"{where}, column {question.number} ({_short(question)}): {error}")
+                answer = _answer(question, cell, window or AnswerWindow())
+            except AnswerProblem as problem:
+                problems.append(f"{where}, column {question.number} ({_short(question)}): "
+                                f"“{cell}”: {problem.message.render(translator)}")
                 continue
             if answer is not None:
                 answers[question.name] = answer
+        problems.extend(f"{where}, column {question.number} ({_short(question)}): {message}"
+                        for question, message in _broken_rules(outline, answers, translator))
         units.append(UnitFigures(row_number, code, name, answers))
     if problems:
         raise FiguresFileError(problems)
@@ -107,32 +118,50 @@ def _figure_question(outline: Outline, number: str) -> Question | None:
     return None
 
 
-def _answer(question: Question, cell: Any) -> Answer | None:
+def _answer(question: Question, cell: Any, window: AnswerWindow) -> Answer | None:
+    """A cell as the chat would take it typed: through the type's parser and its bounds."""
     if cell is None or (isinstance(cell, str) and not cell.strip()):
         return None
     if isinstance(cell, str) and cell.strip().casefold() == NONE_TEXT.casefold():
         return NONE_ANSWER
-    if isinstance(cell, bool):
-        raise ValueError(f"{cell!r} is not a figure")
-    number: Decimal | None
-    if isinstance(cell, int | float):
+    return Answer.of(QUESTION_TYPES[question.type].read(_as_typed(cell), question, window))
+
+
+def _as_typed(cell: Any) -> str:
+    """A cell's value written as an officer types it: a number cell's decimals after a comma
+    ("2,5"), never a dot, which the chat reads as a thousands separator ("1.234")."""
+    if isinstance(cell, bool) or not isinstance(cell, int | float | Decimal):
+        return str(cell)
+    try:
+        number = Decimal(str(cell))
+    except InvalidOperation:
+        return str(cell)
+    if not number.is_finite():
+        return str(cell)
+    text = format(number, "f")
+    return text.replace(".", ",")
+
+
+def _broken_rules(outline: Outline, answers: dict[str, Answer], translator: Translator
+                  ) -> list[tuple[Question, str]]:
+    """The outline's constraints a unit's figures break, as the chat words them; a constraint
+    that needs a figure the row does not give is not checked (as in the chat)."""
+    values = expression_answers(outline, answers)
+    broken = []
+    for name in answers:
+        question = outline.question(name)
+        constraint, message = question.constraint, question.constraint_message
+        if constraint is None or message is None or name not in values:
+            continue
         try:
-            number = Decimal(str(cell))
-        except InvalidOperation:
-            number = None
-    else:
-        number = parse_number(str(cell).strip().removesuffix("%").strip())
-    if number is None or not number.is_finite():
-        raise ValueError(f"“{cell}” is not a figure (a number, or “{NONE_TEXT}”)")
-    if number < 0:
-        raise ValueError(f"{cell} is negative")
-    if question.type == "integer":
-        if number != number.to_integral_value():
-            raise ValueError(f"{cell} is not a whole number")
-        return Answer.of(int(number))
-    if question.type == "percent" and number > 100:
-        raise ValueError(f"{cell} is more than 100%")
-    return Answer.of(number)
+            satisfied = constraint.evaluate(values, {"unit_level": None}, values[name])
+        except (MissingReference, ExpressionError):
+            continue
+        if satisfied is False or satisfied is None:
+            figures = {ref: (outline.question(ref), values[ref]) for ref in constraint.references}
+            figures["value"] = (question, values[name])
+            broken.append((question, FigureMessage(message, figures).render(translator)))
+    return broken
 
 
 def _short(question: Question) -> str:

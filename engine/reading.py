@@ -150,7 +150,9 @@ class ReportReading:
         return tuple(q for p in self.section_progress(state) for q in p.missing_required)
 
     def warnings(self, state: State, only_about: str | None = None) -> tuple[Notice, ...]:
-        """Soft findings (e.g. self-inspection coverage ≤ 50%) that do not block an answer."""
+        """Soft findings that do not block an answer: a rate below what the plan requires
+        (self-inspection coverage ≤ 50%), two answers to the same concept that differ (8.3.a
+        and 3.1.d)."""
         values = self.values(state)
         notices = []
         for question in self.outline.questions:
@@ -160,6 +162,8 @@ class ReportReading:
                 continue
             if only_about and only_about not in self._inputs_of(question):
                 continue
+            if not self.is_relevant(question, state, values):
+                continue
             current = values[question.name]
             try:
                 flagged = question.warning.evaluate(values, self.context(state), current)
@@ -167,14 +171,17 @@ class ReportReading:
                 continue
             if flagged:
                 figures = self._figures(question.warning.references, values)
-                figures["value"] = (question, Decimal(str(current)).quantize(Decimal("0.01")))
+                # A computed rate is shown as reports print it; an asked figure as typed.
+                shown = current if question.asked else Decimal(str(current)).quantize(Decimal("0.01"))
+                figures["value"] = (question, shown)
                 notices.append(Notice(NoticeKind.WARNING,
                                       FigureMessage(question.warning_message, figures)))
         return tuple(notices)
 
     def _inputs_of(self, question: Question) -> set[str]:
-        """The asked questions a calculated item depends on, directly or through others."""
-        names: set[str] = set()
+        """The asked questions a warning depends on, directly or through calculated items: an
+        asked question's own warning (a cross-check with another question) depends on it too."""
+        names: set[str] = {question.name} if question.asked else set()
         pending = [question]
         while pending:
             current = pending.pop()

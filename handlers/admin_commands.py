@@ -20,6 +20,7 @@ from handlers.campaigns import (
     CampaignProblem,
     campaign_by_code,
     create_campaign,
+    outline_for,
     set_conclusion,
     set_visit,
     unit_deadlines,
@@ -145,8 +146,9 @@ async def create(ctx: AdminContext, args: list[str]) -> list[str]:
     if await campaign_by_code(ctx.session, args[0]) is not None:
         raise Refusal(_("Đã có đợt báo cáo mã {code}.").format(code=args[0]))
     try:
-        campaign = await create_campaign(ctx.session, args[0], " ".join(title_words), KIND_WORDS[args[1]],
-                                         due, ctx.outline_file, period=period)
+        kind = KIND_WORDS[args[1]]
+        campaign = await create_campaign(ctx.session, args[0], " ".join(title_words), kind,
+                                         due, outline_for(kind, ctx.outline_file), period=period)
     except CampaignProblem:
         raise Refusal(_("Kỳ báo cáo phải bắt đầu trước hạn nộp {due}.").format(
             due=due.strftime("%d/%m/%Y"))) from None

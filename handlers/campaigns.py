@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,15 @@ from handlers.report import outline_engine
 from storage.campaigns import ensure_campaign
 from storage.models import Campaign, CampaignUnit, Unit
 from storage.outbox import drop_unit_reminders
+
+# What each kind of campaign asks when the VP office names no outline: after an inspection's
+# conclusion, what the unit did about it (plan §II.2 and §V.1.d), not the Đề cương again.
+KIND_OUTLINES: Final = {DeadlineKind.AFTER_CONCLUSION.value: "khac-phuc-ket-luan-kiem-tra-2021.yaml"}
+
+
+def outline_for(kind: str, configured: str) -> str:
+    """The outline a new campaign of `kind` asks: its kind's own, else the configured one."""
+    return KIND_OUTLINES.get(kind, configured)
 
 
 class CampaignProblem(ValueError):

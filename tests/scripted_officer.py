@@ -12,9 +12,10 @@ from engine.views import QuestionView, State
 FIGURES = {
     "publication_decisions_in_force": "12",
     "procedures_total": "1.234",
-    "procedures_one_stop": "1 200",
+    "procedures_one_stop": "1 100",  # the same procedures as 8.3.a
     "procedures_postal": "300",
     "procedures_online": "450",
+    "procedures_online_full": "120",
     "dossiers_total": "2.500",
     "dossiers_new": "2.300",
     "dossiers_carried_over": "200",
@@ -24,6 +25,7 @@ FIGURES = {
     "dossiers_on_time": "2.450",
     "dossiers_late": "50",
     "results_postal": "90",
+    "late_dossiers_apologised": "40",
     "feedback_total": "7",
     "feedback_about_regulations": "3",
     "feedback_about_conduct": "4",
@@ -33,6 +35,9 @@ FIGURES = {
     "inspections_count": "2",
     "subunits_handling_procedures": "8",
     "subunits_self_inspected": "5",
+    "online_payment_procedures": "200",
+    "online_payment_dossiers": "350",
+    "procedures_with_postal_dossiers": "25",
 }
 BY_TYPE = {
     "text": "Đã thực hiện đầy đủ theo kế hoạch <số 15/KH-UBND> & đúng tiến độ 👍",

@@ -4,6 +4,7 @@ through click's CliRunner (and once through the installed command)."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from datetime import date
@@ -118,10 +119,18 @@ def test_conclusion_gives_thirty_working_days_across_tet(env: dict[str, str]) ->
         f"05/03/2027\tnot_started\t{COMMUNE}\tPhường Cái Khế"]
     listed = lines(cli(env, "campaign", "list"))
     assert any(line.startswith("khac-phuc\tafter_conclusion\t") for line in listed)
+    # It asks what the unit did about the conclusion (plan §II.2, §V.1.d), not the Đề cương again.
+    database = env["KSTTHC_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(database) as connection:
+        outlines = dict(connection.execute("select code, outline_file from campaigns"))
+    assert outlines["khac-phuc"] == "khac-phuc-ket-luan-kiem-tra-2021.yaml"
     lines(cli(env, "campaign", "create", "co-dinh", "--title", "x", "--deadline", "31/10/2026"))
     wrong_kind = cli(env, "campaign", "conclusion", "co-dinh", COMMUNE, "15/01/2027")
     assert wrong_kind.exit_code == 1
     assert "do not count from inspection conclusions" in wrong_kind.output
+    with sqlite3.connect(database) as connection:
+        outlines = dict(connection.execute("select code, outline_file from campaigns"))
+    assert outlines["co-dinh"] == "ke-hoach-20-2021.yaml"  # the Đề cương, for the yearly report
 
 
 def test_the_installed_command_refuses_a_visit_too_soon(env: dict[str, str], tmp_path: Path) -> None:

@@ -106,6 +106,29 @@ def test_a_wrong_figure_is_explained_and_loses_nothing(workdir: Path, script: li
     assert "dossiers_carried_over" not in stored
 
 
+def test_the_same_procedures_asked_twice_must_agree_or_the_officer_is_told(
+    workdir: Path, script: list[str]
+) -> None:
+    """3.1.d and 8.3.a count the same procedures: a different figure at 8.3.a is saved, and the
+    officer is told which other item it contradicts, when typing it and again before submitting."""
+    desk = script.index("1.100")  # 8.3.a (3.1.d was typed "1 100")
+    lines = [*script[:desk], "1.000", *script[desk + 1:], "nộp", "xác nhận"]
+    result = run_chat(workdir, lines)
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    told = ("Số thủ tục tiếp nhận và trả kết quả tại Bộ phận Một cửa (mục 8.3.a: 1.000) khác số thủ "
+            "tục giải quyết qua cơ chế một cửa, một cửa liên thông đã báo cáo tại mục 3.1.d (1.100)")
+    typed = out.index("Đã lưu: 1.000")
+    assert told in out[typed:out.index("câu", typed)]  # saved, then told, before the next question
+    asked = out.rindex("Sau khi nộp, báo cáo không thể sửa")
+    confirmation = out[out.rindex("Đơn vị đã trả lời", 0, asked):asked]
+    assert told in confirmation  # and again before submitting
+    stored = dict(query(workdir, "select question, value from answers"))
+    assert stored["procedures_at_one_stop_desk"] == "1000" and stored["procedures_one_stop"] == "1100"
+    assert query(workdir, "select status from submissions") == [("submitted",)]
+
+
 class LiveChat:
     """A chat process fed one line at a time, its output read as it comes."""
 

@@ -52,7 +52,7 @@ from engine.qtypes import QUESTION_TYPES
 from engine.views import State
 from locales.translation import translator
 from tests.conftest import REPO
-from tests.scripted_officer import script_for
+from tests.scripted_officer import BY_TYPE, script_for
 
 ARTIFACTS = REPO / "test-artifacts"
 VI = translator("vi")
@@ -201,11 +201,12 @@ def test_the_report_writes_every_relevant_answer_under_its_section(
     assert rows[label_of(outline, "dossiers_on_time_rate")][0] == "98,0%"  # 2.450 / 2.500
     assert rows[label_of(outline, "dossiers_late_rate")][0] == "2,0%"  # 50 / 2.500
     assert rows[label_of(outline, "self_inspection_coverage")][0] == "62,5%"  # 5 / 8
-    assert paragraph_of(document, label_of(outline, "self_assessment")).endswith(": Hoàn thành tốt.")
+    assert rows[label_of(outline, "late_dossiers_apologised")][0] == "40"
+    assert rows[label_of(outline, "late_dossiers_apology_rate")][0] == "80,0%"  # 40 of the 50 late
+    assert BY_TYPE["text"] in paragraph_of(document, label_of(outline, "self_assessment"))  # II.2 in words
     assert paragraph_of(document, label_of(outline, "review_plan_date")).endswith(": 15/03/2026.")
-    # Items for departments only are left out of a commune's report.
-    assert not [t for t in texts if t.startswith(label_of(outline, "ria_assessment"))]
-    assert "Nội dung này không áp dụng đối với đơn vị." in texts
+    # The plan asks every unit every item: a commune's report has I.2 and 10.5 too.
+    assert "Nội dung này không áp dụng đối với đơn vị." not in texts
     # Parts as headings, the opening sentence.
     for part in outline.parts:
         assert f"{part.number}. {part.title.vi}" in texts
@@ -310,10 +311,11 @@ def test_answers_hidden_by_a_no_are_left_out_and_open_items_say_so(
     document = read_docx(build_report_docx(outline, report, info, VI))
     texts = body_texts(document)
 
-    assert "Trong kỳ báo cáo, cơ quan không được giao chủ trì lập đề nghị xây dựng" in texts[
+    assert "Trong kỳ báo cáo, cơ quan, đơn vị không chủ trì lập đề nghị xây dựng" in texts[
         texts.index(paragraph_of(document, "Trong kỳ báo cáo, cơ quan"))]
     assert paragraph_of(document, "Trong quá trình triển khai thực hiện") == (
-        "Trong quá trình triển khai thực hiện, cơ quan, đơn vị không gặp vướng mắc, khó khăn.")
+        "Trong quá trình triển khai thực hiện công tác chỉ đạo, điều hành, tổ chức thực hiện và bố trí, "
+        "sử dụng kinh phí kiểm soát thủ tục hành chính, cơ quan, đơn vị không gặp vướng mắc, khó khăn.")
     for hidden in ("ria_assessment", "ria_comments_response", "implementation_difficulties"):
         assert not [t for t in texts if label_of(outline, hidden) in t], hidden
     guidance = paragraph_of(document, label_of(outline, "guidance_documents"))
@@ -328,8 +330,8 @@ def test_answers_hidden_by_a_no_are_left_out_and_open_items_say_so(
         label = label_of(outline, name)
         assert label[1:] in listed[0] and sum(label[1:] in t for t in texts) == 1, name
     assert label_of(outline, "procedures_total") not in figure_rows(document)
-    # Departments print no certified-copy item (10.5 is for districts and communes).
-    assert not [t for t in texts if label_of(outline, "electronic_certified_copies")[1:] in t]
+    # A department is asked 10.5 too (the plan's one Đề cương; "không có" if it certifies none).
+    assert paragraph_of(document, label_of(outline, "electronic_certified_copies"))
 
     header, closing = document.tables[0], document.tables[-1]
     assert header.cell(0, 0).text == "UBND THÀNH PHỐ CẦN THƠ\nSỞ TƯ PHÁP\n"
@@ -514,7 +516,7 @@ def test_the_answers_sheet_keeps_numbers_none_and_empty_apart(
     assert cell("31000", "3.2").value is None  # left for later
     review_date = cell("31000", "5.1.b")
     assert review_date.value == datetime(2026, 3, 15) and review_date.number_format == "DD/MM/YYYY"
-    assert cell("31000", "1.4.b").value == "Có" and cell("31000", "II.2").value == "Hoàn thành tốt"
+    assert cell("31000", "1.4.b").value == "Có" and cell("31000", "II.2").value == BY_TYPE["text"]
     # Unit 1 (figures × 2): real numbers, a computed rate, "Không có" for a text item.
     assert cell("31001", "4.3.a").value == 5000 and cell("31001", "4.3.e").value == 200
     rate = cell("31001", "4.3.l").value
@@ -569,7 +571,11 @@ def test_the_totals_sum_the_submitted_figures_and_recompute_the_rates(
     everyone = totals(outline, hundred_units, statuses=None)
     assert everyone.units == 100
     assert everyone["procedures_total"] == figure_sum("procedures_total", hundred_units)
-    assert result.choices["self_assessment"] == Counter({"completed_well": len(submitted)})
+    assert "self_assessment" not in result.choices  # II.2 is asked in words: nothing to tally
+    assert result["late_dossiers_apologised"] == figure_sum("late_dossiers_apologised", submitted)
+    late = figure_sum("dossiers_late", submitted)
+    apologised = (Decimal(result["late_dossiers_apologised"]) / late * 100).quantize(Decimal("0.01"))
+    assert result["late_dossiers_apology_rate"] == apologised  # of the city's late dossiers
 
     sheet = load_workbook(io.BytesIO(workbook_bytes))["Tổng hợp"]
     rows = {row[0].value: [c.value for c in row] for row in sheet.iter_rows() if row and row[0].value}
@@ -633,11 +639,12 @@ def test_the_city_summary_fills_the_totals_into_the_outline(
     assert figures["4.3.e"][2] == str(n)  # figures and "Không có" alike
     assert figures["4.3.g"][1:] == [share_text(result["dossiers_postal_rate"]), ""]
     assert not [t for t in texts if t.startswith(("4.3.a. ", "4.3.g. "))], "figures are not repeated as text"
-    assert line_of(document, "II.2").endswith(f": Hoàn thành tốt: {n} đơn vị ({n}/{n} đơn vị đã báo cáo)")
+    assert line_of(document, "II.2").endswith(f": {n}/{n} đơn vị đã báo cáo")  # in words: quoted
     nones = result.none["guidance_documents"]
     assert line_of(document, "1.1").endswith(
         f": {n}/{n} đơn vị đã báo cáo (trong đó {nones} đơn vị báo cáo “Không có”)")
-    assert line_of(document, "2.1.a").endswith("không? Chưa có đơn vị báo cáo")
+    # 2.1.a is asked of every unit now (the plan's one Đề cương): the communes' "có" tallied.
+    assert line_of(document, "2.1.a").endswith(f"không? Có: {n} đơn vị ({n}/{n} đơn vị đã báo cáo)")
     signature = [p.text for p in document.tables[-1].cell(0, 1).paragraphs if p.text]
     assert signature == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "." * 40]  # a line for the name
 

@@ -107,9 +107,10 @@ def assert_saved(outcome: Outcome, name: str, answer: Answer) -> None:
 FIGURES = {
     "publication_decisions_in_force": "12",
     "procedures_total": "1.234",
-    "procedures_one_stop": "1.200",
+    "procedures_one_stop": "1.100",  # the same procedures as 8.3.a (cross-checked)
     "procedures_postal": "800",
     "procedures_online": "1 000",
+    "procedures_online_full": "600",
     "dossiers_total": "12.345",
     "dossiers_new": "12.000",
     "dossiers_carried_over": "345",
@@ -119,6 +120,7 @@ FIGURES = {
     "dossiers_on_time": "12.000",
     "dossiers_late": "300",
     "results_postal": "123",
+    "late_dossiers_apologised": "250",
     "feedback_total": "10",
     "feedback_about_regulations": "4",
     "feedback_about_conduct": "6",
@@ -128,6 +130,8 @@ FIGURES = {
     "inspections_count": "2",
     "subunits_handling_procedures": "10",
     "subunits_self_inspected": "6",
+    "online_payment_procedures": "300",
+    "online_payment_dossiers": "1.500",
 }
 
 
@@ -252,9 +256,8 @@ def test_none_is_stored_as_its_own_kind_of_answer(engine: ReportEngine, typed: s
     ("implementation_difficulties_any", "không có", NONE_ANSWER),
     ("implementation_difficulties_any", "không", Answer.of("no")),
     ("implementation_difficulties_any", "1", Answer.of("yes")),
-    ("self_assessment", "0", NONE_ANSWER),
     ("self_assessment", "không có", NONE_ANSWER),
-    ("self_assessment", "1", Answer.of("completed_well")),
+    ("self_assessment", "0", Answer.of("0")),  # asked in words now, as the plan asks it
     ("review_plan_date", "không có", NONE_ANSWER),
     ("inspection_forms", "KHÔNG CÓ", NONE_ANSWER),
 ])
@@ -295,16 +298,21 @@ AT_MOST_RULES = [
     ("procedures_one_stop", "procedures_total"),
     ("procedures_postal", "procedures_total"),
     ("procedures_online", "procedures_total"),
+    ("procedures_online_full", "procedures_online"),  # full online (3.1.g): of those online (3.1.e)
     ("dossiers_new", "dossiers_total"),
     ("dossiers_one_stop", "dossiers_total"),
     ("dossiers_online", "dossiers_total"),
     ("dossiers_postal", "dossiers_new"),  # received by post: of the newly received (4.3.e ≤ 4.3.b)
     ("dossiers_on_time", "dossiers_total"),
+    ("late_dossiers_apologised", "dossiers_late"),  # apologised for (4.4.b): of the late (4.3.i)
     ("feedback_about_regulations", "feedback_total"),
     ("feedback_transferred", "feedback_total"),
     ("feedback_resolved", "feedback_total"),
     ("procedures_at_one_stop_desk", "procedures_total"),
     ("subunits_self_inspected", "subunits_handling_procedures"),
+    ("online_payment_procedures", "procedures_total"),  # 10.4.b ≤ 3.1.c
+    ("online_payment_dossiers", "dossiers_total"),  # 10.4.c ≤ 4.3.a
+    ("procedures_with_postal_dossiers", "procedures_postal"),  # 11.4.b ≤ 3.1.đ
 ]
 
 # "a + b = whole" and "a + b ≤ whole": (question, answers before it, refused, accepted, figures named)
@@ -574,41 +582,79 @@ def test_coverage_warning_shows_again_when_the_base_changes(engine: ReportEngine
     assert len(warnings) == 1 and "(50,0%)" in warnings[0]
 
 
+# ----- the same concept asked in two places -----------------------------------------------------
+
+# (the later question, the earlier one asking the same, the earlier one's number): the two must
+# agree, or the officer is told, naming the other question, without either being refused.
+CROSS_CHECKS = [
+    ("procedures_at_one_stop_desk", "procedures_one_stop", "3.1.d"),  # 8.3.a = 3.1.d
+]
+
+
+def test_the_cross_check_table_covers_every_asked_question_with_a_warning(outline: Outline) -> None:
+    warned = {q.name for q in outline.asked_questions if q.warning is not None}
+    assert warned == {later for later, _earlier, _number in CROSS_CHECKS}
+
+
+@pytest.mark.parametrize(("later", "earlier", "number"), CROSS_CHECKS)
+def test_two_answers_to_one_concept_must_agree_or_the_officer_is_told(
+    engine: ReportEngine, completed: State, later: str, earlier: str, number: str
+) -> None:
+    agreed = State(answers=values(procedures_total=1234, **{earlier: 1100}), cursor=later)
+    outcome = say(engine, agreed, "1.100")
+    assert outcome.saved == {later: Answer.of(1100)}
+    assert texts(outcome.notices, NoticeKind.WARNING) == []
+
+    # At the moment of answering: saved (the officer decides which is wrong), and told.
+    outcome = say(engine, agreed, "1.000")
+    assert outcome.saved == {later: Answer.of(1000)}
+    warning = texts(outcome.notices, NoticeKind.WARNING)
+    assert len(warning) == 1
+    own = engine.outline.question(later).number
+    assert f"mục {own}: 1.000" in warning[0] and f"mục {number} (1.100)" in warning[0]
+    assert "phải bằng nhau" in warning[0]
+    english = texts(outcome.notices, NoticeKind.WARNING, EN)[0]
+    assert f"item {own}: 1,000" in english and f"item {number} (1,100)" in english
+
+    # Correcting the earlier figure instead: told again when it is typed, quiet once they agree.
+    answered = replace(outcome.state, cursor=earlier)
+    assert len(texts(say(engine, answered, "1.050").notices, NoticeKind.WARNING)) == 1
+    assert texts(say(engine, answered, "1.000").notices, NoticeKind.WARNING) == []
+
+    # At submission: the confirmation lists it, as progress and the review do.
+    differing = replace(completed, answers={**completed.answers, later: Answer.of(1000)})
+    asked = say(engine, differing, "nộp").view
+    assert isinstance(asked, ConfirmSubmitView)
+    shown = [n.message.render(VI) for n in asked.warnings]
+    assert any(f"mục {number}" in line for line in shown), shown
+    assert say(engine, completed, "nộp").view.warnings == ()  # type: ignore[union-attr]
+
+
 # ----- relevance --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("unit_level", "asked", "not_asked"), [
-    ("department", {"ria_assigned"}, {"electronic_certified_copies"}),
-    ("district", {"electronic_certified_copies"}, {"ria_assigned"}),
-    ("commune", {"electronic_certified_copies"}, {"ria_assigned", "ria_assessment",
-                                                  "ria_comments_response"}),
-])
-def test_questions_per_unit_level(
-    engine: ReportEngine, unit_level: str, asked: set[str], not_asked: set[str]
-) -> None:
+@pytest.mark.parametrize("unit_level", ["department", "district", "commune"])
+def test_the_plan_asks_every_unit_every_item(engine: ReportEngine, unit_level: str) -> None:
+    """The plan sends one Đề cương to departments, districts and communes alike, with its
+    own conditions ("nếu được giao trong luật", "nếu có") and a closing note asking a unit with
+    nothing to report to write "không có": I.2 and 10.5 are asked of every unit, I.2's details
+    behind its own yes/no."""
     state = State(answers={}, unit_level=unit_level)
     names = {q.name for q in engine.relevant_questions(state)}
-    assert asked <= names
-    assert not (not_asked & names)
+    assert {"ria_assigned", "electronic_certified_copies"} <= names
+    assert not ({"ria_assessment", "ria_comments_response"} & names)  # until 2.1.a is "có"
     section_two = next(p for p in engine.section_progress(state) if p.section.number == "I.2")
-    assert (section_two.total > 0) is (unit_level == "department")
-
-
-@pytest.mark.parametrize(("unit_level", "next_question"), [
-    ("department", "ria_assigned"),
-    ("commune", "publication_status"),
-    ("district", "publication_status"),
-])
-def test_section_two_is_asked_of_departments_only(
-    engine: ReportEngine, unit_level: str, next_question: str
-) -> None:
-    state = State(answers={}, cursor="implementation_difficulties_any", unit_level=unit_level)
-    assert at(say(engine, state, "không")) == next_question
+    assert section_two.total == 3
+    after_one = State(answers={}, cursor="implementation_difficulties_any", unit_level=unit_level)
+    assert at(say(engine, after_one, "không")) == "ria_assigned"
+    assert at(say(engine, State(answers={}, cursor="ria_assigned", unit_level=unit_level),
+                  "không")) == "publication_status"
 
 
 # (unit level, gate, answer, details it shows when the answer is "yes" / a positive number)
 GATES = [
     ("commune", "implementation_difficulties_any", ["implementation_difficulties"]),
     ("department", "ria_assigned", ["ria_assessment", "ria_comments_response"]),
+    ("commune", "ria_assigned", ["ria_assessment", "ria_comments_response"]),
     ("commune", "interlinked_proposals_any", ["interlinked_proposals"]),
 ]
 
@@ -835,7 +881,7 @@ def test_continue_leaves_the_contents_where_the_officer_was(engine: ReportEngine
 @pytest.mark.parametrize(("answered", "cursor", "expected"), [
     (["guidance_documents", "control_urging", "control_staffing"], None, "control_funding"),
     (["guidance_documents"], "dossiers_total", "dossiers_total"),
-    (["guidance_documents"], "ria_assigned", "control_urging"),  # not asked of a commune
+    (["guidance_documents"], "implementation_difficulties", "control_urging"),  # its gate is open
     ([], None, "guidance_documents"),
 ])
 def test_resume(engine: ReportEngine, answered: list[str], cursor: str | None, expected: str) -> None:
@@ -869,8 +915,8 @@ def test_progress_per_section(engine: ReportEngine) -> None:
     by_section = {p.section.number: (p.given, p.total) for p in view.sections}
     assert [p.section.number for p in view.sections] == [s.number for s in engine.outline.sections]
     assert by_section["I.1"] == (2, 6)
-    assert by_section["I.2"] == (0, 0)  # not for a commune
-    assert by_section["I.4"] == (1, 13)
+    assert by_section["I.2"] == (0, 3)  # 2.1.a, and the two details that wait on it
+    assert by_section["I.4"] == (1, 14)
     assert by_section["II"] == (1, 5)
     assert view.given == sum(p.given for p in view.sections) == 4
     assert view.total == sum(p.total for p in view.sections) == len(engine.counted_questions(state))
@@ -898,7 +944,7 @@ def test_review_lists_every_relevant_question_and_calculated_item(engine: Report
     items = {item.question.name: item for _section, items in review.sections for item in items}
     relevant = {q.name for q in engine.relevant_questions(state)}
     assert {name for name, item in items.items() if item.question.asked} == relevant
-    assert "ria_assigned" not in items
+    assert "implementation_difficulties" not in items  # its yes/no is not answered
     assert items["guidance_documents"].answer == NONE_ANSWER
     assert items["control_urging"].answer == SKIPPED_ANSWER
     assert items["dossiers_total"].answer == Answer.of(300)
@@ -917,7 +963,8 @@ def test_review_of_a_completed_report(engine: ReportEngine, completed: State) ->
     calculated = engine.calculated(completed)
     assert set(calculated) == {"dossiers_postal_rate", "results_postal_rate", "one_stop_desk_rate",
                                "self_inspection_coverage", "dossiers_resolved", "dossiers_pending",
-                               "dossiers_on_time_rate", "dossiers_late_rate"}
+                               "dossiers_on_time_rate", "dossiers_late_rate",
+                               "late_dossiers_apology_rate"}
     for name, value in calculated.items():
         assert items[name].calculated == value
     assert calculated["self_inspection_coverage"] == Decimal("60.00")
@@ -927,6 +974,7 @@ def test_review_of_a_completed_report(engine: ReportEngine, completed: State) ->
     assert calculated["results_postal_rate"] == Decimal("1.00")  # 123 of the 12.300 resolved
     assert calculated["dossiers_on_time_rate"] == Decimal("97.561")
     assert calculated["dossiers_late_rate"] == Decimal("2.439")
+    assert calculated["late_dossiers_apology_rate"] == Decimal("83.3333")  # 250 of the 300 late
 
 
 # ----- submit -----------------------------------------------------------------------------------
@@ -1068,11 +1116,10 @@ def test_the_whole_outline_can_be_completed_and_submitted(
     relevant = [q.name for q in engine.relevant_questions(state)]
     assert asked == relevant  # in the outline's order
     assert len(asked) == total
-    assert ("ria_assigned" in asked) is (unit_level == "department")
-    assert ("electronic_certified_copies" in asked) is (unit_level != "department")
+    assert {"ria_assigned", "ria_assessment", "electronic_certified_copies"} <= set(asked)
     assert state.answers["dossiers_total"] == Answer.of(12345)
     assert state.answers["procedures_online"] == Answer.of(1000)
-    assert state.answers["self_assessment"] == Answer.of("completed_well")
+    assert state.answers["self_assessment"].kind is AnswerKind.VALUE
     assert engine.missing_required(state) == ()
 
     typing_more = say(engine, state, "thêm nữa")

@@ -19,20 +19,24 @@ from bot.cli import main
 from bot.config import Settings, get_settings
 from bot.seed import seed_if_empty
 from documents import UnitReport, build_workbook
-from documents.figures_file import FiguresFileError, read_figures
+from documents.figures_file import FiguresFileError, UnitFigures, read_figures
 from engine.answers import NONE_ANSWER, Answer, AnswerKind
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
+from engine.outline import load_outline
 from engine.views import State
 from handlers.campaigns import create_campaign
 from handlers.figures import import_figures
+from locales.translation import translator
 from storage.database import Database
 from storage.models import AnswerRow, Campaign, Submission
 from storage.previous import previous_answers
 from storage.units import list_units
+from tests.conftest import REPO
 from tests.scripted_officer import script_for
 
 OUTLINE_FILE = "ke-hoach-20-2021.yaml"
+EN = translator("en")
 
 
 def scripted_answers(engine: ReportEngine) -> dict[str, Answer]:
@@ -80,7 +84,7 @@ async def test_last_years_export_imported_is_this_years_last_period(
         assert this_year is not None
     data, answers = exported(engine, [(unit.code, unit.name) for unit in communes])
 
-    units = read_figures(engine.outline, data)
+    units = read_figures(engine.outline, data, EN)
     assert [u.code for u in units] == [unit.code for unit in communes]
     async with db.transaction() as session:
         assert await import_figures(session, last, units) == 3
@@ -93,7 +97,7 @@ async def test_last_years_export_imported_is_this_years_last_period(
         assert statuses == {"accepted"}
     # Imported again (a corrected file): the same figures, not twice.
     async with db.transaction() as session:
-        assert await import_figures(session, last, read_figures(engine.outline, data)) == 3
+        assert await import_figures(session, last, read_figures(engine.outline, data, EN)) == 3
         rows = await session.scalar(select(func.count()).select_from(AnswerRow)
                                     .join(Submission, Submission.id == AnswerRow.submission_id)
                                     .where(Submission.campaign_id == last.id))
@@ -108,26 +112,75 @@ def test_a_faulty_file_names_the_row_the_unit_and_the_column_of_every_fault(engi
     sheet.cell(3, column["4.3.a"]).value = "nhiều"
     sheet.cell(3, column["4.3.b"]).value = -5
     sheet.cell(4, column["6.1.a"]).value = 2.5
+    sheet.cell(4, column["11.2.a"]).value = 20_000_000  # beyond the chat's bound for a count
+    sheet.cell(4, column["3.1.d"]).value = 5000  # a part above its whole (3.1.c: 2.468)
+    sheet.cell(4, column["4.3.b"]).value = "1.234"  # typed as an officer types it: accepted
+    sheet.cell(4, column["4.3.c"]).value = 3766  # 1.234 + 3.766 = 5.000 (4.3.a)
     assert sheet.cell(5, 1).value == "Tổng cộng"  # the workbook's totals row: not a unit, skipped
     sheet.cell(6, 1).value = "31120"  # the same unit twice
     buffer = io.BytesIO()
     book.save(buffer)
     with pytest.raises(FiguresFileError) as raised:
-        read_figures(engine.outline, buffer.getvalue())
+        read_figures(engine.outline, buffer.getvalue(), EN)
+    # The chat's own validators and words (engine.qtypes), after the row, the unit and the column.
     assert raised.value.problems == [
         "row 3, unit 31120 (Phường Cái Khế), column 4.3.a (Kết quả giải quyết thủ tục hành chính tại "
-        "cơ quan, đơn vị…): “nhiều” is not a figure (a number, or “Không có”)",
+        "cơ quan, đơn vị…): “nhiều”: Please enter a whole number of 0 or more, e.g. 25 or 1234.",
         "row 3, unit 31120 (Phường Cái Khế), column 4.3.b (Trong đó: số hồ sơ mới tiếp nhận trong kỳ "
-        "báo cáo): -5 is negative",
+        "báo cáo): “-5”: Figures cannot be negative. Please enter a whole number of 0 or more.",
         "row 4, unit 31123 (Phường An Hòa), column 6.1.a (Tổng số phản ánh, kiến nghị đã tiếp nhận "
-        "trong kỳ báo cáo): 2.5 is not a whole number",
+        "trong kỳ báo cáo): “2.5”: Please enter a whole number of 0 or more, e.g. 25 or 1234.",
+        "row 4, unit 31123 (Phường An Hòa), column 11.2.a (Về công tác thanh tra, kiểm tra: số lần "
+        "kiểm tra việc thự…): “20000000”: The figure is too large: this question takes at most "
+        "10,000,000. The answer was not saved; please check it.",
+        "row 4, unit 31123 (Phường An Hòa), column 3.1.d (Trong đó: số thủ tục giải quyết qua cơ chế "
+        "một cửa, một c…): Procedures handled through the one-stop mechanism (5,000) cannot exceed "
+        "the total procedures under the unit's competence (2,468).",
         "row 6, unit 31120: the unit is also on row 3",
     ]
+    # In Vietnamese, as an officer reads them in the chat.
+    with pytest.raises(FiguresFileError) as raised:
+        read_figures(engine.outline, buffer.getvalue(), translator("vi"))
+    assert raised.value.problems[3].endswith(
+        "“20000000”: Số liệu quá lớn: câu này nhận số liệu tối đa là 10.000.000. Câu trả lời chưa "
+        "được lưu; vui lòng kiểm tra lại.")
+
+
+def test_a_question_narrowed_in_the_outline_is_narrowed_on_import(
+    engine: ReportEngine, tmp_path: Path
+) -> None:
+    """A question's own `max` (outline min/max) bounds an imported figure as it bounds a typed one."""
+    text = (REPO / "outlines" / OUTLINE_FILE).read_text(encoding="utf-8")
+    count = '      - name: inspections_count\n        number: "11.2.a"\n        type: integer\n'
+    assert text.count(count) == 1
+    (tmp_path / OUTLINE_FILE).write_text(text.replace(count, count + "        max: 500\n"),
+                                         encoding="utf-8")
+    outline = load_outline(tmp_path / OUTLINE_FILE)
+    data, _answers = exported(engine, [("31120", "Phường Cái Khế")])
+    book = load_workbook(io.BytesIO(data))
+    sheet = book["Trả lời"]
+    column = {cell.value: cell.column for cell in sheet[1]}
+
+    def read_with(inspections: int) -> list[UnitFigures]:
+        sheet.cell(3, column["11.2.a"]).value = inspections
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return read_figures(outline, buffer.getvalue(), EN)
+
+    with pytest.raises(FiguresFileError) as raised:
+        read_with(501)
+    assert len(raised.value.problems) == 1
+    assert raised.value.problems[0].startswith("row 3, unit 31120 (Phường Cái Khế), column 11.2.a")
+    assert "“501”: The figure is too large: this question takes at most 500." in raised.value.problems[0]
+    assert read_with(500)[0].answers["inspections_count"] == Answer.of(500)
+
+
+def test_a_file_without_the_answers_sheet_is_named(engine: ReportEngine) -> None:
     with pytest.raises(FiguresFileError, match="no sheet 'Trả lời'"):
         empty = io.BytesIO()
         from openpyxl import Workbook
         Workbook().save(empty)
-        read_figures(engine.outline, empty.getvalue())
+        read_figures(engine.outline, empty.getvalue(), EN)
 
 
 @pytest.fixture

@@ -288,13 +288,13 @@ def test_outline_show_json_lists_every_question(outline: Outline) -> None:
     assert by_name["dossiers_carried_over"]["constraint"] == "${dossiers_new} + . == ${dossiers_total}"
     assert by_name["dossiers_carried_over"]["section"] == "I.4"
     assert by_name["dossiers_carried_over"]["number"] == "4.3.c"
-    assert by_name["ria_assigned"]["relevant"] == "unit_level == 'department'"
+    assert by_name["ria_assessment"]["relevant"] == "${ria_assigned} == 'yes'"
+    assert by_name["procedures_at_one_stop_desk"]["warning"] == ". != ${procedures_one_stop}"
     assert by_name["review_plan_date"]["required"] is False
     assert by_name["dossiers_postal_rate"]["required"] is False  # calculated: never asked
     assert by_name["dossiers_postal_rate"]["format"] == "percent"
     assert by_name["guidance_documents"]["label"]["vi"].startswith("Việc ban hành")  # not escaped
-    assert [c["value"] for c in by_name["self_assessment"]["choices"]] == [
-        "completed_well", "completed", "not_completed"]
+    assert by_name["self_assessment"]["choices"] == []  # asked in words, as the plan asks it
 
 
 def test_outline_show_of_a_broken_file(tmp_path: Path) -> None:

@@ -169,7 +169,7 @@ async def test_an_officer_fills_in_the_whole_outline_in_text_and_the_vp_office_i
     assert sum(kinds.values()) == len(set(officer.answered)) == total
     assert set(kinds) == {"value", "none"} and kinds["none"] >= nothing_said + 1
     values = dict(query(tmp_path, "select question, value from answers where kind = 'value'"))
-    assert values["procedures_total"] == "1234" and values["procedures_one_stop"] == "1200"
+    assert values["procedures_total"] == "1234" and values["procedures_one_stop"] == "1100"
     assert values["dossiers_total"] == "2500" and values["implementation_difficulties_any"] == "yes"
     assert query(tmp_path, "select distinct channel from history") == [("zalo",)]
     given = scalar(tmp_path, "select count(*) from history where event = 'answer' and kind != 'skipped'")
