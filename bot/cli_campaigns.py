@@ -213,7 +213,7 @@ def figures_import(file: Path, code: str) -> None:
     its row, unit and column, and nothing is imported from a file with any fault."""
     from documents.figures_file import FiguresFileError, read_figures
     from handlers.figures import import_figures
-    from handlers.report import outline_engine
+    from handlers.outline_versions import outline_of
 
     settings = get_settings()
 
@@ -223,7 +223,7 @@ def figures_import(file: Path, code: str) -> None:
             if found is None:
                 raise CampaignProblem(f"unknown campaign {code!r}; create it first: "
                                       "kstthc-bot campaign create")
-            units = read_figures(outline_engine(found.outline_file).outline, file.read_bytes())
+            units = read_figures((await outline_of(session, found)).outline, file.read_bytes())
             return await import_figures(session, found, units)
 
     try:
