@@ -71,18 +71,33 @@ def outline_show(as_json: bool, file: Path | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--outline", "source", type=click.Path(path_type=Path),
               help="The outline to export (default: the configured one, KSTTHC_OUTLINE_FILE).")
-def outline_export(file: Path, source: Path | None) -> None:
+@click.option("--campaign", "code", help="Export the outline version this campaign was opened with.")
+def outline_export(file: Path, source: Path | None, code: str | None) -> None:
     """Write the outline as an XLSForm-like workbook (sheets survey, choices, settings) to edit
     in a spreadsheet; `outline import` reads it back (docs/outline-format.md)."""
     from documents.outline_form import export_outline
     from handlers.outline_versions import outline_path
 
-    loaded = read_outline(source or outline_path(get_settings().outline_file))
+    if code is not None:
+        loaded = run_async(with_database(get_settings(), lambda database: _campaign_outline(database, code)))
+    else:
+        loaded = read_outline(source or outline_path(get_settings().outline_file))
     try:
         write_private(file, export_outline(loaded))
     except ValueError as problem:
         raise click.ClickException(str(problem)) from problem
     click.echo(f"{file}: {_summary(loaded)}")
+
+
+async def _campaign_outline(database: Database, code: str) -> Outline:
+    from handlers.campaigns import campaign_by_code
+    from handlers.outline_versions import outline_of
+
+    async with database.transaction() as session:
+        found = await campaign_by_code(session, code)
+        if found is None:
+            raise click.ClickException(f"unknown campaign {code!r}")
+        return (await outline_of(session, found)).outline
 
 
 @outline.command("import")

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from bot.cli import main
 from bot.config import get_settings
 from deadlines.workdays import WorkingCalendar
+from documents.outline_form_read import read_outline_form
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
 from engine.outline import Outline, default_outline_path, load_outline, text_checksum
@@ -205,6 +206,9 @@ def test_the_office_edits_the_outline_as_a_workbook_and_the_open_campaign_keeps_
     assert first[:2] == second[:2] == ["2021.1", "kstthc-2021"]
     assert first[2] == text_checksum(default_outline_path().read_text(encoding="utf-8"))[:12]
     assert first[4].startswith("1 campaigns: tu-kiem-tra-20") and second[4] == "1 campaigns: tu-kiem-tra-2030"
+    seeded = first[4].removeprefix("1 campaigns: ")
+    ok(cli(env, "outline", "export", str(tmp_path / "cu.xlsx"), "--campaign", seeded))
+    assert read_outline_form(tmp_path / "cu.xlsx").question(FIRST).label.vi != REWORDED  # its own
 
     # A process of its own (nothing cached): the officer's open campaign asks its own version.
     chat = subprocess.run([*command(), "chat", "--unit", COMMUNE], input="", capture_output=True,
