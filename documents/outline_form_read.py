@@ -33,6 +33,8 @@ from engine.outline_yaml import dump_outline
 REQUIRED_HEADERS = {SURVEY: ("type", "name"), CHOICES: ("list_name", "name"),
                     SETTINGS: ("form_id", "version")}
 COLUMNS = {SURVEY: SURVEY_COLUMNS, CHOICES: CHOICE_COLUMNS, SETTINGS: SETTINGS_COLUMNS}
+# XLSForm accepts both spellings of the group rows.
+GROUP_SPELLINGS = {"begin_group": BEGIN_GROUP, "end_group": END_GROUP}
 FLAGS = {"yes": True, "true": True, "có": True, "no": False, "false": False, "không": False}
 # What a group row may fill in besides its type: a part its number (name) and title, a section
 # its short title too.
@@ -167,6 +169,7 @@ class _Reader:
         type_column = SURVEY_COLUMNS[0]
         for row, cells in self.sheets[SURVEY].rows:
             kind = _text(cells.get("type", "")).lower()
+            kind = GROUP_SPELLINGS.get(kind, kind)
             values = self._values(SURVEY, row, cells)
             if kind == END_GROUP:
                 if not groups:

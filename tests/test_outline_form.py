@@ -146,6 +146,15 @@ def test_the_workbook_speaks_xlsform(every_key: Outline) -> None:
     assert sheets["settings"][1][:2] == ("every-key", "2027.1")
 
 
+def test_group_rows_may_be_spelt_either_way(every_key: Outline, tmp_path: Path) -> None:
+    book = load_workbook(io.BytesIO(export_outline(every_key)))
+    for (cell,) in book["survey"].iter_rows(min_row=2, max_col=1):
+        if cell.value in ("begin group", "end group"):
+            cell.value = cell.value.replace(" ", "_")
+    book.save(tmp_path / "de-cuong.xlsx")
+    assert read_outline_form(tmp_path / "de-cuong.xlsx").as_json() == every_key.as_json()
+
+
 def _set(sheet: str, name: str | None, header: str, value: Any) -> Callable[[Workbook], None]:
     """A change to the cell of `header` on the row whose name is `name` (None: the first data row)."""
     def change(book: Workbook) -> None:
