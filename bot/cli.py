@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -13,10 +11,10 @@ from bot.cli_backup import register as register_backup
 from bot.cli_campaigns import register as register_campaigns
 from bot.cli_database import run_async, with_database
 from bot.cli_documents import register as register_documents
+from bot.cli_outline import register as register_outline
 from bot.cli_units import register as register_units
 from bot.config import Settings, get_settings
 from bot.privacy import protect_process
-from engine.outline import OutlineError, load_outline
 from storage.database import Database
 from storage.inbox import set_aside_events
 from storage.models import stamping_clock
@@ -42,6 +40,7 @@ register_backup(main)  # kstthc-bot backup FILE / restore FILE (bot/cli_backup.p
 register_campaigns(main)  # campaign …, export, figures import (bot/cli_campaigns.py)
 register_units(main)  # units …, invite (bot/cli_units.py)
 register_documents(main)  # documents …, units signer, campaign recipients (bot/cli_documents.py)
+register_outline(main)  # outline check|show|export|import|versions (bot/cli_outline.py)
 
 
 @main.command()
@@ -120,47 +119,3 @@ def db_set_aside() -> None:
     for row in run_async(with_database(get_settings(), work)):
         click.echo(f"{row.id}\t{row.channel}\t{row.received_at:%Y-%m-%d %H:%M:%S}\t"
                    f"{row.failed_at:%Y-%m-%d %H:%M:%S}\t{row.failure}")
-
-
-@main.group()
-def outline() -> None:
-    """Check and read report outlines."""
-
-
-@outline.command("check")
-@click.argument("file", type=click.Path(path_type=Path))
-def outline_check(file: Path) -> None:
-    """Validate an outline file: a one-line summary, or every error with its line."""
-    try:
-        loaded = load_outline(file)
-    except OutlineError as error:
-        for problem in error.problems:
-            click.echo(problem, err=True)
-        sys.exit(1)
-    asked = len(loaded.asked_questions)
-    click.echo(f"{file}: OK — {loaded.meta.id} {loaded.meta.version}: {len(loaded.sections)} "
-               f"sections, {asked} questions, {len(loaded.questions) - asked} calculated")
-
-
-@outline.command("show")
-@click.option("--json", "as_json", is_flag=True, help="Print the normalised outline as JSON.")
-@click.argument("file", type=click.Path(path_type=Path), required=False)
-def outline_show(as_json: bool, file: Path | None) -> None:
-    """Print an outline (the configured one by default)."""
-    from handlers.report import OUTLINES_DIR
-
-    path = file or OUTLINES_DIR / get_settings().outline_file
-    try:
-        loaded = load_outline(path)
-    except OutlineError as error:
-        for problem in error.problems:
-            click.echo(problem, err=True)
-        sys.exit(1)
-    if as_json:
-        click.echo(json.dumps(loaded.as_json(), ensure_ascii=False, indent=2))
-        return
-    for section in loaded.sections:
-        click.echo(f"{section.number}. {section.title.vi}")
-        for question in section.questions:
-            click.echo(f"    {question.number} [{question.type}] {question.name}: "
-                       f"{question.label.vi}")

@@ -217,7 +217,7 @@ def figures_import(file: Path, code: str) -> None:
     from documents.figures_file import FiguresFileError, read_figures
     from engine.qtypes import AnswerWindow
     from handlers.figures import import_figures
-    from handlers.report import outline_engine
+    from handlers.outline_versions import outline_of
     from locales.translation import translator
 
     settings = get_settings()
@@ -229,7 +229,7 @@ def figures_import(file: Path, code: str) -> None:
                 raise CampaignProblem(f"unknown campaign {code!r}; create it first: "
                                       "kstthc-bot campaign create")
             # The chat's own validators and words; in English, as the rest of the command speaks.
-            units = read_figures(outline_engine(found.outline_file).outline, file.read_bytes(),
+            units = read_figures((await outline_of(session, found)).outline, file.read_bytes(),
                                  translator("en"), AnswerWindow(found.deadline))
             return await import_figures(session, found, units)
 

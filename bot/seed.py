@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from handlers.report import outline_engine
+from handlers.outline_versions import outline_engine
 from storage.campaigns import ensure_campaign
 from storage.database import take_setup_lock
 from storage.models import Campaign, Unit

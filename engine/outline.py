@@ -3,7 +3,9 @@ names the line at fault."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,12 +22,31 @@ LANGUAGES = ("vi", "en")
 LINE_KEY = "__line__"
 
 
-class OutlineError(Exception):
-    """The outline file is not valid; `problems` lists every fault with its line."""
+@dataclass(frozen=True)
+class Fault:
+    """One fault of an outline, as the loader found it: the line of the mapping at fault (or
+    whatever a reader other than YAML put there to find its place again), the key at fault when
+    it is known ("label.en", "choices.1.value", "constraint"), and the question's name."""
 
-    def __init__(self, path: Path, problems: list[str]) -> None:
+    line: int
+    message: str
+    question: str | None = None
+    field: str | None = None
+
+    def text(self) -> str:
+        """What follows "FILE:LINE: " in the loader's report."""
+        subject = f"question {self.question!r}: " if self.question else ""
+        return subject + self.message
+
+
+class OutlineError(Exception):
+    """The outline file is not valid; `problems` lists every fault with its line (and `faults`
+    the same faults as data, for a reader that names places its own way)."""
+
+    def __init__(self, path: Path, problems: list[str], faults: tuple[Fault, ...] = ()) -> None:
         self.path = path
         self.problems = problems
+        self.faults = faults
         super().__init__("\n".join(problems))
 
 
@@ -61,6 +82,9 @@ class Outline:
     parts: tuple[Part, ...]
     sections: tuple[Section, ...]
     path: Path | None = None
+    # The text it was read from: what a campaign stores to keep this very outline (storage
+    # .outline_versions), whatever becomes of the file.
+    text: str = field(default="", repr=False, compare=False)
     _by_name: dict[str, Question] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -70,6 +94,11 @@ class Outline:
     @cached_property
     def questions(self) -> tuple[Question, ...]:
         return tuple(q for section in self.sections for q in section.questions)
+
+    @cached_property
+    def checksum(self) -> str:
+        """SHA-256 of the text it was read from: one outline version, whichever file held it."""
+        return text_checksum(self.text)
 
     @cached_property
     def asked_questions(self) -> tuple[Question, ...]:
@@ -144,20 +173,32 @@ def _line_of(value: Any, default: int = 0) -> int:
     return int(value.get(LINE_KEY, default)) if isinstance(value, dict) else default
 
 
-def _describe(error: ValidationError) -> list[str]:
-    messages = []
+def _describe(error: ValidationError) -> list[tuple[str | None, str]]:
+    """Each fault pydantic found: the key at fault (dotted) and the message naming it."""
+    messages: list[tuple[str | None, str]] = []
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"])
-        messages.append(f"{where}: {item['msg']}" if where else item["msg"])
+        messages.append((where or None, f"{where}: {item['msg']}" if where else item["msg"]))
     return messages
+
+
+def text_checksum(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load_outline(path: Path) -> Outline:
     """Read and validate an outline file; raise OutlineError naming every fault's line."""
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise OutlineError(path, [f"{path}: cannot read: {error.strerror}"]) from error
+    return parse_outline(text, path)
+
+
+def parse_outline(text: str, path: Path) -> Outline:
+    """Validate an outline's text (`path` names it in the faults); raise OutlineError."""
+    try:
+        raw = yaml.load(text, Loader=_LineLoader)
     except yaml.MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else 0
         message = f"{path}:{line}: not valid YAML: {error.problem}"
@@ -166,15 +207,17 @@ def load_outline(path: Path) -> Outline:
             # file: name the line where the construct began too.
             message += f" ({error.context} on line {error.context_mark.line + 1})"
         raise OutlineError(path, [message]) from error
-    return _build_outline(path, raw)
+    return build_outline(path, raw, text)
 
 
-def _build_outline(path: Path, raw: Any) -> Outline:
-    problems: list[str] = []
+def build_outline(path: Path, raw: Any, text: str) -> Outline:
+    """The outline of `raw`, the mappings its text reads as (each with its LINE_KEY), checked;
+    raise OutlineError naming every fault. Readers of other forms (a workbook) build the same
+    mappings and so share every check."""
+    faults: list[Fault] = []
 
-    def fault(line: int, message: str, question: str | None = None) -> None:
-        subject = f"question {question!r}: " if question else ""
-        problems.append(f"{path}:{line}: {subject}{message}")
+    def fault(line: int, message: str, question: str | None = None, field: str | None = None) -> None:
+        faults.append(Fault(line, message, question, field))
 
     if not isinstance(raw, dict):
         raise OutlineError(path, [f"{path}:1: the file must be a mapping with outline, parts, sections"])
@@ -185,16 +228,16 @@ def _build_outline(path: Path, raw: Any) -> Outline:
     try:
         meta = OutlineMeta.model_validate(_strip_lines(raw.get("outline")))
     except ValidationError as error:
-        for message in _describe(error):
-            fault(_line_of(raw.get("outline"), 1), f"outline.{message}")
+        for where, message in _describe(error):
+            fault(_line_of(raw.get("outline"), 1), f"outline.{message}", field=where)
 
     parts: list[Part] = []
     for raw_part in raw.get("parts") or []:
         try:
             parts.append(Part.model_validate(_strip_lines(raw_part)))
         except ValidationError as error:
-            for message in _describe(error):
-                fault(_line_of(raw_part), f"part: {message}")
+            for where, message in _describe(error):
+                fault(_line_of(raw_part), f"part: {message}", field=where)
     if not parts:
         fault(_line_of(raw, 1), "the outline has no parts")
     part_numbers = {part.number for part in parts}
@@ -219,12 +262,12 @@ def _build_outline(path: Path, raw: Any) -> Outline:
             try:
                 question = Question.model_validate(data)
             except ValidationError as error:
-                for message in _describe(error):
-                    fault(line, message, name)
+                for where, message in _describe(error):
+                    fault(line, message, name, where)
                 continue
             if question.name in seen_names:
                 fault(line, f"duplicate name (first used on line {seen_names[question.name]})",
-                      question.name)
+                      question.name, "name")
                 continue
             seen_names[question.name] = line
             for message in QUESTION_TYPES[question.type].check_definition(question):
@@ -236,11 +279,13 @@ def _build_outline(path: Path, raw: Any) -> Outline:
                 {**section_data, "questions": questions, "line": section_line}
             )
         except ValidationError as error:
-            for message in _describe(error):
-                fault(section_line, f"section {raw_section.get('number', '?')}: {message}")
+            for where, message in _describe(error):
+                fault(section_line, f"section {raw_section.get('number', '?')}: {message}",
+                      field=where)
             continue
         if section.part not in part_numbers:
-            fault(section_line, f"section {section.number}: unknown part {section.part!r}")
+            fault(section_line, f"section {section.number}: unknown part {section.part!r}",
+                  field="part")
         if not section.questions:
             fault(section_line, f"section {section.number}: has no questions")
         sections.append(section)
@@ -248,13 +293,13 @@ def _build_outline(path: Path, raw: Any) -> Outline:
         fault(_line_of(raw, 1), "the outline has no sections")
 
     _check_references(sections, seen_names, fault)
-    if problems or meta is None:
-        raise OutlineError(path, problems)
-    return Outline(meta=meta, parts=tuple(parts), sections=tuple(sections), path=path)
+    if faults or meta is None:
+        raise OutlineError(path, [f"{path}:{f.line}: {f.text()}" for f in faults], tuple(faults))
+    return Outline(meta=meta, parts=tuple(parts), sections=tuple(sections), path=path, text=text)
 
 
 def _check_references(
-    sections: list[Section], names: dict[str, int], fault: Any
+    sections: list[Section], names: dict[str, int], fault: Callable[..., None]
 ) -> None:
     """Every `${name}` must exist; `.` only where a current value exists."""
     for section in sections:
@@ -265,16 +310,16 @@ def _check_references(
                     continue
                 for reference in sorted(expression.references - set(names)):
                     fault(question.line, f"{attribute} refers to unknown question ${{{reference}}}",
-                          question.name)
+                          question.name, attribute)
                 if question.name in expression.references:
                     fault(question.line, f"{attribute} refers to the question itself; use '.'",
-                          question.name)
+                          question.name, attribute)
                 if expression.uses_current_value and attribute in ("relevant", "calculate"):
-                    fault(question.line, f"{attribute} cannot use '.'", question.name)
+                    fault(question.line, f"{attribute} cannot use '.'", question.name, attribute)
             for attribute, message in (("constraint", "constraint_message"),
                                        ("warning", "warning_message")):
                 if getattr(question, attribute) is not None and getattr(question, message) is None:
-                    fault(question.line, f"{attribute} needs a {message}", question.name)
+                    fault(question.line, f"{attribute} needs a {message}", question.name, message)
             for message_attr, expression_attr in (("constraint_message", "constraint"),
                                                   ("warning_message", "warning")):
                 text: Text | None = getattr(question, message_attr)
@@ -288,7 +333,7 @@ def _check_references(
                             fault(question.line,
                                   f"{message_attr}.{language} names {{{placeholder}}}, "
                                   f"which its {expression_attr} does not use",
-                                  question.name)
+                                  question.name, f"{message_attr}.{language}")
 
 
 def default_outline_path() -> Path:

@@ -15,9 +15,9 @@ from deadlines.plan import check_visit_notice
 from deadlines.schedule import DeadlineKind, ReminderSettings
 from deadlines.workdays import WorkingCalendar
 from engine.text import vietnamese_order
+from handlers.outline_versions import outline_engine
 from handlers.overview import Progress, campaign_overview
 from handlers.reminders import campaign_members
-from handlers.report import outline_engine
 from storage.campaigns import ensure_campaign
 from storage.models import Campaign, CampaignUnit, Unit
 from storage.outbox import drop_unit_reminders

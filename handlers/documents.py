@@ -30,9 +30,10 @@ from documents.model import local_datetime
 from engine.answers import deserialise
 from engine.views import State
 from handlers.due import campaign_due_text
+from handlers.outline_versions import outline_of
 from handlers.overview import CampaignOverview, Progress, campaign_overview
 from handlers.reminders import campaign_members
-from handlers.report import engine_level, outline_engine, submission_parts
+from handlers.report import engine_level, submission_parts
 from locales.translation import translator
 from storage.campaigns import campaign_period
 from storage.models import AnswerRow, Campaign, Submission, Unit, UnitLevel, as_utc
@@ -62,7 +63,7 @@ async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: 
         return None
     submission, unit, campaign = parts
     parent = await session.get(Unit, unit.parent_id) if unit.parent_id else None
-    engine = outline_engine(campaign.outline_file)
+    engine = await outline_of(session, campaign)
     answers = await load_answers(session, submission, engine.outline)
     progress = {item.unit.id: item.progress for item in (await campaign_overview(session, campaign)).units}
     report = UnitReport(
@@ -87,7 +88,7 @@ async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: 
 async def campaign_reports(session: AsyncSession, campaign: Campaign, calendar: WorkingCalendar
                            ) -> list[UnitReport]:
     """Every reporting unit of the campaign, with its status, deadline and answers."""
-    engine = outline_engine(campaign.outline_file)
+    engine = await outline_of(session, campaign)
     overview = await campaign_overview(session, campaign)
     deadlines = {m.unit.id: m.deadline for m in await campaign_members(session, campaign, calendar)}
     units = {u.id: u for u in await session.scalars(select(Unit))}
@@ -121,7 +122,7 @@ async def campaign_reports(session: AsyncSession, campaign: Campaign, calendar: 
 async def campaign_exports(session: AsyncSession, campaign: Campaign, calendar: WorkingCalendar,
                            today: date) -> list[Document]:
     """The workbook, its CSV twin and the city summary, for the VP office's own report."""
-    outline = outline_engine(campaign.outline_file).outline
+    outline = (await outline_of(session, campaign)).outline
     reports = await campaign_reports(session, campaign, calendar)
     figures = totals(outline, reports)
     period = campaign_period(campaign)

@@ -18,6 +18,7 @@ from deadlines.periods import Period
 from deadlines.schedule import DeadlineKind, UnitDates, unit_deadline
 from deadlines.workdays import WorkingCalendar
 from engine.i18n import Translator
+from handlers.outline_versions import outline_of
 from storage.campaigns import campaign_period
 from storage.models import Campaign, CampaignUnit, Unit
 
@@ -87,11 +88,9 @@ async def campaign_line(session: AsyncSession, campaign: Campaign, unit: Unit, c
     """What the officer is told of the campaign on arrival: its title, the period its figures
     cover, what it is based on (the outline's source: a title saying "năm 2027" on an outline of
     2021 reads as a mistake without it) and the unit's due date, in one sentence each."""
-    from handlers.report import outline_engine
-
     _ = translator.gettext
     due = due_text(campaign, await unit_due(session, campaign, unit, calendar), translator)
-    source = outline_engine(campaign.outline_file).outline.meta.source
+    source = (await outline_of(session, campaign)).outline.meta.source
     return " ".join([
         _("Đợt báo cáo: {campaign}.").format(campaign=campaign.title),
         campaign_period_text(campaign, translator) + ".",

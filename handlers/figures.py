@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents.figures_file import FiguresFileError, UnitFigures
-from handlers.report import outline_engine
+from handlers.outline_versions import outline_of
 from storage.models import Campaign, Officer, Role, SubmissionStatus, utcnow
 from storage.reports import Actor, save_answer, submission_for
 from storage.units import unit_by_code
@@ -31,7 +31,7 @@ async def _importer(session: AsyncSession) -> Officer:
 async def import_figures(session: AsyncSession, campaign: Campaign, units: list[UnitFigures]) -> int:
     """Store each unit's figures as its accepted report in `campaign`; every unit code must be
     known (else FiguresFileError naming the rows, and nothing is stored). The units imported."""
-    outline = outline_engine(campaign.outline_file).outline
+    outline = (await outline_of(session, campaign)).outline
     found = {figures.code: await unit_by_code(session, figures.code) for figures in units}
     unknown = [f"row {figures.row}, unit {figures.code}" + (f" ({figures.name})" if figures.name else "")
                + ": no unit has this code (kstthc-bot units list)"

@@ -24,8 +24,9 @@ from deadlines.schedule import (
 from deadlines.workdays import VN_TZ, WorkingCalendar, next_send_time
 from engine.views import State
 from handlers.due import due_text
+from handlers.outline_versions import outline_of
 from handlers.overview import Progress, campaign_overview
-from handlers.report import engine_level, outline_engine
+from handlers.report import engine_level
 from locales.translation import translator
 from storage.models import (
     HANDED_IN,
@@ -214,7 +215,7 @@ async def word_reminder(session: AsyncSession, payload: dict[str, Any], now: dat
         Submission.campaign_id == campaign.id, Submission.unit_id == unit.id))
     if submission is not None and SubmissionStatus(submission.status).handed_in:
         return None
-    engine = outline_engine(campaign.outline_file)
+    engine = await outline_of(session, campaign)
     answers = await load_answers(session, submission, engine.outline) if submission else {}
     given, _none, total = engine.counts(State(answers=answers, unit_level=engine_level(unit)))
     t = translator(officer.locale)

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import outlines
 from deadlines.schedule import DeadlineKind
 from engine.conversation import ReportEngine
-from engine.outline import Outline, load_outline
+from engine.outline import Outline
 from engine.views import Mode, Outcome, ReviewView, State, Turn
 from handlers.notifications import notify_submitted
+from handlers.outline_versions import OUTLINES_DIR as OUTLINES_DIR
+from handlers.outline_versions import outline_engine as outline_engine
+from handlers.outline_versions import outline_of
 from storage.campaigns import campaign_period
 from storage.direct_sql import DirectStatement, adopt, columns_of
 from storage.models import (
@@ -45,7 +45,6 @@ from storage.reports import (
 )
 from storage.write_through import write_through
 
-OUTLINES_DIR = Path(outlines.__file__).resolve().parent
 # The outline's relevance rules know three levels; the province itself reports like a department.
 ENGINE_LEVEL = {UnitLevel.PROVINCE: "department"}
 LONG_MODES = frozenset({Mode.OVERLONG, Mode.LONG_SAVED})
@@ -54,12 +53,6 @@ LONG_MODES = frozenset({Mode.OVERLONG, Mode.LONG_SAVED})
 def engine_level(unit: Unit) -> str:
     """The unit's level as the outline's relevance rules know it."""
     return ENGINE_LEVEL.get(UnitLevel(unit.level), unit.level)
-
-
-@lru_cache(maxsize=16)
-def outline_engine(outline_file: str) -> ReportEngine:
-    path = Path(outline_file)
-    return ReportEngine(load_outline(path if path.is_absolute() else OUTLINES_DIR / path))
 
 
 @dataclass(frozen=True)
@@ -71,10 +64,7 @@ class Report:
     unit: Unit
     campaign: Campaign
     channel: str
-
-    @property
-    def engine(self) -> ReportEngine:
-        return outline_engine(self.campaign.outline_file)
+    engine: ReportEngine  # of the campaign's own outline version (handlers.outline_versions)
 
     @property
     def outline(self) -> Outline:
@@ -90,7 +80,9 @@ async def open_report(
 ) -> Report | None:
     """The officer's current report; None when the unit takes part in no campaign."""
     campaign = await current_campaign(session, unit)
-    return Report(officer, unit, campaign, channel) if campaign else None
+    if campaign is None:
+        return None
+    return Report(officer, unit, campaign, channel, await outline_of(session, campaign))
 
 
 async def current_campaign(session: AsyncSession, unit: Unit) -> Campaign | None:
@@ -223,7 +215,7 @@ async def submission_review(session: AsyncSession, submission_id: int) -> tuple[
     if parts is None:
         return None
     submission, unit, campaign = parts
-    engine = outline_engine(campaign.outline_file)
+    engine = await outline_of(session, campaign)
     answers = await load_answers(session, submission, engine.outline)
     state = State(answers=answers, unit_level=engine_level(unit))
     return f"{unit.name} ({unit.code}) — {campaign.title}", engine.review(state)

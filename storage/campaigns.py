@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from deadlines.periods import Period, default_period
 from engine.outline import Outline
 from storage.models import Campaign
+from storage.outline_versions import keep_version
 
 
 async def ensure_campaign(
@@ -17,11 +18,13 @@ async def ensure_campaign(
     deadline: date, deadline_kind: str = "fixed_date", period: Period | None = None,
 ) -> Campaign:
     """The campaign of that code, created if new; its period is `period`, by default the one
-    Decree 09/2019/NĐ-CP's cut-off dates give for its deadline (deadlines.periods)."""
+    Decree 09/2019/NĐ-CP's cut-off dates give for its deadline (deadlines.periods). A new
+    campaign keeps `outline` as it is now, as a stored version (storage.outline_versions)."""
     campaign = await session.scalar(select(Campaign).where(Campaign.code == code))
     if campaign is None:
         period = period or default_period(deadline)
-        campaign = Campaign(code=code, title=title, outline_file=outline_file,
+        checksum = await keep_version(session, outline, outline_file)
+        campaign = Campaign(code=code, title=title, outline_file=outline_file, outline_checksum=checksum,
                             outline_id=outline.meta.id, outline_version=outline.meta.version,
                             deadline=deadline, deadline_kind=deadline_kind,
                             period_start=period.start, period_end=period.end)

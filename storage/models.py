@@ -152,6 +152,20 @@ class Invite(Base):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
 
 
+class OutlineVersion(Base):
+    """An outline as a campaign was opened with it, kept for good: changing the outline file
+    later changes no campaign's questions or documents. One row per text (its checksum)."""
+
+    __tablename__ = "outline_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checksum: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the content
+    outline_id: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(32))  # the outline's own `version:`
+    source_file: Mapped[str] = mapped_column(String(255))  # where it was first read from
+    content: Mapped[str] = mapped_column(Text)  # the outline file's text (YAML)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Campaign(Base):
     __tablename__ = "campaigns"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -160,6 +174,9 @@ class Campaign(Base):
     outline_file: Mapped[str] = mapped_column(String(255))
     outline_id: Mapped[str] = mapped_column(String(64))
     outline_version: Mapped[str] = mapped_column(String(32))
+    # The outline version the campaign was opened with (by its checksum, which is also the key
+    # of the parsed outline's cache: handlers.outline_versions.outline_of).
+    outline_checksum: Mapped[str] = mapped_column(String(64), ForeignKey("outline_versions.checksum"))
     deadline_kind: Mapped[str] = mapped_column(String(32), default="fixed_date")
     deadline: Mapped[date] = mapped_column(Date)
     # The reporting period (kỳ báo cáo) the figures cover, both days included; a campaign of
