@@ -25,10 +25,12 @@ from documents import (
     submissions_over_time_data,
     totals,
 )
+from documents.attachments import with_attachment_appendix
 from documents.charts import ChartData
 from documents.model import local_datetime
 from engine.answers import deserialise
 from engine.views import State
+from handlers.attachments_office import appendix_files
 from handlers.due import campaign_due_text
 from handlers.overview import CampaignOverview, Progress, campaign_overview
 from handlers.reminders import campaign_members
@@ -74,6 +76,7 @@ async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: 
     info = ReportDocumentInfo.for_unit(report, on=day, campaign_title=campaign.title,
                                        period=campaign_period(campaign))
     content = build_report_docx(engine.outline, report, info, translator(locale))
+    content = with_attachment_appendix(content, await appendix_files(session, submission_id))
     return Document(f"bao-cao-{unit.code}-{campaign.code}.docx", content)
 
 
