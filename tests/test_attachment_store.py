@@ -1,0 +1,160 @@
+"""Attachments without a chat: the file store (owner-only, atomic, checksummed), the unique key
+between two processes given the same file, the kinds of file told by their content, and the
+VP office's /tailieu on a channel that cannot send files. In process, on the real databases."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import stat
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from docx import Document as new_docx
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from deadlines.workdays import WorkingCalendar
+from engine.outline import Outline
+from handlers.attachments import list_attachments, open_attachment
+from handlers.file_kinds import human_size, named_for, safe_name, sniff
+from handlers.text_chat import TextContext, handle_text
+from storage.attachments import NewAttachment, record_attachment
+from storage.campaigns import ensure_campaign
+from storage.database import Database
+from storage.files import FileStore
+from storage.models import Attachment, Officer, Role, Submission, Unit
+from storage.officers import create_invite
+
+PDF = b"%PDF-1.7\n" + bytes(range(256)) * 4 + b"%%EOF\n"
+
+
+def office_bytes(kind: str) -> bytes:
+    out = io.BytesIO()
+    if kind == "docx":
+        new_docx().save(out)
+    else:
+        Workbook().save(out)
+    return out.getvalue()
+
+
+def test_the_kind_of_a_file_is_told_by_its_content_not_its_name() -> None:
+    assert sniff(PDF) and sniff(PDF).extension == ".pdf"  # type: ignore[union-attr]
+    assert sniff(office_bytes("docx")).extension == ".docx"  # type: ignore[union-attr]
+    assert sniff(office_bytes("xlsx")).extension == ".xlsx"  # type: ignore[union-attr]
+    other_zip = io.BytesIO()
+    with zipfile.ZipFile(other_zip, "w") as package:
+        package.writestr("word/document.xml", "<not office/>")  # no [Content_Types].xml
+    for refused in (other_zip.getvalue(), b"PK\x03\x04broken", b"GIF89a", b"MZ\x90", b"", b"<html>"):
+        assert sniff(refused) is None, refused[:10]
+    # Names: no folders, the extension of what the file is, sizes in Vietnamese style.
+    assert safe_name("../../etc/passwd") == "passwd" and safe_name("C:\\Temp\\QĐ 1.pdf") == "QĐ 1.pdf"
+    assert named_for("So lieu", sniff(office_bytes("xlsx"))) == "So lieu.xlsx"  # type: ignore[arg-type]
+    assert named_for("anh.JPEG", sniff(b"\xff\xd8\xff\xe0")) == "anh.JPEG"  # type: ignore[arg-type]
+    assert [human_size(n) for n in (900, 840_000, 1_572_864, 20 * 1024 * 1024)] == \
+        ["900 B", "820 KB", "1,5 MB", "20 MB"]
+
+
+def test_the_store_writes_owner_only_whole_files_and_checks_them_on_reading(tmp_path: Path) -> None:
+    old = os.umask(0)  # a careless service file: the store's modes must not depend on it
+    try:
+        store = FileStore(tmp_path / "data" / "attachments")
+        digest = store.put(PDF)
+        assert store.put(PDF) == digest  # the same bytes: stored once
+    finally:
+        os.umask(old)
+    path = store.path_for(digest)
+    assert path.read_bytes() == PDF and stat.S_IMODE(path.stat().st_mode) == 0o600
+    for folder in (path.parent, store.root, tmp_path / "data"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert [p.name for p in path.parent.iterdir()] == [digest]  # no temporary file left behind
+    assert store.read(digest) == PDF
+    path.write_bytes(PDF[:-1] + b"!")  # damaged on disk: never handed out as the file
+    with pytest.raises(Exception, match=digest):
+        store.read(digest)
+    with pytest.raises(ValueError):
+        store.path_for("../../etc/passwd")
+
+
+async def _setup(db: Database, outline: Outline) -> tuple[int, int]:
+    async with db.transaction() as session:
+        unit = Unit(code="31135", name="Phường Ninh Kiều", level="commune")
+        session.add(unit)
+        campaign = await ensure_campaign(session, "tu-kiem-tra-2027", "Tự kiểm tra", outline,
+                                         "ke-hoach-20-2021.yaml", date(2027, 10, 31))
+        await session.flush()
+        officer = Officer(unit_id=unit.id, name="Lan")
+        submission = Submission(campaign_id=campaign.id, unit_id=unit.id)
+        session.add_all([officer, submission])
+        await session.flush()
+        return submission.id, officer.id
+
+
+async def test_two_processes_given_the_same_file_keep_one_row_and_one_file(
+    database_url: tuple[str, str | None], tmp_path: Path, outline: Outline
+) -> None:
+    url, schema = database_url
+    first, second = Database(url, schema=schema), Database(url, schema=schema)
+    await first.upgrade()
+    store = FileStore(tmp_path / "attachments")
+    try:
+        submission_id, officer_id = await _setup(first, outline)
+        new = NewAttachment(submission_id, "guidance_documents", "QĐ 12.pdf", "application/pdf", len(PDF),
+                            store.put(PDF), officer_id, "telegram")
+
+        async def receive(db: Database) -> bool:
+            async with db.transaction() as session:
+                store.put(PDF)
+                _row, inserted = await record_attachment(session, new)
+                await asyncio.sleep(0.05)  # both inside their transactions at once
+                return inserted
+
+        if schema is None:
+            # SQLite: one writer at a time (BEGIN IMMEDIATE), and this process's driver waits for
+            # the lock on the event loop: the second comes after the first has committed.
+            received = [await receive(first), await receive(second)]
+        else:
+            received = list(await asyncio.gather(receive(first), receive(second)))
+        assert sorted(received) == [False, True]
+        async with first.transaction() as session:
+            assert await session.scalar(select(func.count()).select_from(Attachment)) == 1
+            # For the report as a whole the same file is a second attachment; again, still one.
+            whole = NewAttachment(**{**new.__dict__, "question": None})
+            assert (await record_attachment(session, whole))[1] is True
+            assert (await record_attachment(session, whole))[1] is False
+            [info_q, info_whole] = await list_attachments(session, submission_id)
+            assert (info_q.number, info_whole.number) == ("1.1", None)
+            opened = await open_attachment(session, store, info_q.id, submission_id)
+            assert opened is not None and opened[1] == PDF
+            assert await open_attachment(session, store, info_q.id, submission_id + 1) is None
+        assert len([p for p in store.root.rglob("*") if p.is_file()]) == 1
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_the_vp_office_on_zalo_gets_the_list_and_where_to_download(
+    db: Database, tmp_path: Path, outline: Outline
+) -> None:
+    submission_id, officer_id = await _setup(db, outline)
+    store = FileStore(tmp_path / "attachments")
+    async with db.transaction() as session:
+        await record_attachment(session, NewAttachment(submission_id, None, "Bien ban.pdf", "application/pdf",
+                                                       len(PDF), store.put(PDF), officer_id, "telegram"))
+        code, _ = await create_invite(session, None, Role.ADMIN)
+
+    async def says(text: str) -> str:
+        async with db.transaction() as session:
+            ctx = TextContext(session, "zalo", "office", "office", "Văn phòng", WorkingCalendar(),
+                              date(2027, 3, 1), "ke-hoach-20-2021.yaml")
+            return "\n".join(await handle_text(ctx, text))
+
+    await says(code)
+    listed = await says("/tailieu 31135")
+    assert "Tài liệu kèm theo (1)" in listed and "Bien ban.pdf" in listed and "cả báo cáo" in listed
+    assert "/tailieu trên Telegram" in listed
+    assert "Cú pháp: /tailieu" in await says("/tailieu")
+    assert "Tài liệu kèm theo (1)" in await says("/xembaocao 31135")
