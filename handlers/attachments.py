@@ -25,10 +25,10 @@ from handlers.file_kinds import (
     plausible_name,
     sniff,
 )
-from handlers.report import Report, load_state, outline_engine, remember_asked, submission_parts, take_turn
+from handlers.report import Report, load_state, outline_engine, submission_parts, take_turn
 from storage.attachments import NewAttachment, attachment_count, attachments_of, record_attachment
 from storage.files import FileStore, StoredFileMissing
-from storage.models import Attachment, Identity, SubmissionStatus, as_utc
+from storage.models import Attachment, SubmissionStatus, as_utc
 from storage.reports import submission_for
 
 # A caption with these words files the attachment with the report as a whole.
@@ -107,21 +107,22 @@ def before_download(filename: str, declared_size: int | None, max_bytes: int = M
     return None
 
 
-def _target(report: Report, identity: Identity, caption: str) -> str | None:
+def _target(report: Report, asked: str | None, caption: str) -> str | None:
     """The question the file goes with: the one on the officer's screen, unless the caption
     says the whole report (or nothing is on screen)."""
     folded = fold(caption)
     if any(word in folded for word in WHOLE_REPORT_WORDS):
         return None
-    asked = identity.asked_question
     return asked if asked and report.outline.has_question(asked) else None
 
 
-async def attach_file(session: AsyncSession, store: FileStore, report: Report, identity: Identity,
+async def attach_file(session: AsyncSession, store: FileStore, report: Report, asked: str | None,
                       incoming: Incoming, max_bytes: int = MAX_BYTES,
                       notify_chats: dict[str, list[str]] | None = None) -> Attached:
-    """Check, store and record one file in the event's transaction. The bytes are on disk
-    (fsynced) before the row is written, and the caller commits before telling the officer."""
+    """Check, store and record one file in the event's transaction, for `asked` (the question
+    on the officer's screen). The bytes are on disk (fsynced) before the row is written, and the
+    caller commits before telling the officer; when the file answered its question, the caller
+    remembers the question the outcome shows (remember_asked)."""
     content = incoming.content
     if len(content) > max_bytes:
         return Attached(Verdict.TOO_BIG, incoming.filename, len(content))
@@ -134,7 +135,7 @@ async def attach_file(session: AsyncSession, store: FileStore, report: Report, i
     name = named_for(incoming.filename, kind)
     if await attachment_count(session, submission.id) >= MAX_FILES_PER_REPORT:
         return Attached(Verdict.TOO_MANY, name, len(content))
-    question_name = _target(report, identity, incoming.caption)
+    question_name = _target(report, asked, incoming.caption)
     digest = store.put(content)
     row, new = await record_attachment(session, NewAttachment(
         submission.id, question_name, name, kind.media_type, len(content), digest, report.officer.id,
@@ -147,8 +148,6 @@ async def attach_file(session: AsyncSession, store: FileStore, report: Report, i
             # "Có văn bản": the file itself is the document the question asks about.
             answered = await take_turn(session, report, replace(parse_text("có"), question=question.name),
                                        None, notify_chats)
-            if answered is not None:
-                await remember_asked(session, identity, answered)
     return Attached(Verdict.SAVED if new else Verdict.AGAIN, row.filename, row.size,
                     question.number if question else None, answered)
 

@@ -228,8 +228,9 @@ async def handle_file(ctx: TextContext, store: FileStore, fetch: Callable[[], Aw
         return [t.gettext(ONLY_TEXT)]
     sent = await fetch()
     attached = sent if isinstance(sent, Attached) else await attach_file(
-        ctx.session, store, report, identity, sent, max_bytes, ctx.notify_chats)
+        ctx.session, store, report, identity.asked_question, sent, max_bytes, ctx.notify_chats)
     if attached.answered is not None:
+        await remember_asked(ctx.session, identity, attached.answered)
         return [attached.text(t, max_bytes), *outcome_texts(attached.answered, t)]
     return [attached.text(t, max_bytes), *await _where(ctx, officer, t)]
 

@@ -17,6 +17,8 @@ from docx import Document as new_docx
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from bot.config import Settings
+from bot.console import ConsoleIO, run_chat
 from deadlines.workdays import WorkingCalendar
 from engine.outline import Outline
 from handlers.attachments import list_attachments, open_attachment
@@ -158,3 +160,27 @@ async def test_the_vp_office_on_zalo_gets_the_list_and_where_to_download(
     assert "/tailieu trên Telegram" in listed
     assert "Cú pháp: /tailieu" in await says("/tailieu")
     assert "Tài liệu kèm theo (1)" in await says("/xembaocao 31135")
+
+
+async def test_the_console_attaches_a_file_on_this_machine_with_dinhkem(tmp_path: Path) -> None:
+    """/dinhkem PATH, to the question on screen or ("cả báo cáo") to the whole report; a path that
+    names no file gets the syntax, not an answer. The console's own loop, in process."""
+    scan = tmp_path / "quyết định 12.pdf"
+    scan.write_bytes(PDF)
+    lines = iter([f"/dinhkem {scan}", "/dinhkem khong-co-tep.pdf", f"/dinhkem {scan} cả báo cáo", None])
+    said: list[str] = []
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'chat.sqlite3'}",
+                        data_dir=tmp_path / "data")
+    assert await run_chat(settings, ConsoleIO(lambda: next(lines), said.append)) == 0
+    out = "\n".join(said)
+    assert "Đã lưu tệp “quyết định 12.pdf”" in out and "kèm theo câu 1.1" in out
+    assert "Cú pháp: /dinhkem" in out and "chung cho cả báo cáo" in out
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as session:
+            rows = (await session.execute(select(Attachment.filename, Attachment.question)
+                                          .order_by(Attachment.id))).all()
+    finally:
+        await db.close()
+    assert [tuple(row) for row in rows] == [("quyết định 12.pdf", "guidance_documents"),
+                                            ("quyết định 12.pdf", None)]

@@ -21,6 +21,7 @@ from deadlines.workdays import VN_TZ
 from handlers.admin_commands import NO_REPORT, report_to_view
 from handlers.attachments import Attached, Incoming, Verdict, attach_file, before_download
 from handlers.attachments_office import ATTACHMENTS_SYNTAX, office_files
+from handlers.report import remember_asked
 from locales.translation import Translator
 from storage.files import FileStore
 
@@ -72,11 +73,12 @@ def attachment_router() -> Router:
         if attached is None:
             fetched = await _download(bot, file_id, filename, size, settings.attachment_max_bytes)
             attached = fetched if isinstance(fetched, Attached) else await attach_file(
-                chat.session, FileStore(settings.attachments_dir), report, chat.identity,
+                chat.session, FileStore(settings.attachments_dir), report, chat.identity.asked_question,
                 Incoming(fetched.filename, fetched.content, message.caption or ""),
                 settings.attachment_max_bytes, chat.notify_chats)
         chat.say(escape(attached.text(chat.t, settings.attachment_max_bytes)))
         if attached.answered is not None:
+            await remember_asked(chat.session, chat.identity, attached.answered)
             say_outcome(chat, report, attached.answered)
 
     @router.message(is_admin, Command("tailieu"))
