@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from documents.attachments import ListedFile
 from engine.i18n import N_, Translator
-from handlers.attachments import AttachmentInfo, attachment_lines, list_attachments, open_attachment
+from handlers.attachments import AttachmentInfo, attachment_lines, list_attachments
 from handlers.report import Report, submission_parts
 from storage.files import FileStore
 from storage.models import Submission
@@ -19,9 +19,10 @@ FILES_ONLY_ON_TELEGRAM = N_("Kênh này không gửi được tệp: để tải
                             "Telegram.")
 
 
-async def office_files(session: AsyncSession, store: FileStore, submission_id: int, t: Translator,
-                       with_content: bool = True) -> tuple[str, list[tuple[AttachmentInfo, bytes]]]:
-    """What the VP office reads first (whose files, how many, which are missing) and the files."""
+async def office_files(session: AsyncSession, store: FileStore, submission_id: int, t: Translator
+                       ) -> tuple[str, list[AttachmentInfo]]:
+    """What the VP office reads first (whose files, how many, which are missing on the server)
+    and the files there are to send (each read from the store, checksum checked, as it is sent)."""
     parts = await submission_parts(session, submission_id)
     if parts is None:
         return t.gettext("Không tìm thấy báo cáo."), []
@@ -31,19 +32,12 @@ async def office_files(session: AsyncSession, store: FileStore, submission_id: i
     listed = attachment_lines(infos, t)
     if listed is None:
         return heading + "\n" + t.gettext("Đơn vị chưa gửi tài liệu kèm theo."), []
-    files: list[tuple[AttachmentInfo, bytes]] = []
-    missing = 0
-    for info in infos if with_content else []:
-        opened = await open_attachment(session, store, info.id, submission_id)
-        if opened is None:
-            missing += 1
-        else:
-            files.append(opened)
+    present = [info for info in infos if store.path_for(info.sha256).is_file()]
     text = f"{heading}\n{listed}"
-    if missing:
+    if len(present) < len(infos):
         text += "\n⚠️ " + t.gettext("{count} tệp không đọc được trên máy chủ (thiếu hoặc hỏng); vui lòng báo "
-                                    "cán bộ kỹ thuật.").format(count=missing)
-    return text, files
+                                    "cán bộ kỹ thuật.").format(count=len(infos) - len(present))
+    return text, present
 
 
 async def review_attachments(session: AsyncSession, submission_id: int, t: Translator) -> list[str]:

@@ -94,9 +94,9 @@ def attachment_router() -> Router:
         summary, files = await office_files(data["session"], FileStore(settings.attachments_dir),
                                             submission_id, t)
         data["replies"].send(message.chat.id, TelegramMessage(escape(summary)))
-        for info, content in files:
+        for info in files:
             caption = (t.gettext("Câu {number}").format(number=info.number) if info.number
                        else t.gettext("Cả báo cáo"))
-            data["replies"].send_file(message.chat.id, info.filename, content, caption)
+            data["replies"].send_stored(message.chat.id, info.filename, info.sha256, caption)
 
     return router
