@@ -17,7 +17,6 @@ from engine.outline import Outline
 from engine.text import fold
 from engine.views import Outcome
 from handlers.file_kinds import (
-    KINDS,
     MAX_BYTES,
     MAX_FILES_PER_REPORT,
     human_size,
@@ -216,6 +215,3 @@ def attachment_lines(infos: list[AttachmentInfo], t: Translator) -> str | None:
         lines.append(f"• {info.filename} ({info.size_text}) — {where}")
     return "\n".join(lines)
 
-
-def kind_label(media_type: str) -> str:
-    return next((kind.label for kind in KINDS.values() if kind.media_type == media_type), media_type)

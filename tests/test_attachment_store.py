@@ -21,14 +21,16 @@ from bot.config import Settings
 from bot.console import ConsoleIO, run_chat
 from deadlines.workdays import WorkingCalendar
 from engine.outline import Outline
-from handlers.attachments import list_attachments, open_attachment
+from handlers.attachments import Incoming, Verdict, attach_file, list_attachments, open_attachment
 from handlers.file_kinds import human_size, named_for, safe_name, sniff
+from handlers.report import open_report
 from handlers.text_chat import TextContext, handle_text
+from locales.translation import translator
 from storage.attachments import NewAttachment, record_attachment
 from storage.campaigns import ensure_campaign
 from storage.database import Database
 from storage.files import FileStore
-from storage.models import Attachment, Officer, Role, Submission, Unit
+from storage.models import Attachment, Officer, Role, Submission, SubmissionStatus, Unit
 from storage.officers import create_invite
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 4 + b"%%EOF\n"
@@ -184,3 +186,27 @@ async def test_the_console_attaches_a_file_on_this_machine_with_dinhkem(tmp_path
         await db.close()
     assert [tuple(row) for row in rows] == [("quyết định 12.pdf", "guidance_documents"),
                                             ("quyết định 12.pdf", None)]
+
+
+async def test_a_handed_in_report_takes_no_file_and_keeps_what_it_had(
+    db: Database, tmp_path: Path, outline: Outline
+) -> None:
+    submission_id, officer_id = await _setup(db, outline)
+    store = FileStore(tmp_path / "attachments")
+    async with db.transaction() as session:
+        officer = await session.get(Officer, officer_id)
+        submission = await session.get(Submission, submission_id)
+        assert officer is not None and submission is not None
+        unit = await session.get(Unit, officer.unit_id)
+        assert unit is not None
+        report = await open_report(session, officer, unit, "telegram")
+        assert report is not None
+        saved = await attach_file(session, store, report, "guidance_documents", Incoming("a.pdf", PDF))
+        submission.status = SubmissionStatus.SUBMITTED
+    assert saved.verdict is Verdict.SAVED
+    async with db.transaction() as session:
+        refused = await attach_file(session, store, report, "guidance_documents",
+                                    Incoming("b.pdf", PDF + b"% another\n"))
+        assert refused.verdict is Verdict.CLOSED and "trả lại báo cáo" in refused.text(translator("vi"))
+        assert [info.filename for info in await list_attachments(session, submission_id)] == ["a.pdf"]
+    assert len([p for p in store.root.rglob("*") if p.is_file()]) == 1  # nothing stored for it

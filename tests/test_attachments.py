@@ -31,7 +31,7 @@ from tests.fake_zalo import FakeZalo
 from tests.telegram_harness import Officer
 from tests.zalo_harness import ZaloOfficer, query, running_bot
 
-ADMIN, OFFICER = 1001, 2002
+ADMIN, OFFICER, STRANGER = 1001, 2002, 3003
 ZALO_OFFICER = "0f1c2e3r4u5s6e7r"
 STARTUP = 30.0
 LIMIT = 300_000  # KSTTHC_ATTACHMENT_MAX_BYTES here: the refusal tested without sending 20 MB
@@ -173,6 +173,10 @@ async def test_officers_attach_files_on_telegram_and_zalo_and_the_vp_office_down
         since = len(zalo_officer.messages())
         zalo.user_sends_image(ZALO_OFFICER, content=b"GIF89a" + bytes(50))
         await zalo.wait_for_message(ZALO_OFFICER, since=since, contains="Bot chỉ nhận tệp")
+
+        # Someone not registered: how to register, and nothing stored.
+        tg.user_sends_document(STRANGER, PDF_NAME, PDF + b"% stranger\n")
+        await tg.wait_for_message(STRANGER, contains="mã mời")
 
         # The officer's review lists the files; the VP office downloads them.
         await officer.says("/xem", expect="Tài liệu kèm theo (5)")

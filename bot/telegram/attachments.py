@@ -15,12 +15,13 @@ from aiogram.types import Message
 from aiohttp import ClientError
 
 from bot.config import Settings
-from bot.telegram.chat import chat_of, is_admin, is_unit_officer, say_outcome
+from bot.telegram.chat import chat_of, is_admin, is_unit_officer, say_outcome, unregistered
 from bot.telegram.render import TelegramMessage, escape
 from deadlines.workdays import VN_TZ
 from handlers.admin_commands import NO_REPORT, report_to_view
 from handlers.attachments import Attached, Incoming, Verdict, attach_file, before_download
 from handlers.attachments_office import ATTACHMENTS_SYNTAX, office_files
+from handlers.registration import HOW_TO_REGISTER
 from handlers.report import remember_asked
 from locales.translation import Translator
 from storage.files import FileStore
@@ -80,6 +81,11 @@ def attachment_router() -> Router:
         if attached.answered is not None:
             await remember_asked(chat.session, chat.identity, attached.answered)
             say_outcome(chat, report, attached.answered)
+
+    @router.message(unregistered, F.document | F.photo)
+    async def file_before_registering(message: Message, **data: Any) -> None:
+        t: Translator = data["t"]
+        data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(HOW_TO_REGISTER))))
 
     @router.message(is_admin, Command("tailieu"))
     async def unit_files(message: Message, command: CommandObject, **data: Any) -> None:
