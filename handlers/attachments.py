@@ -5,6 +5,7 @@ web desk can too (list_attachments, open_attachment)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -31,7 +32,7 @@ from storage.models import Attachment, SubmissionStatus, as_utc
 from storage.reports import submission_for
 
 # A caption with these words files the attachment with the report as a whole.
-WHOLE_REPORT_WORDS = ("ca bao cao", "chung", "toan bo", "whole report")
+WHOLE_REPORT_WORDS = ("ca bao cao", "toan bo bao cao", "chung cho bao cao", "whole report")
 KINDS_TEXT = N_("ảnh (JPG, PNG), PDF, Word (.docx) hoặc Excel (.xlsx)")
 WRONG_KIND = N_("Bot chỉ nhận tệp {kinds}. Tệp này chưa được lưu; các câu trả lời đã lưu vẫn giữ nguyên. "
                 "Với tệp .doc, .xls cũ, anh/chị mở tệp và lưu lại thành .docx, .xlsx hoặc PDF rồi gửi lại.")
@@ -135,7 +136,7 @@ async def attach_file(session: AsyncSession, store: FileStore, report: Report, a
     if await attachment_count(session, submission.id) >= MAX_FILES_PER_REPORT:
         return Attached(Verdict.TOO_MANY, name, len(content))
     question_name = _target(report, asked, incoming.caption)
-    digest = store.put(content)
+    digest = await asyncio.to_thread(store.put, content)  # the fsync waits off the event loop
     row, new = await record_attachment(session, NewAttachment(
         submission.id, question_name, name, kind.media_type, len(content), digest, report.officer.id,
         report.channel))

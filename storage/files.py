@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import os
 import re
+import tempfile
 from pathlib import Path
 
 FILE_MODE = 0o600
@@ -40,8 +41,10 @@ class FileStore:
         if target.exists() and target.stat().st_size == len(content):
             return digest  # the same bytes are there already
         folder = self._folder(target.parent)
-        temporary = folder / f".{digest}.{os.getpid()}.{id(content)}.tmp"
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        # A name of its own (mkstemp: created 0600, never shared), so that two writers of the
+        # same bytes, threads or processes, each rename a whole file of their own.
+        descriptor, name = tempfile.mkstemp(prefix=f".{digest[:16]}.", suffix=".tmp", dir=folder)
+        temporary = Path(name)
         try:
             with os.fdopen(descriptor, "wb") as stream:
                 stream.write(content)

@@ -9,7 +9,9 @@ import io
 import os
 import stat
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from hashlib import sha256
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,12 @@ def test_the_store_writes_owner_only_whole_files_and_checks_them_on_reading(tmp_
         store.read(digest)
     with pytest.raises(ValueError):
         store.path_for("../../etc/passwd")
+    # Many writers of the same new bytes at once (threads here, processes alike): one whole file.
+    other = PDF + b"% other\n"
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(store.put, [bytes(other) for _ in range(16)])) == {sha256(other).hexdigest()}
+    assert store.read(sha256(other).hexdigest()) == other
+    assert not [p for p in store.root.rglob("*.tmp")]
 
 
 async def _setup(db: Database, outline: Outline) -> tuple[int, int]:
