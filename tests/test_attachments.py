@@ -87,14 +87,14 @@ def stored_files(workdir: Path) -> list[Path]:
     return sorted(p for p in (workdir / "kstthc-data" / "attachments").rglob("*") if p.is_file())
 
 
-async def test_officers_attach_files_on_telegram_and_zalo_and_the_vp_office_downloads_them_after_a_stop(
+async def test_officers_attach_files_on_telegram_and_zalo_and_the_vp_office_downloads_them_after_a_kill(
     fakes: tuple[FakeTelegram, FakeZalo], tmp_path: Path, outline: Outline
 ) -> None:
     tg, zalo = fakes
     env = {"KSTTHC_ATTACHMENT_MAX_BYTES": str(LIMIT)}
     # cli() of the Zalo harness runs without either fake: invites need none.
     admin_code, unit_code = await invites(tmp_path)
-    async with running_bot(tmp_path, zalo, tg, env=env):
+    async with running_bot(tmp_path, zalo, tg, env=env) as bot:
         admin = Officer(tg, ADMIN, outline)
         await admin.says(f"/start {admin_code}", expect="Văn phòng UBND thành phố", timeout=STARTUP)
         officer = Officer(tg, OFFICER, outline)
@@ -202,8 +202,9 @@ async def test_officers_attach_files_on_telegram_and_zalo_and_the_vp_office_down
             assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name
         assert {hashlib.sha256(c).hexdigest() for c in (PDF, JPEG, PNG)} <= {r[4] for r in rows}
         assert stat.S_IMODE((tmp_path / "kstthc-data").stat().st_mode) == 0o700
+        bot.kill()  # no cleanup, no grace: what was said saved is on disk
 
-    # The bot stopped, the database opened afresh: the rows and files are there, and the service
+    # The bot killed, the database opened afresh: the rows and files are there, and the service
     # the web desk will call downloads every file again; the unit's report carries the appendix.
     db = Database(database_url(tmp_path))
     try:
