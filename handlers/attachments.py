@@ -20,6 +20,7 @@ from engine.views import Outcome
 from handlers.file_kinds import (
     MAX_BYTES,
     MAX_FILES_PER_REPORT,
+    PLATFORM_MAX_BYTES,
     human_size,
     named_for,
     plausible_name,
@@ -88,7 +89,10 @@ class Attached:
                     number=self.number)
             return text
         if self.verdict is Verdict.TOO_BIG:
-            return "⚠️ " + _(TOO_BIG).format(size=human_size(self.size), limit=human_size(max_bytes))
+            # Size 0: the platform refused the download as too big without saying how big.
+            size = human_size(self.size) if self.size else _("hơn {size}").format(
+                size=human_size(PLATFORM_MAX_BYTES))
+            return "⚠️ " + _(TOO_BIG).format(size=size, limit=human_size(max_bytes))
         if self.verdict is Verdict.WRONG_KIND:
             return "⚠️ " + _(WRONG_KIND).format(kinds=_(KINDS_TEXT))
         if self.verdict is Verdict.TOO_MANY:

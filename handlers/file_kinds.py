@@ -12,7 +12,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 # Telegram's Bot API lets a bot download files of up to 20 MB (getFile); a scanned report of
 # a few dozen pages in PDF, or a phone photo, is well under that. One limit for every channel.
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = PLATFORM_MAX_BYTES = 20 * 1024 * 1024
 # A unit's appendix is a handful of decisions, plans and scans; more than this is a mistake
 # (the same album sent again), and the limit keeps one unit from filling the disk.
 MAX_FILES_PER_REPORT = 50

@@ -991,13 +991,17 @@ class FakeTelegram(RecordedState, _Waiting):
         mime_type: str | None = None,
         caption: str | None = None,
         declared_size: int | None = None,
+        with_size: bool = True,
         first_name: str | None = None,
     ) -> int:
         """A file sent as a document from user_id's private chat (the bot fetches it with getFile
-        and /file/bot<token>/<path>); returns the update_id."""
+        and /file/bot<token>/<path>); returns the update_id. `with_size=False` leaves file_size
+        out of the update (it is optional in the Bot API)."""
         record = self._user_file(user_id, filename, _unb64(content), mime_type, declared_size)
-        document = {"file_id": record.file_id, "file_unique_id": record.file_unique_id,
-                    "file_name": filename, "mime_type": record.mime_type, "file_size": record.size}
+        document: dict[str, Any] = {"file_id": record.file_id, "file_unique_id": record.file_unique_id,
+                                    "file_name": filename, "mime_type": record.mime_type}
+        if with_size:
+            document["file_size"] = record.size
         return self._user_file_message(user_id, record, {"document": document}, caption, first_name)
 
     def user_sends_photo(

@@ -136,6 +136,10 @@ async def test_officers_attach_files_on_telegram_and_zalo_and_the_vp_office_down
             refused = await tg.wait_for_message(OFFICER, since=since, contains=words)
             assert "các câu trả lời đã lưu vẫn giữ nguyên" in refused.plain_text
         assert tg.request_count("getFile") == downloads_before  # refused without downloading
+        # Over the Bot API's own 20 MB, with no size in the update: getFile refuses, the officer is told.
+        since = len(officer.messages())
+        tg.user_sends_document(OFFICER, "quet.pdf", PDF, declared_size=25 * 1024 * 1024, with_size=False)
+        await tg.wait_for_message(OFFICER, since=since, contains="Tệp quá lớn (hơn 20 MB)")
         # A file that only claims to be a PDF; one larger than the limit once downloaded.
         for name, content, words in (("gia.pdf", b"<html>not a pdf</html>", "Bot chỉ nhận tệp"),
                                      ("lon.pdf", PDF * 40, "Tệp quá lớn")):

@@ -48,7 +48,7 @@ async def _download(bot: Bot, file_id: str, filename: str, size: int | None,
     except TelegramBadRequest as error:
         # "file is too big": the Bot API's own limit, for a file whose size the update left out.
         if "too big" in error.message.lower():
-            return Attached(Verdict.TOO_BIG, filename, size or max_bytes + 1)
+            return Attached(Verdict.TOO_BIG, filename, size or 0)
         log.warning("a file could not be fetched from Telegram: %s", type(error).__name__)
         return Attached(Verdict.NOT_FETCHED, filename)
     except (TelegramAPIError, ClientError, TimeoutError) as error:
