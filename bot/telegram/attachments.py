@@ -16,7 +16,7 @@ from aiohttp import ClientError
 
 from bot.config import Settings
 from bot.telegram.chat import chat_of, is_admin, is_unit_officer, say_outcome, unregistered
-from bot.telegram.render import TelegramMessage, escape
+from bot.telegram.render import TelegramMessage, escape, escaped_pieces
 from deadlines.workdays import VN_TZ
 from handlers.admin_commands import NO_REPORT, report_to_view
 from handlers.attachments import Attached, Incoming, Verdict, attach_file, before_download
@@ -41,8 +41,8 @@ def _file_of(message: Message) -> tuple[str, str, int | None]:
     return largest.file_id, f"anh-{sent:%Y%m%d-%H%M%S}.jpg", largest.file_size
 
 
-async def _download(bot: Bot, file_id: str, filename: str, size: int | None,
-                    max_bytes: int) -> Incoming | Attached:
+async def _download(bot: Bot, file_id: str, filename: str, size: int | None) -> Incoming | Attached:
+    """The file (at most the Bot API's 20 MB: larger ones it refuses), or why not."""
     try:
         buffer = await bot.download(file_id, destination=io.BytesIO(), timeout=DOWNLOAD_TIMEOUT)
     except TelegramBadRequest as error:
@@ -72,7 +72,7 @@ def attachment_router() -> Router:
         file_id, filename, size = _file_of(message)
         attached = before_download(filename, size, settings.attachment_max_bytes)
         if attached is None:
-            fetched = await _download(bot, file_id, filename, size, settings.attachment_max_bytes)
+            fetched = await _download(bot, file_id, filename, size)
             attached = fetched if isinstance(fetched, Attached) else await attach_file(
                 chat.session, FileStore(settings.attachments_dir), report, chat.identity.asked_question,
                 Incoming(fetched.filename, fetched.content, message.caption or ""),
@@ -99,7 +99,8 @@ def attachment_router() -> Router:
             return
         summary, files = await office_files(data["session"], FileStore(settings.attachments_dir),
                                             submission_id, t)
-        data["replies"].send(message.chat.id, TelegramMessage(escape(summary)))
+        for text in escaped_pieces([summary]):  # fifty files' lines may pass Telegram's 4,096
+            data["replies"].send(message.chat.id, TelegramMessage(text))
         for info in files:
             caption = (t.gettext("Câu {number}").format(number=info.number) if info.number
                        else t.gettext("Cả báo cáo"))

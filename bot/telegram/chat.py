@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.telegram.render import TelegramMessage, clipped, escape, view_messages
+from bot.telegram.render import TelegramMessage, clipped, escape, escaped_pieces, view_messages
 from bot.telegram.replies import Replies
 from engine.i18n import N_
 from engine.views import NoticeKind, Outcome, QuestionView, ReviewView, Turn
@@ -139,8 +139,8 @@ async def run_turn(chat: Chat, turn: Turn, on_question: str | None = None,
     if outcome is not None:
         say_outcome(chat, report, outcome)
     if outcome is not None and isinstance(outcome.view, ReviewView):
-        for text in await report_attachments(chat.session, report, chat.t):
-            chat.say(escape(text))
+        for text in escaped_pieces(await report_attachments(chat.session, report, chat.t)):
+            chat.say(text)  # in pieces: fifty long names pass Telegram's 4,096
     if outcome is not None and outcome.submit:
         await send_report_document(chat, report.campaign.id, report.unit.id)
     elif outcome is not None and isinstance(outcome.view, ReviewView) and outcome.view.summary:
