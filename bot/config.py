@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     zalo_webhook_path: str = "/zalo/webhook"
     zalo_webhook_max_body: int = 1_000_000
     zalo_notify_chats: str = Field(default="", description="comma-separated chat ids")
+    data_dir: Path = Field(
+        default_factory=lambda: Path.cwd() / "kstthc-data",
+        description="the folder of the files the bot keeps (attachments), made owner-only")
+    # Telegram's Bot API lets a bot download files up to 20 MB: larger ones could not be fetched.
+    attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=2_000_000_000)
 
 
     def clock(self) -> Callable[[], datetime]:
@@ -82,6 +87,10 @@ class Settings(BaseSettings):
     def today(self) -> date:
         """Today in Vietnam by `clock()`: a drill's (KSTTHC_NOW), like every date."""
         return self.clock()().astimezone(VN_TZ).date()
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
 
     def working_calendar(self) -> WorkingCalendar:
         return load_calendar(self.calendar_file) if self.calendar_file else WorkingCalendar()

@@ -9,23 +9,27 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings
 from bot.seed import seed_if_empty
 from engine.commands import parse_text
 from engine.views import Outcome, QuestionView
+from handlers.attachments import Attached, Incoming, Verdict, attach_file
 from handlers.due import campaign_line
 from handlers.registration import REDEEM_PROBLEMS
 from handlers.render import outcome_texts
 from handlers.report import Report, open_report, resume, take_turn
 from locales.translation import Translator, translator
 from storage.database import Database
+from storage.files import FileStore
 from storage.models import Officer, Unit
 from storage.officers import bind_identity, officer_by_identity, redeem_invite
 from storage.units import first_commune, unit_by_code
 
 CHANNEL = "console"
+ATTACH_WORDS = ("/dinhkem", "/attach")
 
 class ChatStop(Exception):
     """The chat cannot start; the message says why, in the officer's language."""
@@ -139,6 +143,12 @@ async def run_chat(
         while (line := await lines.get()) is not None:
             if not line.strip():
                 continue
+            if line.split(maxsplit=1)[0].lower() in ATTACH_WORDS:
+                answered = await _attach(db, settings, report, line.split(maxsplit=1)[1:], asked, io, t)
+                if answered is not None:
+                    _show(io, answered, t)
+                    asked = asked_question(answered) or asked
+                continue
             outcome = await _turn(db, report, line, asked)
             _show(io, outcome, t)
             asked = asked_question(outcome) or asked
@@ -176,3 +186,34 @@ async def _turn(db: Database, report: Report, line: str, asked: str | None) -> O
         outcome = await take_turn(session, report, replace(parse_text(line), question=asked))
     assert outcome is not None  # typed lines are never stale
     return outcome
+
+
+async def _attach(db: Database, settings: Settings, report: Report, path_words: list[str], asked: str | None,
+                  io: ConsoleIO, t: Translator) -> Outcome | None:
+    """/dinhkem ĐƯỜNG_DẪN: a file on this machine attached to the question on screen (committed
+    before it is said); the outcome when the file answered its yes/no question."""
+    path, caption = _path_and_caption(path_words[0] if path_words else "")
+    if path is None:
+        io.write(t.gettext("Cú pháp: /dinhkem ĐƯỜNG_DẪN_TỆP (ví dụ: /dinhkem ~/quyet-dinh.pdf): đính kèm tệp "
+                           "vào câu đang hỏi; thêm “cả báo cáo” sau đường dẫn để đính kèm chung."))
+        return None
+    limit = settings.attachment_max_bytes
+    size = path.stat().st_size
+    if size > limit:
+        attached = Attached(Verdict.TOO_BIG, path.name, size)
+    else:
+        async with db.transaction() as session:
+            attached = await attach_file(session, FileStore(settings.attachments_dir), report, asked,
+                                         Incoming(path.name, path.read_bytes(), caption), limit)
+    io.write(attached.text(t, limit))
+    return attached.answered
+
+
+def _path_and_caption(rest: str) -> tuple[Path | None, str]:
+    """The longest start of `rest` naming a file (a path may hold spaces), and the words after."""
+    words = rest.strip().split(" ")
+    for end in range(len(words), 0, -1):
+        candidate = Path(" ".join(words[:end]).strip("\"'")).expanduser()
+        if candidate.is_file():
+            return candidate, " ".join(words[end:])
+    return None, ""

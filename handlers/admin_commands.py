@@ -52,6 +52,7 @@ ADMIN_COMMAND_HELP = (
     CommandHelp(N_("/xembaocao MÃ_ĐƠN_VỊ — xem báo cáo của đơn vị")),
     CommandHelp(N_("/tiepnhan MÃ_ĐƠN_VỊ — tiếp nhận báo cáo")),
     CommandHelp(N_("/tralai MÃ_ĐƠN_VỊ LÝ_DO — trả lại báo cáo để đơn vị chỉnh sửa")),
+    CommandHelp(N_("/tailieu MÃ_ĐƠN_VỊ — tải các tài liệu đơn vị gửi kèm báo cáo"), files=True),
     CommandHelp(N_("/xuatbaocao [MÃ_ĐỢT] — bảng tổng hợp (.xlsx, .csv) và báo cáo tổng hợp (.docx)"),
                 files=True),
     CommandHelp(N_("/lichkiemtra MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY [dotxuat] — đặt hoặc dời lịch kiểm tra")),

@@ -25,10 +25,12 @@ from documents import (
     submissions_over_time_data,
     totals,
 )
+from documents.attachments import with_attachment_appendix
 from documents.charts import ChartData
 from documents.model import local_datetime
 from engine.answers import deserialise
 from engine.views import State
+from handlers.attachments_office import appendix_files
 from handlers.due import campaign_due_text
 from handlers.outline_versions import outline_of
 from handlers.overview import CampaignOverview, Progress, campaign_overview
@@ -82,6 +84,7 @@ async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: 
     signer = unit_signer(unit)
     info = info.with_signer(signer.title, signer.name)
     content = build_report_docx(engine.outline, report, info, translator(locale))
+    content = with_attachment_appendix(content, await appendix_files(session, submission_id))
     return Document(f"bao-cao-{unit.code}-{campaign.code}.docx", content)
 
 

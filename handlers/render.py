@@ -272,6 +272,8 @@ def help_text(view: HelpView, translator: Translator, words: bool = True) -> str
         _("• “lại”: quay lại câu trước · “sau”: để lại câu này, trả lời sau."),
         _("• “mục lục”: chuyển đến mục khác · “tiến độ”: xem tiến độ · “xem”: xem lại toàn bộ."),
         _("• “nộp”: nộp báo cáo khi đã trả lời đủ các câu bắt buộc."),
+        _("• Đính kèm văn bản: gửi ảnh chụp hoặc tệp PDF, Word, Excel ngay tại câu đang hỏi (ghi chú "
+          "“cả báo cáo” để đính kèm chung)."),
     ])
 
 

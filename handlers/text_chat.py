@@ -3,6 +3,7 @@ the report, linking channels, and the VP office's commands. Returns what to say.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -13,7 +14,7 @@ from deadlines.workdays import WorkingCalendar
 from engine.commands import parse_text
 from engine.i18n import N_
 from engine.text import fold
-from engine.views import HelpView
+from engine.views import HelpView, ReviewView
 from handlers.admin_commands import (
     COMMANDS,
     NO_FILES_HERE,
@@ -24,17 +25,35 @@ from handlers.admin_commands import (
     report_to_view,
     run_admin_command,
 )
+from handlers.attachments import Attached, Incoming, attach_file
+from handlers.attachments_office import (
+    ATTACHMENTS_SYNTAX,
+    FILES_ONLY_ON_TELEGRAM,
+    report_attachments,
+    review_attachments,
+)
 from handlers.due import campaign_line
 from handlers.overview import campaign_overview, overview_texts
 from handlers.registration import HOW_TO_REGISTER, LINK_CODE, confirmed_code, named_code, register
 from handlers.render import help_text, outcome_texts, render
-from handlers.report import Report, open_report, remember_asked, resume, submission_review, take_turn
+from handlers.report import (
+    Report,
+    open_report,
+    remember_asked,
+    resume,
+    submission_review,
+    take_turn,
+)
 from locales.translation import Translator, translator
 from storage.campaigns import open_campaigns
+from storage.files import FileStore
 from storage.models import Identity, Officer, Role, Unit
 from storage.officers import create_link_code, looks_like_code
 from storage.reports import Actor
 
+ZALO_FILES = N_("Zalo chưa chuyển tệp PDF, Word, Excel cho bot, nên qua Zalo bot chỉ nhận được ảnh. "
+                "Để gửi văn bản kèm theo, anh/chị chụp ảnh từng trang rồi gửi ảnh tại đây, hoặc gửi tệp "
+                "qua Telegram (gõ “liên kết” để lấy mã dùng chung báo cáo trên Telegram).")
 LINK_WORDS = frozenset({"lien ket", "/lienket", "link", "/link"})
 ONLY_TEXT = N_("Bot chỉ đọc được tin nhắn chữ. Vui lòng gõ câu trả lời hoặc lệnh (ví dụ: “hướng dẫn”).")
 
@@ -146,7 +165,10 @@ async def _officer(ctx: TextContext, officer: Officer, identity: Identity, t: Tr
     outcome = await take_turn(ctx.session, report, turn, None, ctx.notify_chats)
     assert outcome is not None  # typed text is never stale
     await remember_asked(ctx.session, identity, outcome)
-    return outcome_texts(outcome, t)
+    texts = outcome_texts(outcome, t)
+    if isinstance(outcome.view, ReviewView):
+        texts.extend(await report_attachments(ctx.session, report, t))
+    return texts
 
 
 async def _admin(ctx: TextContext, officer: Officer, t: Translator, head: str, rest: str) -> list[str]:
@@ -164,6 +186,8 @@ async def _admin(ctx: TextContext, officer: Officer, t: Translator, head: str, r
         return await _view_report(ctx, t, rest)
     if command == "xuatbaocao":
         return [t.gettext(NO_FILES_HERE)]
+    if command == "tailieu":
+        return await _unit_files(ctx, t, rest)
     return [admin_help(t, files=False)]
 
 
@@ -175,4 +199,48 @@ async def _view_report(ctx: TextContext, t: Translator, code: str) -> list[str]:
     if review is None:
         return [t.gettext(NO_REPORT).format(code=code.strip())]
     heading, view = review
-    return [heading, *render(view, t, words=False)]
+    assert submission_id is not None
+    return [heading, *render(view, t, words=False), *await review_attachments(ctx.session, submission_id, t)]
+
+
+async def _unit_files(ctx: TextContext, t: Translator, code: str) -> list[str]:
+    """/tailieu here: the list of a unit's files, and where to download them."""
+    code = code.strip()
+    submission_id = await report_to_view(ctx.session, code) if code else None
+    if submission_id is None:
+        return [t.gettext(NO_REPORT).format(code=code) if code else t.gettext(ATTACHMENTS_SYNTAX)]
+    listed = await review_attachments(ctx.session, submission_id, t)
+    return [*(listed or [t.gettext("Đơn vị chưa gửi tài liệu kèm theo.")]), t.gettext(FILES_ONLY_ON_TELEGRAM)]
+
+
+async def handle_file(ctx: TextContext, store: FileStore, fetch: Callable[[], Awaitable[Incoming | Attached]],
+                      max_bytes: int, default_locale: str = "vi") -> list[str]:
+    """A file from this chat, fetched (`fetch`: the file, or why the channel could not get it)
+    only once it is known to be an officer's: attached to the question on their screen, then
+    where they are."""
+    identity = await identity_of(ctx)
+    officer = None if identity is None else await ctx.session.get(Officer, identity.officer_id)
+    t = translator(officer.locale if officer else default_locale)
+    if officer is None or identity is None:
+        return [t.gettext(HOW_TO_REGISTER)]
+    report = await _report(ctx, officer) if officer.role == Role.OFFICER else None
+    if report is None:
+        return [t.gettext(ONLY_TEXT)]
+    sent = await fetch()
+    attached = sent if isinstance(sent, Attached) else await attach_file(
+        ctx.session, store, report, identity.asked_question, sent, max_bytes, ctx.notify_chats)
+    if attached.answered is not None:
+        await remember_asked(ctx.session, identity, attached.answered)
+        return [attached.text(t, max_bytes), *outcome_texts(attached.answered, t)]
+    return [attached.text(t, max_bytes), *await _where(ctx, officer, t)]
+
+
+async def handle_unsupported(ctx: TextContext, default_locale: str = "vi") -> list[str]:
+    """Something Zalo does not pass on (a file, a voice message): what to do instead."""
+    officer = await officer_of(ctx)
+    t = translator(officer.locale if officer else default_locale)
+    if officer is None:
+        return [t.gettext(HOW_TO_REGISTER)]
+    if officer.role != Role.OFFICER:
+        return [t.gettext(ONLY_TEXT)]
+    return [t.gettext(ZALO_FILES), *await _where(ctx, officer, t)]

@@ -89,6 +89,8 @@ MAX_MESSAGE_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# getFile refuses bigger files: "Bad Request: file is too big" (the cloud Bot API's limit).
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
 STATUS_DESCRIPTIONS = {
     400: "Bad Request",
@@ -352,10 +354,13 @@ class DocumentRecord:
     file_id: str
     file_unique_id: str
     time: float
+    # What the update says the file weighs, when a test makes it differ from the content (a
+    # 25 MB file without sending 25 MB); getFile goes by it too.
+    declared_size: int | None = None
 
     @property
     def size(self) -> int:
-        return len(self.content)
+        return len(self.content) if self.declared_size is None else self.declared_size
 
 
 @dataclass
@@ -977,6 +982,70 @@ class FakeTelegram(RecordedState, _Waiting):
         self.user_messages.append(stored)
         return self._enqueue({"message": message})
 
+    def user_sends_document(
+        self,
+        user_id: int,
+        filename: str,
+        content: bytes,
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        declared_size: int | None = None,
+        with_size: bool = True,
+        first_name: str | None = None,
+    ) -> int:
+        """A file sent as a document from user_id's private chat (the bot fetches it with getFile
+        and /file/bot<token>/<path>); returns the update_id. `with_size=False` leaves file_size
+        out of the update (it is optional in the Bot API)."""
+        record = self._user_file(user_id, filename, _unb64(content), mime_type, declared_size)
+        document: dict[str, Any] = {"file_id": record.file_id, "file_unique_id": record.file_unique_id,
+                                    "file_name": filename, "mime_type": record.mime_type}
+        if with_size:
+            document["file_size"] = record.size
+        return self._user_file_message(user_id, record, {"document": document}, caption, first_name)
+
+    def user_sends_photo(
+        self, user_id: int, content: bytes, *, caption: str | None = None, first_name: str | None = None
+    ) -> int:
+        """A photo from user_id: as Telegram does, in several sizes, a small thumbnail (whose bytes
+        are not the picture) first and the full picture (`content`) last; returns the update_id."""
+        content = _unb64(content)
+        thumbnail = self._user_file(user_id, "thumb.jpg", b"thumbnail:" + content[:32], "image/jpeg", None)
+        record = self._user_file(user_id, "photo.jpg", content, "image/jpeg", None)
+        sizes = [{"file_id": f.file_id, "file_unique_id": f.file_unique_id, "width": w, "height": h,
+                  "file_size": f.size} for f, w, h in ((thumbnail, 90, 68), (record, 1280, 960))]
+        return self._user_file_message(user_id, record, {"photo": sizes}, caption, first_name)
+
+    def _user_file(self, user_id: int, filename: str, content: bytes, mime_type: str | None,
+                   declared_size: int | None) -> DocumentRecord:
+        seq = next(self._file_seq)
+        record = DocumentRecord(
+            chat_id=user_id, message_id=0, filename=filename, content=content, caption=None,
+            parse_mode=None,
+            mime_type=mime_type or mimetypes.guess_type(filename)[0] or "application/octet-stream",
+            file_id=f"BQACAgIAAxkBAAU{seq:08d}", file_unique_id=f"AgAU{seq:08d}", time=time.monotonic(),
+            declared_size=declared_size)
+        self._files_by_id[record.file_id] = record
+        return record
+
+    def _user_file_message(self, user_id: int, record: DocumentRecord, fields: dict[str, Any],
+                           caption: str | None, first_name: str | None) -> int:
+        user = self._user(user_id, first_name, None, None, None)
+        self.blocked.discard(user_id)
+        message_id = self._new_message_id(user_id)
+        record.message_id = message_id
+        now = int(time.time())
+        message: dict[str, Any] = {"message_id": message_id, "from": user, "chat": self._chat_json(user_id),
+                                   "date": now, **fields}
+        if caption:
+            message["caption"] = caption
+        stored = FakeMessage(chat_id=user_id, message_id=message_id, text=caption or "", reply_markup=None,
+                             parse_mode=None, time=time.monotonic(), date=now, from_bot=False,
+                             kind="document", plain_text=caption or "", document=record, user_id=user_id)
+        self._messages[(user_id, message_id)] = stored
+        self.user_messages.append(stored)
+        return self._enqueue({"message": message})
+
     def user_presses_button(
         self,
         user_id: int,
@@ -1294,6 +1363,8 @@ class FakeTelegram(RecordedState, _Waiting):
             "user_sends_text",
             "user_presses_button",
             "press",
+            "user_sends_document",
+            "user_sends_photo",
             "enqueue_raw",
             "user_blocks_bot",
             "user_unblocks_bot",
@@ -1723,6 +1794,8 @@ class FakeTelegram(RecordedState, _Waiting):
         record = self._files_by_id.get(_param_str(params, "file_id") or "")
         if record is None:
             raise _bad("invalid file_id")
+        if record.size > MAX_DOWNLOAD_BYTES:
+            raise _bad("file is too big")
         path = f"documents/file_{record.file_unique_id}{Path(record.filename).suffix}"
         self._files_by_path[path] = record
         return {
@@ -1958,6 +2031,12 @@ class RemoteFakeTelegram(_Waiting):
 
     def user_presses_button(self, user_id: int, message_id: int, callback_data: str, **kwargs: Any) -> int:
         return int(self._call("user_presses_button", user_id, message_id, callback_data, **kwargs))
+
+    def user_sends_document(self, user_id: int, filename: str, content: bytes, **kwargs: Any) -> int:
+        return int(self._call("user_sends_document", user_id, filename, _jsonable(content), **kwargs))
+
+    def user_sends_photo(self, user_id: int, content: bytes, **kwargs: Any) -> int:
+        return int(self._call("user_sends_photo", user_id, _jsonable(content), **kwargs))
 
     def press(self, user_id: int, button_text: str, message_id: int | None = None) -> int:
         return int(self._call("press", user_id, button_text, message_id))

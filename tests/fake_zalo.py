@@ -66,6 +66,8 @@ WEBHOOK_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 CHAT_ACTIONS = frozenset({"typing", "upload_photo"})
 LOCAL_HTTP = ("http://127.0.0.1", "http://localhost", "http://[::1]")
 DEFAULT_PHOTO = "https://photo.example.invalid/zalo/image.jpg"
+# A picture the fake serves when a test sends one without saying which: a JPEG's first bytes.
+DEFAULT_PHOTO_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8 + b"\xff\xd9"
 DEFAULT_STICKER = "d063f44dc80821567819"
 
 DESCRIPTIONS = {
@@ -224,6 +226,9 @@ class FakeZalo:
         self._queue: list[dict[str, Any]] = []
         self._faults: list[_Fault] = []
         self._ids = itertools.count(1)
+        # Pictures users send, served at {base}/_photos/{name} as Zalo's own servers would.
+        self.photos: dict[str, bytes] = {}
+        self.photo_fetches: list[str] = []
         self._closing = False
         self._changed = asyncio.Event()
         self._new_events = asyncio.Event()
@@ -249,6 +254,7 @@ class FakeZalo:
         self._closing = False
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_route("GET", "/_photos/{name}", self._handle_photo)
         app.router.add_route("*", "/{tail:.*}", self._handle_not_found)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -312,11 +318,18 @@ class FakeZalo:
     def user_sends_image(
         self,
         user_id: str | int,
-        photo_url: str = DEFAULT_PHOTO,
+        photo_url: str | None = None,
         caption: str | None = None,
         *,
+        content: bytes | None = None,
         display_name: str | None = None,
     ) -> dict[str, Any]:
+        """A picture: at `photo_url` as given, else served by this fake (`content`, or a small
+        JPEG), as the Zalo Bot API passes on only the address of a picture."""
+        if photo_url is None:
+            name = f"{len(self.photos) + 1:06d}.jpg"
+            self.photos[name] = DEFAULT_PHOTO_BYTES if content is None else content
+            photo_url = f"{self.base_url}/_photos/{name}"
         fields: dict[str, Any] = {"photo_url": photo_url}
         if caption is not None:
             fields["caption"] = caption
@@ -569,6 +582,14 @@ class FakeZalo:
             record.status, record.error_code, record.description = 500, 500, error.description
         self._notify()
         return response
+
+    async def _handle_photo(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        self.photo_fetches.append(name)
+        content = self.photos.get(name)
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="image/jpeg")
 
     async def _handle_not_found(self, request: web.Request) -> web.Response:
         return self._error_response(ApiError(404))

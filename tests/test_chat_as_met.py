@@ -130,7 +130,7 @@ def listed_commands(text: str) -> list[str]:
     return sorted(set(re.findall(r"(?<![\w/])/([a-z]+)", text)))
 
 
-ARGUMENTS = {"xembaocao": UNIT, "tiepnhan": UNIT, "tralai": f"{UNIT} Bổ sung số liệu",
+ARGUMENTS = {"xembaocao": UNIT, "tailieu": UNIT, "tiepnhan": UNIT, "tralai": f"{UNIT} Bổ sung số liệu",
              "lichkiemtra": f"tu-kiem-tra-2027 {UNIT} 15/04/2027",
              "ketluan": f"tu-kiem-tra-2027 {UNIT} 15/04/2027",
              "taodot": "dot-moi codinh 31/10/2027 Báo cáo mới"}

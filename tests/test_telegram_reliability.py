@@ -376,6 +376,8 @@ async def test_rate_limits_and_server_errors_delay_replies_but_lose_and_double_n
 # ----- c. random updates, in process -------------------------------------------------------------
 
 OFFICER_A, OFFICER_B = 6_100_001, 6_100_002
+PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(600) + b"\xff\xd9"
+SCAN = b"%PDF-1.4\n" + bytes(600) + b"%%EOF\n"
 STRANGERS = (6_200_001, 6_200_002)
 BATCH = 200
 # 10,000 updates, as the issue asks, take about 2 minutes here (one chat's updates run in order);
@@ -432,7 +434,8 @@ class InProcessBot:
         self.tg = tg
         self.url = f"sqlite+aiosqlite:///{workdir / 'bot.sqlite3'}"
         self.settings = Settings(_env_file=None, telegram_token=tg.token,  # type: ignore[call-arg]
-                                 telegram_api_base=tg.base_url, database_url=self.url, telegram_workers=4)
+                                 telegram_api_base=tg.base_url, database_url=self.url, telegram_workers=4,
+                                 data_dir=workdir / "data")
         self.db = Database(self.url)
         self.channel: TelegramChannel | None = None
         self.workers: list[asyncio.Task[None]] = []
@@ -510,20 +513,22 @@ class InProcessBot:
                 **self.message(OFFICER_A, text=spec[1] or "."), "edit_date": int(time.time())}})
             return self.take()[-1] | {"update_id": update_id}
         _, media, caption = spec
-        content: dict[str, Any] = {
+        if media in ("photo", "document"):
+            # A real user's file: the fake serves it to getFile, as Telegram would (it is attached).
+            if media == "photo":
+                self.tg.user_sends_photo(OFFICER_A, PHOTO, caption=caption[:1024] or None)
+            else:
+                self.tg.user_sends_document(OFFICER_A, "báo cáo.pdf", SCAN, caption=caption[:1024] or None)
+            return self.take()[-1]
+        kinds: dict[str, dict[str, Any]] = {
             "sticker": {"sticker": {"file_id": "CAACAgIAAxkBAAI", "file_unique_id": "AgADAQAD",
                                     "type": "regular", "width": 512, "height": 512, "is_animated": False,
                                     "is_video": False}},
-            "photo": {"photo": [{"file_id": "AgACAgIAAxkBAAI", "file_unique_id": "AQADAgAT", "width": 90,
-                                 "height": 67}], "caption": caption[:1024]},
             "location": {"location": {"latitude": 10.0341, "longitude": 105.7882}},
             "contact": {"contact": {"phone_number": "+84900000000", "first_name": "Cán bộ"}},
-            "document": {"document": {"file_id": "BQACAgIAAxkBAAI", "file_unique_id": "AgADBAAD",
-                                      "file_name": "báo cáo.docx"}, "caption": caption[:1024]},
             "voice": {"voice": {"file_id": "AwACAgIAAxkBAAI", "file_unique_id": "AgADBQAD", "duration": 3}},
-        }[media]
-        if not content.get("caption"):
-            content.pop("caption", None)
+        }
+        content = kinds[media]
         self.tg.enqueue_raw({"message": self.message(OFFICER_A, **content)})
         return self.take()[-1]
 

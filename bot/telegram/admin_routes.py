@@ -30,6 +30,7 @@ from handlers.admin_commands import (
     report_to_view,
     run_admin_command,
 )
+from handlers.attachments_office import review_attachments
 from handlers.documents import campaign_exports, progress_charts, unit_report_docx
 from handlers.overview import campaign_overview, overview_texts
 from handlers.render import render
@@ -145,7 +146,8 @@ async def show_submission(chat_id: int, submission_id: int, data: dict[str, Any]
         data["replies"].send(chat_id, TelegramMessage(escape(t.gettext("Không tìm thấy báo cáo."))))
         return
     heading, view = review
-    for text in escaped_pieces([heading, *render(view, t, words=False)]):
+    listed = await review_attachments(data["session"], submission_id, t)
+    for text in escaped_pieces([heading, *render(view, t, words=False), *listed]):
         data["replies"].send(chat_id, TelegramMessage(text))
     settings: Settings = data["settings"]
     document = await unit_report_docx(data["session"], submission_id, settings.working_calendar(),

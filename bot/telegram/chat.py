@@ -12,10 +12,11 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from bot.telegram.render import TelegramMessage, clipped, escape, view_messages
+from bot.telegram.render import TelegramMessage, clipped, escape, escaped_pieces, view_messages
 from bot.telegram.replies import Replies
 from engine.i18n import N_
 from engine.views import NoticeKind, Outcome, QuestionView, ReviewView, Turn
+from handlers.attachments_office import report_attachments
 from handlers.documents import report_of, unit_report_docx
 from handlers.due import campaign_line
 from handlers.registration import confirmed_code, named_code
@@ -137,6 +138,9 @@ async def run_turn(chat: Chat, turn: Turn, on_question: str | None = None,
         chat.replies.answer_callback(callback.id)
     if outcome is not None:
         say_outcome(chat, report, outcome)
+    if outcome is not None and isinstance(outcome.view, ReviewView):
+        for text in escaped_pieces(await report_attachments(chat.session, report, chat.t)):
+            chat.say(text)  # in pieces: fifty long names pass Telegram's 4,096
     if outcome is not None and outcome.submit:
         await send_report_document(chat, report.campaign.id, report.unit.id)
     elif outcome is not None and isinstance(outcome.view, ReviewView) and outcome.view.summary:

@@ -42,6 +42,17 @@ class SendDocument:
 
 
 @dataclass(frozen=True)
+class SendStoredFile:
+    """An attachment from the file store, read only as it is sent: a unit's fifty files are
+    never all in memory at once."""
+
+    chat_id: int
+    filename: str
+    sha256: str
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class SetMenu:
     """The command menu of one chat: the VP office's (`office`), else the officers' (the default)."""
 
@@ -50,7 +61,7 @@ class SetMenu:
     locale: str = "vi"
 
 
-Reply = Send | Edit | AnswerCallback | SendDocument | SetMenu
+Reply = Send | Edit | AnswerCallback | SendDocument | SendStoredFile | SetMenu
 
 
 @dataclass
@@ -71,6 +82,9 @@ class Replies:
 
     def send_file(self, chat_id: int, filename: str, content: bytes, caption: str = "") -> None:
         self.items.append(SendDocument(chat_id, filename, content, caption))
+
+    def send_stored(self, chat_id: int, filename: str, sha256: str, caption: str = "") -> None:
+        self.items.append(SendStoredFile(chat_id, filename, sha256, caption))
 
     def answer_callback(self, callback_id: str, text: str = "", alert: bool = False) -> None:
         self.items.append(AnswerCallback(callback_id, text, alert))

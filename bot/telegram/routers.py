@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.telegram.admin_routes import admin_router
+from bot.telegram.attachments import attachment_router
 from bot.telegram.chat import (
     CHANNEL,
     STALE,
@@ -48,7 +49,7 @@ from storage.officers import create_link_code, looks_like_code
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 ADMIN_ONLY = ("tralai", "tiepnhan", "taodot", "lichkiemtra", "ketluan", "hannop", "xembaocao",
-              "xuatbaocao")
+              "xuatbaocao", "tailieu")
 COMMAND_ACTIONS = {
     "baocao": Action.CONTINUE, "mucluc": Action.CONTENTS, "tiendo": Action.PROGRESS,
     "xem": Action.REVIEW, "nop": Action.SUBMIT, "huongdan": Action.HELP,
@@ -229,5 +230,7 @@ def officer_router() -> Router:
 
 def build_router() -> Router:
     root = Router(name="kstthc")
-    root.include_routers(registration_router(), common_router(), admin_router(), officer_router())
+    # Files before the VP office's catch-all help (its /tailieu is there).
+    root.include_routers(registration_router(), common_router(), attachment_router(), admin_router(),
+                         officer_router())
     return root

@@ -39,7 +39,7 @@ from bot.inbox_workers import NOT_PROCESSED, AfterCommit, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.telegram.middleware import CHANNEL, EventContext
 from bot.telegram.render import escape
-from bot.telegram.replies import AnswerCallback, Edit, Replies, Reply, Send, SetMenu
+from bot.telegram.replies import AnswerCallback, Edit, Replies, Reply, Send, SendStoredFile, SetMenu
 from bot.telegram.routers import build_router
 from bot.telegram.session import RetryRequests, is_timeout, repeat_after_timeout
 from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, secret_matches, storable_key
@@ -48,6 +48,7 @@ from handlers.admin_commands import admin_menu
 from handlers.documents import Document, attachment_files
 from locales.translation import translator
 from storage.database import Database
+from storage.files import FileStore
 from storage.inbox import IncomingEvent, TakenEvent, as_payload
 from storage.officers import remember_prompt
 from storage.outbox import Outgoing
@@ -191,6 +192,9 @@ class TelegramChannel:
                                                  show_alert=reply.alert)
         elif isinstance(reply, SetMenu):
             await self.set_chat_menu(reply)
+        elif isinstance(reply, SendStoredFile):
+            content = FileStore(self.settings.attachments_dir).read(reply.sha256)
+            await self.send_file(reply.chat_id, reply.filename, content, reply.caption)
         else:
             await self.send_file(reply.chat_id, reply.filename, reply.content, reply.caption)
 

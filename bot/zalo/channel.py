@@ -28,17 +28,28 @@ from bot.zalo.errors import (
     ZaloDeliveryUnknown,
     ZaloError,
 )
+from bot.zalo.files import fetch_photo
 from bot.zalo.updates import (
+    EVENT_IMAGE,
     EVENT_TEXT,
+    EVENT_UNSUPPORTED,
     WEBHOOK_SECRET_HEADER,
     ZaloUpdate,
     check_webhook_secret,
     parse_webhook_update,
 )
 from handlers.render import pack_texts
-from handlers.text_chat import ONLY_TEXT, TextContext, handle_text, officer_of
+from handlers.text_chat import (
+    ONLY_TEXT,
+    TextContext,
+    handle_file,
+    handle_text,
+    handle_unsupported,
+    officer_of,
+)
 from locales.translation import translator
 from storage.database import Database
+from storage.files import FileStore
 from storage.inbox import IncomingEvent, TakenEvent, as_payload
 from storage.outbox import Outgoing
 
@@ -108,8 +119,14 @@ class ZaloChannel:
             today=self.settings.today(),
             outline_file=self.settings.outline_file,
             notify_chats={CHANNEL: self.settings.zalo_notify_chat_list})
+        message, limit = update.message, self.settings.attachment_max_bytes
         if update.event_name == EVENT_TEXT and update.text is not None:
             texts = await handle_text(ctx, update.text, self.settings.locale)
+        elif update.event_name == EVENT_IMAGE and message is not None:
+            texts = await handle_file(ctx, FileStore(self.settings.attachments_dir),
+                                      partial(fetch_photo, message, limit), limit, self.settings.locale)
+        elif update.event_name == EVENT_UNSUPPORTED:
+            texts = await handle_unsupported(ctx, self.settings.locale)
         else:
             officer = await officer_of(ctx)
             texts = [translator(officer.locale if officer else self.settings.locale).gettext(ONLY_TEXT)]
