@@ -15,6 +15,7 @@ from bot.cli_database import run_async, with_database
 from bot.cli_units import register as register_units
 from bot.config import Settings, get_settings
 from bot.privacy import protect_process
+from bot.web.cli import web
 from engine.outline import OutlineError, load_outline
 from storage.database import Database
 from storage.inbox import set_aside_events
@@ -40,6 +41,7 @@ def main() -> None:
 register_backup(main)  # kstthc-bot backup FILE / restore FILE (bot/cli_backup.py)
 register_campaigns(main)  # campaign …, export, figures import (bot/cli_campaigns.py)
 register_units(main)  # units …, invite (bot/cli_units.py)
+main.add_command(web)  # web, web login-link (bot/web/cli.py)
 
 
 @main.command()

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     zalo_webhook_path: str = "/zalo/webhook"
     zalo_webhook_max_body: int = 1_000_000
     zalo_notify_chats: str = Field(default="", description="comma-separated chat ids")
+    # The VP office's web desk (bot/web): where it listens, the address people reach it at
+    # (behind the reverse proxy; https makes its cookie Secure), and the idle time that ends a session.
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    web_public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    web_idle_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
 
 
     def clock(self) -> Callable[[], datetime]:
@@ -85,6 +91,11 @@ class Settings(BaseSettings):
 
     def working_calendar(self) -> WorkingCalendar:
         return load_calendar(self.calendar_file) if self.calendar_file else WorkingCalendar()
+
+    @property
+    def web_base_url(self) -> str:
+        """Where the desk's links point: the public address, else the one it listens on."""
+        return (self.web_public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     @property
     def telegram_notify_chat_list(self) -> list[str]:

@@ -1,0 +1,65 @@
+"""The desk's aiohttp application: one database session per request (the middleware is the one
+place that commits), then sign-in and CSRF checks, then the pages. `serve` runs it until told
+to stop, alone (`kstthc-bot web`) or beside the channels (`kstthc-bot run`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.web import auth, board, campaigns, downloads, invites, report
+from bot.web.keys import DATABASE, SETTINGS
+from storage.database import Database
+
+log = logging.getLogger("kstthc.web")
+STATIC = Path(__file__).resolve().parent / "static"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def one_session(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The request's session, committed if the page succeeds, else rolled back. Static files
+    need none."""
+    if request.path.startswith("/static/"):
+        return await handler(request)
+    async with request.app[DATABASE].transaction() as session:
+        request["session"] = session
+        return await handler(request)
+
+
+def make_app(settings: Settings, db: Database) -> web.Application:
+    app = web.Application(middlewares=[one_session, auth.signed_in], client_max_size=256 * 1024)
+    app[SETTINGS] = settings
+    app[DATABASE] = db
+    for module in (auth, board, report, downloads, invites, campaigns):
+        app.add_routes(module.routes)
+    app.router.add_static("/static/", STATIC)
+    return app
+
+
+async def serve(settings: Settings, db: Database, stopping: asyncio.Event) -> None:
+    """Listen on KSTTHC_WEB_HOST:KSTTHC_WEB_PORT until `stopping` is set."""
+    runner = web.AppRunner(make_app(settings, db), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.web_host, settings.web_port)
+    try:
+        await site.start()
+        log.info("web desk on %s:%d", settings.web_host, settings.web_port)
+        await stopping.wait()
+    finally:
+        await runner.cleanup()
+
+
+async def serve_beside_channels(settings: Settings, db: Database, stopping: asyncio.Event) -> None:
+    """`kstthc-bot run`: the desk beside the channels; a desk that cannot listen (its port
+    taken, say by a webhook on the same port) is logged and leaves the channels running."""
+    try:
+        await serve(settings, db, stopping)
+    except OSError as error:
+        log.error("web desk not started on %s:%d (%s); set KSTTHC_WEB_PORT to a free port",
+                  settings.web_host, settings.web_port, type(error).__name__)
