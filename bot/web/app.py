@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.config import Settings
-from bot.web import auth, board, campaigns, downloads, invites, report
+from bot.web import auth, board, campaigns, downloads, invites, reminders, report
 from bot.web.keys import DATABASE, SETTINGS
 from storage.database import Database
 
@@ -36,7 +36,7 @@ def make_app(settings: Settings, db: Database) -> web.Application:
     app = web.Application(middlewares=[one_session, auth.signed_in], client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app[DATABASE] = db
-    for module in (auth, board, report, downloads, invites, campaigns):
+    for module in (auth, board, report, downloads, invites, campaigns, reminders):
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC)
     return app

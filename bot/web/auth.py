@@ -11,11 +11,14 @@ from datetime import timedelta
 from aiohttp import web
 
 from bot.web.keys import db_session, settings_of
-from bot.web.render import page, redirect
+from bot.web.render import page, redirect, request_translator
+from engine.i18n import N_
 from storage.web_tokens import close_session, csrf_token, open_session, redeem_login_link, session_officer
 
 COOKIE = "kstthc_desk"
 PUBLIC = ("/login", "/static/", "/healthz")
+FORGED = N_("Biểu mẫu đã cũ hoặc không gửi từ bàn làm việc, nên không được thực hiện. Vui lòng mở lại trang "
+            "rồi thao tác lại.")
 routes = web.RouteTableDef()
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -38,8 +41,9 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
         form = await request.post()
         sent = str(form.get("csrf", ""))
         if not hmac.compare_digest(sent, request["csrf"]):
-            return page(request, "message.html", status=403, title_msgid="refused",
-                        message="csrf")
+            t = request_translator(request)
+            return page(request, "message.html", status=403, heading=t.gettext("Yêu cầu bị từ chối"),
+                        message=t.gettext(FORGED))
     return await handler(request)
 
 
