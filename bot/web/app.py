@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.web import auth, board, campaigns, downloads, invites, reminders, report
-from bot.web.keys import DATABASE, SETTINGS
+from bot.web.keys import DATABASE, SESSION, SETTINGS
 from storage.database import Database
 
 log = logging.getLogger("kstthc.web")
@@ -28,7 +28,7 @@ async def one_session(request: web.Request, handler: Handler) -> web.StreamRespo
     if request.path.startswith("/static/"):
         return await handler(request)
     async with request.app[DATABASE].transaction() as session:
-        request["session"] = session
+        request[SESSION] = session
         return await handler(request)
 
 

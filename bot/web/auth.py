@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
-from bot.web.keys import db_session, settings_of
+from bot.web.keys import CSRF, OFFICER, db_session, settings_of
 from bot.web.render import page, redirect, request_translator
 from engine.i18n import N_
 from storage.web_tokens import close_session, csrf_token, open_session, redeem_login_link, session_officer
@@ -35,12 +35,12 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
         if request.method == "GET":
             return page(request, "login.html", status=401, token="", failed=False)
         return web.Response(status=403, text="403")
-    request["officer"] = officer
-    request["csrf"] = csrf_token(raw)
+    request[OFFICER] = officer
+    request[CSRF] = csrf_token(raw)
     if request.method == "POST":
         form = await request.post()
         sent = str(form.get("csrf", ""))
-        if not hmac.compare_digest(sent, request["csrf"]):
+        if not hmac.compare_digest(sent, request[CSRF]):
             t = request_translator(request)
             return page(request, "message.html", status=403, heading=t.gettext("Yêu cầu bị từ chối"),
                         message=t.gettext(FORGED))

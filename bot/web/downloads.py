@@ -10,7 +10,7 @@ import zipfile
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.web.keys import db_session, settings_of
+from bot.web.keys import OFFICER, db_session, settings_of
 from bot.web.render import SECURITY_HEADERS, download
 from handlers.documents import campaign_exports, progress_charts, report_of, unit_report_docx
 from storage.models import HANDED_IN, Campaign, Submission
@@ -34,7 +34,7 @@ async def unit_docx(request: web.Request) -> web.Response:
     submission_id = await report_of(session, int(request.match_info["campaign"]),
                                     int(request.match_info["unit"]))
     document = None if submission_id is None else await unit_report_docx(
-        session, submission_id, settings.working_calendar(), settings.today(), request["officer"].locale)
+        session, submission_id, settings.working_calendar(), settings.today(), request[OFFICER].locale)
     if document is None:
         raise web.HTTPNotFound()
     return download(document.filename, document.content, DOCX)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,12 +12,15 @@ from storage.reports import Actor
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
+SESSION = web.RequestKey("session", AsyncSession)  # the request's one database session
+OFFICER = web.RequestKey("officer", Officer)  # the signed-in VP office admin
+CSRF = web.RequestKey("csrf", str)  # the token every form of the session carries
 
 WEB_CHANNEL = "web"  # what the history says a change came through
 
 
 def db_session(request: web.Request) -> AsyncSession:
-    return cast(AsyncSession, request["session"])
+    return request[SESSION]
 
 
 def settings_of(request: web.Request) -> Settings:
@@ -27,5 +28,4 @@ def settings_of(request: web.Request) -> Settings:
 
 
 def actor(request: web.Request) -> Actor:
-    officer: Officer = request["officer"]
-    return Actor(officer.id, WEB_CHANNEL)
+    return Actor(request[OFFICER].id, WEB_CHANNEL)

@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.web.keys import CSRF, OFFICER
 from deadlines.workdays import VN_TZ
 from locales.translation import Translator, translator
 
@@ -41,14 +42,14 @@ def day(value: date | None) -> str:
 
 
 def request_translator(request: web.Request) -> Translator:
-    officer = request.get("officer")
+    officer = request.get(OFFICER)
     return translator(officer.locale if officer is not None else "vi")
 
 
 def page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     t = request_translator(request)
     html = environment().get_template(template).render(
-        _=t.gettext, locale=t.locale, officer=request.get("officer"), csrf=request.get("csrf", ""),
+        _=t.gettext, locale=t.locale, officer=request.get(OFFICER), csrf=request.get(CSRF, ""),
         path=request.path, when=when, day=day, **context)
     return web.Response(text=html, content_type="text/html", charset="utf-8", status=status,
                         headers=SECURITY_HEADERS)

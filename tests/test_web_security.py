@@ -1,0 +1,200 @@
+"""The web desk's doors, through aiohttp's test client on a real SQLite file: without a session
+every page and download answers the sign-in page (401) or 403; a used or expired link, an idle
+or signed-out session, a form without its CSRF token and a unit officer's identity reach
+nothing; an answer holding HTML shows as text."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import select, update
+
+from bot.config import Settings
+from bot.web.app import make_app
+from bot.web.auth import COOKIE
+from deadlines.workdays import WorkingCalendar
+from engine.conversation import ReportEngine
+from handlers.text_chat import TextContext, handle_text
+from storage.models import OutboxMessage, Submission, Unit, WebToken, utcnow
+from storage.web_tokens import create_login_link, open_session
+from tests.web_desk import HOSTILE, NOW, SUBMITTED, TODAY, Desk, seeded_desk
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+Client = TestClient[web.Request, web.Application]
+SAMPLE = {"campaign": "1", "unit": "1", "invite": "1", "index": "1"}
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def desk(tmp_path_factory: pytest.TempPathFactory, engine: ReportEngine) -> AsyncIterator[Desk]:
+    path: Path = tmp_path_factory.mktemp("web") / "desk.sqlite3"
+    desk = await seeded_desk(f"sqlite+aiosqlite:///{path}", engine)
+    yield desk
+    await desk.db.close()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def client(desk: Desk) -> AsyncIterator[Client]:
+    settings = Settings(database_url=desk.db.url, now=datetime.fromisoformat(NOW), web_public_url="https://desk.example.vn")
+    async with TestClient(TestServer(make_app(settings, desk.db))) as client:
+        yield client
+
+
+async def link(desk: Desk, officer_id: int | None = None) -> str:
+    async with desk.db.transaction() as session:
+        from storage.models import Officer
+
+        officer = await session.get(Officer, officer_id or desk.admin.id)
+        assert officer is not None
+        token = await create_login_link(session, officer)
+        assert token is not None
+        return token
+
+
+async def signed_in(client: Client, desk: Desk) -> dict[str, str]:
+    """A session cookie from a fresh link; and the page's CSRF token."""
+    response = await client.post("/login", data={"token": await link(desk)}, allow_redirects=False)
+    assert response.status == 303
+    cookie = response.cookies[COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["secure"]
+    page = await client.get("/", cookies={COOKIE: cookie.value})
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', await page.text())
+    assert csrf is not None
+    return {"cookie": cookie.value, "csrf": csrf.group(1)}
+
+
+def every_route(client: Client) -> list[tuple[str, str]]:
+    app = client.app
+    assert app is not None
+    found = []
+    for route in app.router.routes():
+        assert route.resource is not None
+        path = re.sub(r"\{(\w+)(:[^}]*)?\}", lambda m: SAMPLE[m.group(1)], route.resource.canonical)
+        if route.method in ("GET", "POST") and not path.startswith(("/login", "/healthz", "/static")):
+            found.append((route.method, path))
+    return found
+
+
+async def test_without_a_session_every_page_and_download_is_closed(client: Client) -> None:
+    routes = every_route(client)
+    assert len(routes) >= 15 and ("GET", "/campaigns/1/workbook.xlsx") in routes
+    for method, path in routes:
+        response = await client.request(method, path, allow_redirects=False)
+        body = await response.text()
+        if method == "GET":
+            assert response.status == 401, path
+            assert "Đăng nhập bàn làm việc" in body and "Phường" not in body, path
+        else:
+            assert response.status == 403, path
+    # A made-up cookie is no session either.
+    response = await client.get("/", cookies={COOKIE: "not-a-session"})
+    assert response.status == 401
+
+
+async def test_a_link_signs_in_once_and_not_after_15_minutes(client: Client,
+                                                             desk: Desk) -> None:
+    token = await link(desk)
+    preview = await client.get(f"/login?token={token}")  # a chat app's link preview spends nothing
+    assert preview.status == 200 and token in await preview.text()
+    first, second = await asyncio.gather(*(client.post("/login", data={"token": token}, allow_redirects=False)
+                                           for _ in range(2)))
+    assert sorted([first.status, second.status]) == [303, 403]
+    again = await client.post("/login", data={"token": token}, allow_redirects=False)
+    assert again.status == 403 and "đã được sử dụng hoặc đã hết hạn" in await again.text()
+
+    stale = await link(desk)
+    async with desk.db.transaction() as session:
+        await session.execute(update(WebToken).where(WebToken.kind == "link", WebToken.used_at.is_(None))
+                              .values(expires_at=utcnow() - timedelta(seconds=1)))
+    expired = await client.post("/login", data={"token": stale}, allow_redirects=False)
+    assert expired.status == 403
+    async with desk.db.transaction() as session:
+        stored = list(await session.scalars(select(WebToken.token_hash)))
+    assert token not in stored and stale not in stored  # hashes only
+
+
+async def test_sessions_end_on_sign_out_and_when_idle(client: Client, desk: Desk) -> None:
+    kept = await signed_in(client, desk)
+    assert (await client.get("/", cookies={COOKIE: kept["cookie"]})).status == 200
+    forged = await client.post("/logout", cookies={COOKIE: kept["cookie"]}, allow_redirects=False)
+    assert forged.status == 403  # no CSRF token: not even signing out
+    out = await client.post("/logout", data={"csrf": kept["csrf"]}, cookies={COOKIE: kept["cookie"]},
+                            allow_redirects=False)
+    assert out.status == 303
+    assert (await client.get("/", cookies={COOKIE: kept["cookie"]})).status == 401
+
+    idle = await signed_in(client, desk)
+    async with desk.db.transaction() as session:
+        await session.execute(update(WebToken).where(WebToken.kind == "session")
+                              .values(last_seen_at=utcnow() - timedelta(minutes=61)))
+    assert (await client.get("/", cookies={COOKIE: idle["cookie"]})).status == 401
+
+
+async def test_a_form_without_its_csrf_token_changes_nothing(client: Client,
+                                                            desk: Desk) -> None:
+    session_data = await signed_in(client, desk)
+    async with desk.db.transaction() as session:
+        unit = await session.scalar(select(Unit).where(Unit.code == SUBMITTED[1]))
+        assert unit is not None
+    target = f"/campaigns/1/units/{unit.id}/accept"
+    for data in ({}, {"csrf": "0" * 64}, {"csrf": session_data["csrf"][:-1]}):
+        refused = await client.post(target, data=data, cookies={COOKIE: session_data["cookie"]},
+                                    allow_redirects=False)
+        assert refused.status == 403 and "không được thực hiện" in await refused.text()
+    async with desk.db.transaction() as session:
+        status = await session.scalar(select(Submission.status).where(Submission.unit_id == unit.id))
+        assert status == "submitted"
+        assert not list(await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "accept")))
+
+
+async def test_an_answer_holding_html_shows_as_text(client: Client, desk: Desk) -> None:
+    session_data = await signed_in(client, desk)
+    async with desk.db.transaction() as session:
+        unit = await session.scalar(select(Unit).where(Unit.code == SUBMITTED[0]))
+        assert unit is not None
+    page = await (await client.get(f"/campaigns/1/units/{unit.id}", cookies={COOKIE: session_data["cookie"]})
+                  ).text()
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&lt;b&gt;đậm&lt;/b&gt; &amp; “ngoặc”" in page
+    assert "<script" not in page and "<b>đậm" not in page
+    assert HOSTILE not in page
+
+
+async def test_a_unit_officer_reaches_nothing(client: Client, desk: Desk) -> None:
+    officer = desk.officers[SUBMITTED[0]]
+    async with desk.db.transaction() as session:
+        from storage.models import Officer
+
+        row = await session.get(Officer, officer.id)
+        assert row is not None
+        assert await create_login_link(session, row) is None  # no link for an officer
+        cookie = await open_session(session, row)  # nor does a session of theirs open anything
+    for method, path in every_route(client):
+        response = await client.request(method, path, cookies={COOKIE: cookie}, allow_redirects=False)
+        assert response.status in (401, 403), path
+    # /web from an officer's chat is an answer, not a link.
+    async with desk.db.transaction() as session:
+        ctx = TextContext(session, "telegram", "100", "100", "", WorkingCalendar(), TODAY,
+                          "ke-hoach-20-2021.yaml", web_url="https://desk.example.vn")
+        assert not any("/login?token=" in text for text in await handle_text(ctx, "/web"))
+
+
+async def test_an_admin_writing_web_in_zalo_receives_a_link_that_signs_in(
+        client: Client, desk: Desk) -> None:
+    from tests.web_desk import person
+
+    await person(desk.db, "z-office", None)  # registered through Telegram's path; the text path is Zalo's
+    async with desk.db.transaction() as session:
+        ctx = TextContext(session, "telegram", "z-office", "z-office", "", WorkingCalendar(), TODAY,
+                          "ke-hoach-20-2021.yaml", web_url="https://desk.example.vn")
+        (reply,) = await handle_text(ctx, "/web")
+    match = re.search(r"https://desk\.example\.vn/login\?token=([\w-]+)", reply)
+    assert match is not None and "15 phút" in reply
+    response = await client.post("/login", data={"token": match.group(1)}, allow_redirects=False)
+    assert response.status == 303
