@@ -1,7 +1,10 @@
 """The web desk's doors, through aiohttp's test client on a real SQLite file: without a session
 every page and download answers the sign-in page (401) or 403; a used or expired link, an idle
 or signed-out session, a form without its CSRF token and a unit officer's identity reach
-nothing; an answer holding HTML shows as text."""
+nothing; an answer holding HTML shows as text.
+
+Session-scoped fixtures (used by this module only): the suite interleaves slow tests with quick
+ones from other modules, and a module-scoped database would be seeded again each time."""
 
 from __future__ import annotations
 
@@ -27,12 +30,12 @@ from storage.models import OutboxMessage, Submission, Unit, WebToken, utcnow
 from storage.web_tokens import create_login_link, open_session
 from tests.web_desk import HOSTILE, NOW, SUBMITTED, TODAY, Desk, seeded_desk
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 Client = TestClient[web.Request, web.Application]
 SAMPLE = {"campaign": "1", "unit": "1", "invite": "1", "index": "1"}
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
 async def desk(tmp_path_factory: pytest.TempPathFactory, engine: ReportEngine) -> AsyncIterator[Desk]:
     path: Path = tmp_path_factory.mktemp("web") / "desk.sqlite3"
     desk = await seeded_desk(f"sqlite+aiosqlite:///{path}", engine)
@@ -40,7 +43,7 @@ async def desk(tmp_path_factory: pytest.TempPathFactory, engine: ReportEngine) -
     await desk.db.close()
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
 async def client(desk: Desk) -> AsyncIterator[Client]:
     settings = Settings(database_url=desk.db.url, now=datetime.fromisoformat(NOW), web_public_url="https://desk.example.vn")
     async with TestClient(TestServer(make_app(settings, desk.db))) as client:
