@@ -51,7 +51,7 @@ async def says(db: Database, officer: Officer, line: str) -> None:
         await take_turn(session, report, parse_text(line))
 
 
-async def seeded_desk(url: str, engine: ReportEngine) -> Desk:
+async def seeded_desk(url: str, engine: ReportEngine, submitted: tuple[str, ...] = SUBMITTED) -> Desk:
     db = Database(url, sqlite_synchronous="NORMAL")  # a test: no fsync per commit
     await db.upgrade()
     async with db.transaction() as session:
@@ -60,7 +60,7 @@ async def seeded_desk(url: str, engine: ReportEngine) -> Desk:
     officers = {code: await person(db, str(100 + index), code)
                 for index, code in enumerate((*SUBMITTED, AT_WORK))}
     script = script_for(engine)
-    for code in SUBMITTED:
+    for code in submitted:
         lines = [HOSTILE if code == SUBMITTED[0] else script[0], *script[1:], "nộp", "xác nhận"]
         for line in lines:
             await says(db, officers[code], line)

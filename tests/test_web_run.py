@@ -1,0 +1,64 @@
+"""`kstthc-bot run` serves the desk beside the channels: the VP office's admin writes /web to the
+bot in (fake) Telegram, signs in with the link received, returns a report with a reason on the
+desk, and the unit's officer reads the reason in their Telegram chat."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import aiohttp
+
+from engine.conversation import ReportEngine
+from tests.conftest import _free_port
+from tests.fake_telegram import FakeTelegram
+from tests.telegram_harness import query, running_bot
+from tests.web_desk import NOW, SUBMITTED, seeded_desk
+
+ADMIN_CHAT, OFFICER_CHAT = 900, 100  # tests/web_desk.py: the admin and Phường Ninh Kiều's officer
+
+
+async def desk_listening(base: str, timeout: float = 60) -> None:
+    """The bot process started and its desk answers (a process starts slowly on a busy machine)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    async with aiohttp.ClientSession() as client:
+        while True:
+            try:
+                async with client.get(f"{base}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            assert asyncio.get_running_loop().time() < deadline, "the desk never answered"
+            await asyncio.sleep(0.1)
+
+
+async def test_run_serves_the_desk_and_a_return_reaches_the_officers_chat(tmp_path: Path,
+                                                                          engine: ReportEngine) -> None:
+    desk = await seeded_desk(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", engine, SUBMITTED[:1])
+    await desk.db.close()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    async with FakeTelegram() as tg:
+        with running_bot(tmp_path, tg, KSTTHC_WEB_PORT=str(port), KSTTHC_NOW=NOW,
+                         KSTTHC_WEB_PUBLIC_URL=base):
+            await desk_listening(base)
+            tg.user_sends_text(ADMIN_CHAT, "/web", first_name="Văn phòng")
+            reply = await tg.wait_for_message(ADMIN_CHAT, contains="/login?token=", timeout=20)
+            link = re.search(rf"{re.escape(base)}/login\?token=([\w-]+)", reply.plain_text or reply.text)
+            assert link is not None and "15 phút" in reply.text
+            (unit_id,) = query(tmp_path, f"SELECT id FROM units WHERE code = '{SUBMITTED[0]}'")[0]
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:  # an IP
+                signed = await browser.post(f"{base}/login", data={"token": link.group(1)})
+                assert signed.status == 200 and "Phường Ninh Kiều" in await signed.text()  # the board
+                report = await (await browser.get(f"{base}/campaigns/1/units/{unit_id}")).text()
+                csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', report)
+                assert csrf is not None
+                returned = await browser.post(f"{base}/campaigns/1/units/{unit_id}/return", data={
+                    "csrf": csrf.group(1), "reason": "Bổ sung số liệu mục 4.3"})
+                assert "Đã trả lại báo cáo của Phường Ninh Kiều" in await returned.text()
+            notice = await tg.wait_for_message(OFFICER_CHAT, contains="Bổ sung số liệu mục 4.3", timeout=20)
+            assert "đề nghị chỉnh sửa báo cáo" in notice.text
+            statuses = query(tmp_path, f"SELECT status FROM submissions WHERE unit_id = {unit_id}")
+            assert statuses == [("returned",)]
