@@ -9,11 +9,14 @@ ones from other modules, and a module-scoped database would be seeded again each
 from __future__ import annotations
 
 import asyncio
+import io
 import re
+import zipfile
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import docx
 import pytest
 import pytest_asyncio
 from aiohttp import web
@@ -24,9 +27,12 @@ from bot.config import Settings
 from bot.web.app import make_app
 from bot.web.auth import COOKIE
 from deadlines.workdays import WorkingCalendar
+from engine.answers import Answer
 from engine.conversation import ReportEngine
+from handlers.campaigns import create_campaign
 from handlers.text_chat import TextContext, handle_text
 from storage.models import OutboxMessage, Submission, Unit, WebToken, utcnow
+from storage.reports import Actor, mark_submitted, save_answer, submission_for
 from storage.web_tokens import create_login_link, open_session
 from tests.web_desk import HOSTILE, NOW, SUBMITTED, TODAY, Desk, seeded_desk
 
@@ -201,3 +207,53 @@ async def test_an_admin_writing_web_in_zalo_receives_a_link_that_signs_in(
     assert match is not None and "15 phút" in reply
     response = await client.post("/login", data={"token": match.group(1)}, allow_redirects=False)
     assert response.status == 303
+
+
+# ----- what the pages give, on the same database ---------------------------------------------------
+
+async def test_downloads_open_as_what_they_say(client: Client, desk: Desk) -> None:
+    cookies = {COOKIE: (await signed_in(client, desk))["cookie"]}
+    archive = await client.get("/campaigns/1/submitted.zip", cookies=cookies)
+    assert archive.status == 200
+    with zipfile.ZipFile(io.BytesIO(await archive.read())) as handed_in:
+        names = sorted(handed_in.namelist())
+        assert names == sorted(f"bao-cao-{code}-tu-kiem-tra-2027.docx" for code in SUBMITTED)
+        for name in names:
+            assert docx.Document(io.BytesIO(handed_in.read(name))).paragraphs
+    summary = await client.get("/campaigns/1/summary.docx", cookies=cookies)
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(await summary.read())).paragraphs)
+    assert "BÁO CÁO" in text and "2027" in text
+    chart = await client.get("/campaigns/1/chart-1.png", cookies=cookies)
+    assert (await chart.read()).startswith(b"\x89PNG")
+    assert "attachment" in chart.headers["Content-Disposition"]
+
+
+async def test_last_periods_figure_stands_beside_this_ones(client: Client, desk: Desk,
+                                                          engine: ReportEngine) -> None:
+    async with desk.db.transaction() as session:
+        last = await create_campaign(session, "tu-kiem-tra-2026", "Tự kiểm tra năm 2026", "fixed_date",
+                                     date(2026, 10, 31), "ke-hoach-20-2021.yaml")
+        unit = await session.scalar(select(Unit).where(Unit.code == SUBMITTED[1]))
+        assert unit is not None
+        submission = await submission_for(session, last, unit.id)
+        actor = Actor(desk.officers[SUBMITTED[1]].id, "telegram")
+        await save_answer(session, submission, engine.outline, "dossiers_total", Answer.of(2468), actor)
+        await mark_submitted(session, submission, actor)
+    page = await client.get(f"/campaigns/1/units/{unit.id}",
+                            cookies={COOKIE: (await signed_in(client, desk))["cookie"]})
+    assert "kỳ trước: 2.468" in await page.text()
+
+
+async def test_a_reminder_now_to_the_units_at_risk_goes_once(client: Client, desk: Desk) -> None:
+    session_data = await signed_in(client, desk)
+    cookies = {COOKIE: session_data["cookie"]}
+    for queued in ("1", "0"):  # Phường Tân An's officer; the second press changes nothing
+        pressed = await client.post("/reminders/now", data={"csrf": session_data["csrf"], "campaign": "1"},
+                                    cookies=cookies, allow_redirects=False)
+        assert pressed.status == 303 and pressed.headers["Location"].endswith(f"queued={queued}")
+    async with desk.db.transaction() as session:
+        chats = list(await session.scalars(select(OutboxMessage.chat_id).where(
+            OutboxMessage.kind == "reminder", OutboxMessage.status == "pending")))
+    assert chats == ["102"]
+    listing = await (await client.get("/reminders", cookies=cookies)).text()
+    assert "Phường Tân An · Cán bộ 102" in listing and "chờ gửi" in listing
