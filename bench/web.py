@@ -8,8 +8,10 @@ in); one department's whole report answered through the real engine. Serves the 
 (bot.web.app.make_app) in this process and fetches each page --repeat times through aiohttp's
 client, signed in: the time per page (median; the client's share is the floor below), and the
 number of SQL statements per page, counted by a SQLAlchemy event listener, for the board at
-100 units and at --units (no N+1: the two must be equal). The floor is a page that opens and commits
-the request's transaction and renders nothing: /healthz behind the same middlewares.
+100 units and at --units (no N+1: the two must be equal). Floors, measured in the same run: /healthz
+behind the same middlewares (the request's transaction opened and committed, nothing rendered),
+and for the board the least a page of every unit costs: the units' code, name and level in one
+SELECT, rendered by a one-line Jinja2 template into the same table, plus that /healthz.
 The last line printed is one JSON object."""
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import jinja2  # noqa: E402
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 from sqlalchemy import event, insert, select  # noqa: E402
 
@@ -98,6 +101,25 @@ async def insert_work(session: Any, campaign_id: int, working: list[int], office
          "channel": "bench"} for sid in submissions for n in range(20)])
 
 
+FLOOR_TABLE = jinja2.Environment(autoescape=True).from_string(
+    "<table>{% for code, name, level in rows %}<tr><td><a href='/u/{{ code }}'>{{ name }}</a> {{ code }}"
+    "</td><td>{{ level }}</td><td></td><td></td></tr>{% endfor %}</table>")
+
+
+async def board_floor(url: str, repeat: int) -> float:
+    """Milliseconds for every unit's row from one SELECT through a bare template (median)."""
+    db = Database(url)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        async with db.transaction() as session:
+            rows = (await session.execute(select(Unit.code, Unit.name, Unit.level))).all()
+        FLOOR_TABLE.render(rows=rows)
+        times.append((time.perf_counter() - start) * 1000)
+    await db.close()
+    return statistics.median(times)
+
+
 class Counter:
     def __init__(self) -> None:
         self.count = 0
@@ -148,9 +170,11 @@ async def main() -> None:
         state = engine.step(state, parse_text(line)).state
     items = sum(len(section_items) for _section, section_items in engine.review(state).sections)
     floor = large["floor"]["ms"]
+    table_floor = round(await board_floor(large_url, args.repeat) + floor, 1)
     result = {
         "units": args.units, "board_ms": large["board"]["ms"], "report_ms": large["report"]["ms"],
-        "floor_ms": floor, "board_per_floor": round(large["board"]["ms"] / floor, 1),
+        "floor_ms": floor, "board_floor_ms": table_floor,
+        "board_per_floor": round(large["board"]["ms"] / table_floor, 1),
         "report_per_floor": round(large["report"]["ms"] / floor, 1),
         "board_queries_100": small["board"]["queries"],
         f"board_queries_{args.units}": large["board"]["queries"],
@@ -161,7 +185,7 @@ async def main() -> None:
           f"({small['board']['queries']} at 100 units), {large['board']['kib']} KiB")
     print(f"report, department ({items} items): {large['report']['ms']} ms, "
           f"{large['report']['queries']} SQL statements")
-    print(f"floor (/healthz, one statement): {floor} ms")
+    print(f"floors: /healthz {floor} ms; every unit from one SELECT through a bare template {table_floor} ms")
     print(json.dumps(result))
 
 

@@ -58,10 +58,12 @@ async def campaign_board(session: AsyncSession, campaign: Campaign, calendar: Wo
     touched = dict((await session.execute(select(Submission.unit_id, Submission.updated_at).where(
         Submission.campaign_id == campaign.id))).all())
     settings = ReminderSettings.from_json(campaign.settings)
+    # Counted once per deadline: most units share one (every unit of a fixed-date campaign).
+    left = {deadline: calendar.working_days_between(today, deadline) for deadline in set(deadlines.values())}
     rows = []
     for item in overview.units:
         deadline = deadlines.get(item.unit.id)
-        days_left = None if deadline is None else calendar.working_days_between(today, deadline)
+        days_left = None if deadline is None else left[deadline]
         total = _questions_at(campaign.outline_file, item.unit.level)
         percent = 100 if item.progress.handed_in else min(99, round(100 * item.answered / max(total, 1)))
         rows.append(BoardRow(item.unit, item.progress, item.answered, percent,

@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.web import auth, board, campaigns, downloads, invites, reminders, report
 from bot.web.keys import DATABASE, SESSION, SETTINGS
+from bot.web.render import Page
 from storage.database import Database
 
 log = logging.getLogger("kstthc.web")
@@ -23,13 +24,16 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def one_session(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The request's session, committed if the page succeeds, else rolled back. Static files
-    need none."""
+    """The request's session, committed if the page succeeds, else rolled back; the page is
+    rendered after. Static files need none."""
     if request.path.startswith("/static/"):
         return await handler(request)
     async with request.app[DATABASE].transaction() as session:
         request[SESSION] = session
-        return await handler(request)
+        response = await handler(request)
+    if isinstance(response, Page):
+        response.render()
+    return response
 
 
 def make_app(settings: Settings, db: Database) -> web.Application:

@@ -95,12 +95,12 @@ async def report_page(request: web.Request) -> web.Response:
     progress = PROGRESS_OF_STATUS.get(status, Progress.IN_PROGRESS if answers else Progress.NOT_STARTED)
     return page(request, "report.html", campaign=campaign, unit=unit, submission=submission,
                 sections=lines_of(view, t), warnings=render_notices(view.warnings, t),
-                events=[_event(entry, names, engine.outline.has_question, t) for entry in reversed(entries)],
+                events=[_event(entry, names, t) for entry in reversed(entries)],
                 state=t.gettext(PROGRESS_WORDS[progress]), notice=shown_notice,
                 handed_in=status.handed_in and status is not SubmissionStatus.ACCEPTED)
 
 
-def _event(entry: HistoryEntry, names: dict[int, str], known: object, t: Translator) -> dict[str, object]:
+def _event(entry: HistoryEntry, names: dict[int, str], t: Translator) -> dict[str, object]:
     """One line of the history: when, who (and through which channel), what."""
     what = t.gettext(EVENT_WORDS.get(entry.event, entry.event))
     detail = entry.question or ""
