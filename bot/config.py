@@ -71,7 +71,8 @@ class Settings(BaseSettings):
     # (behind the reverse proxy; https makes its cookie Secure), and the idle time that ends a session.
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
-    web_public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    # At the root of its own host name: the desk's links and redirects are absolute paths.
+    web_public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+/?$")
     web_idle_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
 
 
