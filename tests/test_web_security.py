@@ -31,7 +31,7 @@ from engine.answers import Answer
 from engine.conversation import ReportEngine
 from handlers.campaigns import create_campaign
 from handlers.text_chat import TextContext, handle_text
-from storage.models import OutboxMessage, Submission, Unit, WebToken, utcnow
+from storage.models import Campaign, CampaignUnit, OutboxMessage, Submission, Unit, WebToken, utcnow
 from storage.reports import Actor, mark_submitted, save_answer, submission_for
 from storage.web_tokens import create_login_link, open_session
 from tests.web_desk import HOSTILE, NOW, SUBMITTED, TODAY, Desk, seeded_desk
@@ -257,3 +257,28 @@ async def test_a_reminder_now_to_the_units_at_risk_goes_once(client: Client, des
     assert chats == ["102"]
     listing = await (await client.get("/reminders", cookies=cookies)).text()
     assert "Phường Tân An · Cán bộ 102" in listing and "chờ gửi" in listing
+
+
+async def test_a_unit_joins_an_inspection_campaign_under_the_chats_rules(client: Client, desk: Desk) -> None:
+    session_data = await signed_in(client, desk)
+    cookies, csrf = {COOKIE: session_data["cookie"]}, session_data["csrf"]
+    form = {"csrf": csrf, "code": "kiem-tra-2027", "title": "Kiểm tra năm 2027", "kind": "before_visit",
+            "due": "2027-12-31", "action": "save"}
+    saved = await client.post("/campaigns", data=form, cookies=cookies, allow_redirects=False)
+    assert saved.status == 303
+    async with desk.db.transaction() as session:
+        campaign = await session.scalar(select(Campaign).where(Campaign.code == "kiem-tra-2027"))
+        assert campaign is not None
+    target = f"/campaigns/{campaign.id}/dates"
+    # Two working days' notice: refused, with the earliest lawful day.
+    early = await client.post(target, cookies=cookies,
+                              data={"csrf": csrf, "unit": "31147", "day": "2027-10-27"})
+    assert "Ngày kiểm tra sớm nhất hợp lệ là 08/11/2027" in await early.text()
+    lawful = await client.post(target, cookies=cookies,
+                               data={"csrf": csrf, "unit": "31147", "day": "2027-11-15"})
+    assert "Đã ghi lịch kiểm tra Phường Tân An ngày 15/11/2027; hạn gửi báo cáo: 08/11/2027" \
+        in await lawful.text()
+    async with desk.db.transaction() as session:
+        visits = list(await session.scalars(select(CampaignUnit.visit_date).where(
+            CampaignUnit.campaign_id == campaign.id)))
+    assert visits == [date(2027, 11, 15)]

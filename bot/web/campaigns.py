@@ -12,20 +12,24 @@ from multidict import MultiDictProxy
 from sqlalchemy import select
 
 from bot.config import Settings
-from bot.web.keys import db_session, settings_of
+from bot.web.keys import actor, db_session, settings_of
 from bot.web.render import page, redirect, request_translator
 from deadlines.periods import Period, PeriodError, default_period
 from deadlines.schedule import DeadlineKind, ReminderSettings, reminder_days
 from engine.i18n import N_
+from engine.text import vietnamese_order
+from handlers.admin_commands import AdminContext, run_admin_command
 from handlers.campaigns import CampaignProblem, campaign_by_code, create_campaign
 from handlers.due import campaign_due_text, campaign_period_text, weekday
 from locales.translation import Translator
-from storage.models import Campaign, utcnow
+from storage.models import Campaign, Unit, UnitLevel, utcnow
 
 routes = web.RouteTableDef()
 KIND_WORDS = {DeadlineKind.FIXED_DATE: N_("cố định: trước một ngày (tự kiểm tra)"),
               DeadlineKind.BEFORE_VISIT: N_("trước ngày đoàn kiểm tra làm việc (5 ngày làm việc)"),
               DeadlineKind.AFTER_CONCLUSION: N_("sau kết luận kiểm tra (30 ngày làm việc)")}
+# The chat command that records a unit's date in a campaign of each dated kind.
+DATED = {DeadlineKind.BEFORE_VISIT: "lichkiemtra", DeadlineKind.AFTER_CONCLUSION: "ketluan"}
 NOTICES = {"created": N_("Đã tạo đợt báo cáo."), "closed": N_("Đã đóng đợt báo cáo.")}
 PROBLEMS = {
     "fields": N_("Vui lòng ghi mã đợt, tên đợt và hạn nộp."),
@@ -67,9 +71,11 @@ async def _listing(request: web.Request, **extra: object) -> web.Response:
         select(Campaign).order_by(Campaign.deadline.desc(), Campaign.id.desc())))
     calendar = settings.working_calendar()
     rows = [(c, campaign_due_text(c, calendar, t), campaign_period_text(c, t)) for c in campaigns]
+    units = sorted(await session.scalars(select(Unit).where(Unit.level != UnitLevel.PROVINCE)),
+                   key=lambda unit: (unit.level, vietnamese_order(unit.name)))
     context: dict[str, Any] = {
         "rows": rows, "kinds": [(k.value, t.gettext(w)) for k, w in KIND_WORDS.items()],
-        "draft": None, "preview": None, "problem": "", "notice": ""}
+        "units": units, "draft": None, "preview": None, "problem": "", "notice": ""}
     context.update(extra)
     return page(request, "campaigns.html", **context)
 
@@ -121,6 +127,31 @@ def _preview(draft: Draft, due: date, period: Period, settings: Settings, t: Tra
                 for r in reminder_days(real, ReminderSettings(), calendar)]
     return {"due": campaign_due_text(probe, calendar, t), "period": campaign_period_text(probe, t),
             "days": days}
+
+
+@routes.post(r"/campaigns/{campaign:\d+}/dates")
+async def unit_dates(request: web.Request) -> web.Response:
+    """A unit joins a visit or conclusion campaign with its date: the chat's /lichkiemtra and
+    /ketluan themselves (the notice rule, the earliest lawful date, the same words)."""
+    settings = settings_of(request)
+    session = db_session(request)
+    campaign = await session.get(Campaign, int(request.match_info["campaign"]))
+    form = await request.post()
+    when = _date(form.get("day"))
+    if campaign is None or campaign.deadline_kind not in DATED:
+        raise web.HTTPNotFound()
+    t = request_translator(request)
+    if when is None:
+        return await _listing(request, problem=t.gettext(PROBLEMS["fields"]))
+    words = [campaign.code, str(form.get("unit", "")), f"{when:%d/%m/%Y}"]
+    if form.get("unscheduled"):
+        words.append("dotxuat")
+    context = AdminContext(session, t, settings.working_calendar(), settings.today(), settings.outline_file,
+                           actor(request), settings.web_base_url)
+    (said,) = await run_admin_command(context, DATED[DeadlineKind(campaign.deadline_kind)], " ".join(words))
+    refused = said.startswith("⚠️")
+    said = said.removeprefix("⚠️").strip()
+    return await _listing(request, problem=said if refused else "", notice="" if refused else said)
 
 
 @routes.post(r"/campaigns/{campaign:\d+}/close")
