@@ -9,8 +9,12 @@ import re
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from bot.config import Settings
+from bot.web.app import serve_beside_channels
 from engine.conversation import ReportEngine
+from storage.database import Database
 from tests.conftest import _free_port
 from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import query, running_bot
@@ -62,3 +66,20 @@ async def test_run_serves_the_desk_and_a_return_reaches_the_officers_chat(tmp_pa
             assert "đề nghị chỉnh sửa báo cáo" in notice.text
             statuses = query(tmp_path, f"SELECT status FROM submissions WHERE unit_id = {unit_id}")
             assert statuses == [("returned",)]
+
+
+async def test_a_served_webhook_keeps_its_port_and_the_desk_says_so(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Both default to 8080: with `run --webhook`, the desk stays off rather than take the
+    webhook's port (and the channel with it)."""
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}",
+                        telegram_webhook_url="https://bot.example.vn/telegram/webhook",
+                        telegram_webhook_port=_free_port())
+    settings = settings.model_copy(update={"web_port": settings.telegram_webhook_port})
+    db = Database(settings.database_url)
+    try:
+        # Returns at once, though nothing asked it to stop.
+        await asyncio.wait_for(serve_beside_channels(settings, db, asyncio.Event()), timeout=5)
+    finally:
+        await db.close()
+    assert "web desk not started" in caplog.text and "KSTTHC_WEB_PORT" in caplog.text

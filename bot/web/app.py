@@ -61,7 +61,14 @@ async def serve(settings: Settings, db: Database, stopping: asyncio.Event) -> No
 
 async def serve_beside_channels(settings: Settings, db: Database, stopping: asyncio.Event) -> None:
     """`kstthc-bot run`: the desk beside the channels; a desk that cannot listen (its port
-    taken, say by a webhook on the same port) is logged and leaves the channels running."""
+    taken) is logged and leaves the channels running. The Telegram webhook listens on 8080 by
+    default too: a webhook that is served keeps its port, and the desk says so and stays off."""
+    served = {port for port, url in ((settings.telegram_webhook_port, settings.telegram_webhook_url),
+                                     (settings.zalo_webhook_port, settings.zalo_webhook_url)) if url}
+    if settings.web_port in served:
+        log.error("web desk not started: %s:%d serves a webhook; set KSTTHC_WEB_PORT to another port",
+                  settings.web_host, settings.web_port)
+        return
     try:
         await serve(settings, db, stopping)
     except OSError as error:
