@@ -234,6 +234,7 @@ def step_a_campaign_previewed_saved_and_closed(desk: Desk, signed_in: BrowserCon
     preview = page.locator("#preview")
     expect(preview).to_contain_text("trước ngày 31/10/2028")
     expect(preview).to_contain_text("thứ Ba, 17/10/2028 — trước hạn 10 ngày làm việc")
+    preview.scroll_into_view_if_needed()
     shot(page, "campaign-preview")
     page.get_by_role("button", name="Lưu và mở đợt").click()
     expect(page.locator(".notice")).to_have_text("Đã tạo đợt báo cáo.")
