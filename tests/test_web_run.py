@@ -17,7 +17,7 @@ from engine.conversation import ReportEngine
 from storage.database import Database
 from tests.conftest import _free_port
 from tests.fake_telegram import FakeTelegram
-from tests.telegram_harness import query, running_bot
+from tests.telegram_harness import query, running_bot, stop_within
 from tests.web_desk import NOW, SUBMITTED, seeded_desk
 
 ADMIN_CHAT, OFFICER_CHAT = 900, 100  # tests/web_desk.py: the admin and Phường Ninh Kiều's officer
@@ -46,7 +46,7 @@ async def test_run_serves_the_desk_and_a_return_reaches_the_officers_chat(tmp_pa
     base = f"http://127.0.0.1:{port}"
     async with FakeTelegram() as tg:
         with running_bot(tmp_path, tg, KSTTHC_WEB_PORT=str(port), KSTTHC_NOW=NOW,
-                         KSTTHC_WEB_PUBLIC_URL=base):
+                         KSTTHC_WEB_PUBLIC_URL=base) as bot:
             await desk_listening(base)
             tg.user_sends_text(ADMIN_CHAT, "/web", first_name="Văn phòng")
             reply = await tg.wait_for_message(ADMIN_CHAT, contains="/login?token=", timeout=20)
@@ -66,6 +66,7 @@ async def test_run_serves_the_desk_and_a_return_reaches_the_officers_chat(tmp_pa
             assert "đề nghị chỉnh sửa báo cáo" in notice.text
             statuses = query(tmp_path, f"SELECT status FROM submissions WHERE unit_id = {unit_id}")
             assert statuses == [("returned",)]
+            assert await stop_within(bot, 10) < 10  # the desk stops with the channels
 
 
 async def test_a_served_webhook_keeps_its_port_and_the_desk_says_so(
