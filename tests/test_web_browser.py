@@ -146,7 +146,7 @@ def step_the_link_is_spent_and_the_board_shows_every_unit(browser: Browser, desk
     expect(at_work).to_have_class("at-risk")  # 4 working days left, 10 of 77 answered
     expect(at_work).to_contain_text("đang thực hiện · 13%")
     expect(page.locator("tr", has_text="Phường Cái Khế")).to_contain_text(re.compile("đã nộp|đã tiếp nhận"))
-    assert page.locator("img.chart").evaluate("img => img.naturalWidth") > 300
+    expect(page.locator("img.chart")).to_have_js_property("naturalWidth", 900)  # the chart, drawn
     shot(page, "board")
     page.get_by_label("Tìm đơn vị").fill("ninh kieu")  # without diacritics
     page.get_by_role("button", name="Lọc").click()
@@ -249,7 +249,9 @@ def step_on_a_phone(desk: Desk, signed_in: BrowserContext) -> None:
     page.set_viewport_size(PHONE)
     page.goto(desk.url)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    expect(page.locator("tr", has_text="Phường Tân An").locator("td").nth(1)).to_be_visible()
+    at_work = page.locator("tr", has_text="Phường Tân An")
+    at_work.scroll_into_view_if_needed()  # the rows, as cards
+    expect(at_work.locator("td").nth(1)).to_be_visible()
     shot(page, "board-phone")
     page.get_by_role("link", name="Phường Tân An").click()
     expect(page.locator("h1")).to_contain_text("Phường Tân An")
