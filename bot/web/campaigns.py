@@ -1,5 +1,6 @@
 """Campaigns: open one (kind, period, due date) after a preview of its due date and reminder
-days in Vietnamese working days, through handlers.campaigns as /taodot does; close one."""
+days in Vietnamese working days, through handlers.campaigns as /taodot does; record a unit's
+visit or conclusion date as /lichkiemtra and /ketluan do; close one."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ PROBLEMS = {
     "exists": N_("Đã có đợt báo cáo mã {code}."),
     "period": N_("Kỳ báo cáo {period} không hợp lệ: ngày bắt đầu phải trước ngày kết thúc."),
     "late": N_("Kỳ báo cáo phải bắt đầu trước hạn nộp {due}."),
+    "day": N_("Vui lòng chọn ngày."),
 }
 
 
@@ -142,7 +144,7 @@ async def unit_dates(request: web.Request) -> web.Response:
         raise web.HTTPNotFound()
     t = request_translator(request)
     if when is None:
-        return await _listing(request, problem=t.gettext(PROBLEMS["fields"]))
+        return await _listing(request, problem=t.gettext(PROBLEMS["day"]))
     words = [campaign.code, str(form.get("unit", "")), f"{when:%d/%m/%Y}"]
     if form.get("unscheduled"):
         words.append("dotxuat")
