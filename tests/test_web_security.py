@@ -153,7 +153,7 @@ async def test_a_form_without_its_csrf_token_changes_nothing(client: Client,
         unit = await session.scalar(select(Unit).where(Unit.code == SUBMITTED[1]))
         assert unit is not None
     target = f"/campaigns/1/units/{unit.id}/accept"
-    for data in ({}, {"csrf": "0" * 64}, {"csrf": session_data["csrf"][:-1]}):
+    for data in ({}, {"csrf": "0" * 64}, {"csrf": session_data["csrf"][:-1]}, {"csrf": "đ" * 64}):
         refused = await client.post(target, data=data, cookies={COOKIE: session_data["cookie"]},
                                     allow_redirects=False)
         assert refused.status == 403 and "không được thực hiện" in await refused.text()

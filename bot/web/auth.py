@@ -40,7 +40,7 @@ async def signed_in(request: web.Request, handler: Handler) -> web.StreamRespons
     if request.method == "POST":
         form = await request.post()
         sent = str(form.get("csrf", ""))
-        if not hmac.compare_digest(sent, request[CSRF]):
+        if not hmac.compare_digest(sent.encode(), request[CSRF].encode()):  # bytes: any text compares
             t = request_translator(request)
             return page(request, "message.html", status=403, heading=t.gettext("Yêu cầu bị từ chối"),
                         message=t.gettext(FORGED))
