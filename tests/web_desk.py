@@ -4,7 +4,7 @@ handed in the whole report (one answer carrying HTML), and a unit at work."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -14,7 +14,7 @@ from engine.commands import parse_text
 from engine.conversation import ReportEngine
 from handlers.report import open_report, take_turn
 from storage.database import Database
-from storage.models import Officer, Role, Unit
+from storage.models import Officer, Role, Unit, stamping_clock
 from storage.officers import create_invite, redeem_invite
 from tests.scripted_officer import script_for
 
@@ -52,6 +52,16 @@ async def says(db: Database, officer: Officer, line: str) -> None:
 
 
 async def seeded_desk(url: str, engine: ReportEngine, submitted: tuple[str, ...] = SUBMITTED) -> Desk:
+    # Stamped at the drill's moment, as `kstthc-bot` would be under KSTTHC_NOW: the pages (and
+    # the README's screenshots) show the same times on every run.
+    stamped = stamping_clock.set(lambda: datetime.fromisoformat(NOW))
+    try:
+        return await _seed(url, engine, submitted)
+    finally:
+        stamping_clock.reset(stamped)
+
+
+async def _seed(url: str, engine: ReportEngine, submitted: tuple[str, ...]) -> Desk:
     db = Database(url, sqlite_synchronous="NORMAL")  # a test: no fsync per commit
     await db.upgrade()
     async with db.transaction() as session:
