@@ -35,7 +35,7 @@ from engine.text import vietnamese_order
 from storage.database import Database
 from storage.officers import redeem_invite
 from tests.commands import command
-from tests.conftest import REPO, _free_port
+from tests.conftest import REPO
 from tests.web_desk import HOSTILE, NOW, seeded_desk
 
 IMAGES = REPO / "docs" / "images"
@@ -79,8 +79,8 @@ class Desk:
 
 
 @pytest.fixture
-def desk(tmp_path_factory: pytest.TempPathFactory, engine: ReportEngine) -> Iterator[Desk]:
-    desk = Desk(tmp_path_factory.mktemp("desk"), _free_port())
+def desk(tmp_path: Path, unused_tcp_port: int, engine: ReportEngine) -> Iterator[Desk]:
+    desk = Desk(tmp_path, unused_tcp_port)
 
     async def seed() -> None:
         seeded = await seeded_desk(desk.env["KSTTHC_DATABASE_URL"], engine)

@@ -15,7 +15,6 @@ from bot.config import Settings
 from bot.web.app import serve_beside_channels
 from engine.conversation import ReportEngine
 from storage.database import Database
-from tests.conftest import _free_port
 from tests.fake_telegram import FakeTelegram
 from tests.telegram_harness import query, running_bot, stop_within
 from tests.web_desk import NOW, SUBMITTED, seeded_desk
@@ -38,11 +37,11 @@ async def desk_listening(base: str, timeout: float = 60) -> None:
             await asyncio.sleep(0.1)
 
 
-async def test_run_serves_the_desk_and_a_return_reaches_the_officers_chat(tmp_path: Path,
-                                                                          engine: ReportEngine) -> None:
+async def test_run_serves_the_desk_and_a_return_reaches_the_officers_chat(
+        tmp_path: Path, unused_tcp_port: int, engine: ReportEngine) -> None:
     desk = await seeded_desk(f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", engine, SUBMITTED[:1])
     await desk.db.close()
-    port = _free_port()
+    port = unused_tcp_port
     base = f"http://127.0.0.1:{port}"
     async with FakeTelegram() as tg:
         with running_bot(tmp_path, tg, KSTTHC_WEB_PORT=str(port), KSTTHC_NOW=NOW,
@@ -70,12 +69,12 @@ async def test_run_serves_the_desk_and_a_return_reaches_the_officers_chat(tmp_pa
 
 
 async def test_a_served_webhook_keeps_its_port_and_the_desk_says_so(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        tmp_path: Path, unused_tcp_port: int, caplog: pytest.LogCaptureFixture) -> None:
     """Both default to 8080: with `run --webhook`, the desk stays off rather than take the
     webhook's port (and the channel with it)."""
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'k.sqlite3'}",
                         telegram_webhook_url="https://bot.example.vn/telegram/webhook",
-                        telegram_webhook_port=_free_port())
+                        telegram_webhook_port=unused_tcp_port)
     settings = settings.model_copy(update={"web_port": settings.telegram_webhook_port})
     db = Database(settings.database_url)
     try:
