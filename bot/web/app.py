@@ -48,7 +48,9 @@ def make_app(settings: Settings, db: Database) -> web.Application:
 
 async def serve(settings: Settings, db: Database, stopping: asyncio.Event) -> None:
     """Listen on KSTTHC_WEB_HOST:KSTTHC_WEB_PORT until `stopping` is set."""
-    runner = web.AppRunner(make_app(settings, db), access_log=None)
+    # A request still running at shutdown gets half the process's grace, then the database closes.
+    runner = web.AppRunner(make_app(settings, db), access_log=None,
+                           shutdown_timeout=settings.shutdown_grace / 2)
     await runner.setup()
     site = web.TCPSite(runner, settings.web_host, settings.web_port)
     try:
