@@ -15,6 +15,7 @@ from bot.cli_outline import register as register_outline
 from bot.cli_units import register as register_units
 from bot.config import Settings, get_settings
 from bot.privacy import protect_process
+from bot.web.cli import web
 from storage.database import Database
 from storage.inbox import set_aside_events
 from storage.models import stamping_clock
@@ -41,6 +42,7 @@ register_campaigns(main)  # campaign …, export, figures import (bot/cli_campai
 register_units(main)  # units …, invite (bot/cli_units.py)
 register_documents(main)  # documents …, units signer, campaign recipients (bot/cli_documents.py)
 register_outline(main)  # outline check|show|export|import|versions (bot/cli_outline.py)
+main.add_command(web)  # web, web login-link (bot/web/cli.py)
 
 
 @main.command()

@@ -11,6 +11,7 @@ import click
 
 from bot.cli_database import run_async, with_database
 from bot.config import get_settings
+from handlers.registration import telegram_start_link
 from storage.database import Database
 from storage.models import Role
 from storage.officers import create_invite
@@ -121,7 +122,7 @@ def _days_until(until: str, today: date) -> int:
 
 def how_to_use(code: str, telegram_username: str | None) -> list[str]:
     """What the officer does with the code on each channel (the VP office passes it on)."""
-    telegram = (f"https://t.me/{telegram_username}?start={code}" if telegram_username else
+    telegram = (telegram_start_link(telegram_username, code) if telegram_username else
                 f"send “/start {code}” to the bot (KSTTHC_TELEGRAM_BOT_USERNAME set: a t.me link here)")
     return [f"Telegram: {telegram}", f"Zalo: send “{code}” to the bot, as a message of its own"]
 

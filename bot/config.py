@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         description="the folder of the files the bot keeps (attachments), made owner-only")
     # Telegram's Bot API lets a bot download files up to 20 MB: larger ones could not be fetched.
     attachment_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=2_000_000_000)
+    # The VP office's web desk (bot/web): where it listens, the address people reach it at
+    # (behind the reverse proxy; https makes its cookie Secure), and the idle time that ends a session.
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    # At the root of its own host name: the desk's links and redirects are absolute paths.
+    web_public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+/?$")
+    web_idle_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
 
 
     def clock(self) -> Callable[[], datetime]:
@@ -94,6 +101,11 @@ class Settings(BaseSettings):
 
     def working_calendar(self) -> WorkingCalendar:
         return load_calendar(self.calendar_file) if self.calendar_file else WorkingCalendar()
+
+    @property
+    def web_base_url(self) -> str:
+        """Where the desk's links point: the public address, else the one it listens on."""
+        return (self.web_public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     @property
     def telegram_notify_chat_list(self) -> list[str]:

@@ -155,11 +155,14 @@ async def run_channels(settings: Settings) -> int:
     planner = asyncio.create_task(run_planner(db, settings.working_calendar(), settings.clock(),
                                               settings.planner_interval, stopping,
                                               settings.inbox_retention_days))
+    from bot.web.app import serve_beside_channels  # the VP office's web desk (bot/web)
+
+    desk = asyncio.create_task(serve_beside_channels(settings, db, stopping))
     try:
         await asyncio.gather(*(keep_running(make, settings, stopping, current) for make in makers))
     finally:
         stopping.set()
-        await asyncio.wait([planner], timeout=settings.shutdown_grace)
+        await asyncio.wait([planner, desk], timeout=settings.shutdown_grace)
         await db.close()
     log.info("stopped")
     return 0

@@ -71,6 +71,7 @@ _LETTER_ORDER = {letter: index for index, letter in enumerate(_ALPHABET)}
 _TONE_ORDER = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 
 
+@lru_cache(maxsize=16_384)  # unit names, sorted again for every board and overview
 def vietnamese_order(text: str) -> tuple[tuple[tuple[int, int], ...], tuple[int, ...]]:
     """A sort key putting names in Vietnamese dictionary order (Python's own puts "Đ" after "Z")."""
     letters: list[tuple[int, int]] = []

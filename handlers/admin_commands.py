@@ -29,9 +29,10 @@ from handlers.due import campaign_due_text, campaign_period_text
 from handlers.overview import Progress
 from handlers.review import ReviewResult, review_submission
 from storage.campaigns import open_campaigns
-from storage.models import Campaign, Submission, SubmissionStatus, Unit
+from storage.models import Campaign, Officer, Submission, SubmissionStatus, Unit
 from storage.reports import Actor
 from storage.units import unit_by_code
+from storage.web_tokens import create_login_link
 
 ADMIN_HELP_HEAD = N_("Anh/chị là cán bộ Văn phòng UBND thành phố; bot tự động báo khi có đơn vị nộp báo "
                      "cáo. Các lệnh:")
@@ -59,6 +60,7 @@ ADMIN_COMMAND_HELP = (
     CommandHelp(N_("/ketluan MÃ_ĐỢT MÃ_ĐƠN_VỊ NGÀY — ghi ngày nhận kết luận kiểm tra")),
     CommandHelp(N_("/taodot MÃ_ĐỢT codinh|kiemtra|ketluan NGÀY [TỪ_NGÀY-ĐẾN_NGÀY] TÊN_ĐỢT — tạo đợt báo "
                    "cáo")),
+    CommandHelp(N_("/web — đường dẫn đăng nhập bàn làm việc trên trình duyệt (dùng một lần, trong 15 phút)")),
 )
 NO_FILES_HERE = N_("Kênh này không gửi được tệp. Vui lòng dùng lệnh /xuatbaocao trên Telegram, hoặc lệnh "
                    "kstthc-bot export trên máy chủ.")
@@ -100,6 +102,7 @@ class AdminContext:
     today: date
     outline_file: str
     actor: Actor
+    web_url: str = ""  # the web desk's address (KSTTHC_WEB_PUBLIC_URL), for /web's sign-in link
 
 
 def _day(text: str, t: Translator) -> date:
@@ -270,6 +273,17 @@ async def accept_report(ctx: AdminContext, args: list[str]) -> list[str]:
 
 async def return_report(ctx: AdminContext, args: list[str]) -> list[str]:
     return await _review(ctx, args, accept=False)
+
+
+async def web_link(ctx: AdminContext) -> list[str]:
+    """/web: a one-time sign-in link to the web desk for this VP office admin. Not in COMMANDS:
+    an officer's answer may well begin with the word "web"."""
+    officer = await ctx.session.get(Officer, ctx.actor.officer_id)
+    token = None if officer is None else await create_login_link(ctx.session, officer)
+    if token is None:
+        return [ctx.t.gettext("Chỉ cán bộ Văn phòng UBND thành phố mới dùng được lệnh này.")]
+    return [ctx.t.gettext("Đường dẫn đăng nhập bàn làm việc (dùng một lần, hiệu lực 15 phút; không chuyển "
+                          "cho người khác): {url}").format(url=f"{ctx.web_url}/login?token={token}")]
 
 
 COMMANDS: dict[str, Callable[[AdminContext, list[str]], Awaitable[list[str]]]] = {

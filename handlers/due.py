@@ -37,6 +37,11 @@ def _weekday(day: date, translator: Translator) -> str:
     return format_date(day, "EEEE", locale=translator.locale)
 
 
+def weekday(day: date, translator: Translator) -> str:
+    """The day of the week as the office writes it ("thứ Sáu", "Chủ nhật"; "Friday")."""
+    return _weekday(day, translator)
+
+
 def due_text(campaign: Campaign, real: date | None, translator: Translator) -> str:
     """The due date as every message words it: "trước ngày 31/10/2027", with the last working
     day beside it when that day is off; a unit's own deadline "chậm nhất ngày 20/10/2027";

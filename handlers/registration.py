@@ -41,6 +41,14 @@ HOW_TO_REGISTER = N_("Xin chào! Đây là bot báo cáo công tác kiểm soát
                      "đơn vị (ví dụ: ABCD-EFGH).")
 
 
+ZALO_HOW_TO = N_("Zalo: tìm bot của Văn phòng UBND thành phố, gửi mã {code} thành một tin nhắn riêng.")
+
+
+def telegram_start_link(bot_username: str, code: str) -> str:
+    """The t.me deep link that starts the bot with the invite code (the officer taps, no typing)."""
+    return f"https://t.me/{bot_username}?start={code}"
+
+
 CONFIRM_WORD = "xac nhan"
 # Folded words before a code that make it one for a registered person ("mã ABCD-EFGH"): without
 # them, what a registered officer types is an answer, even if it looks like a code.

@@ -116,7 +116,7 @@ async def plan(session: AsyncSession, now: datetime, calendar: WorkingCalendar) 
     recipient goes out: one missed while the bot was down is recorded as dropped instead."""
     result = Plan()
     by_unit, admins = await _recipients(session)
-    for campaign in await session.scalars(select(Campaign)):
+    for campaign in await session.scalars(select(Campaign).where(Campaign.closed_at.is_(None))):
         settings = ReminderSettings.from_json(campaign.settings)
         submitted = await _submitted_units(session, campaign)
         existing = {key: status for key, status in await session.execute(
@@ -185,6 +185,22 @@ def _row(key: str, identity: Identity, kind: str, payload: dict[str, Any], due_a
     return {"key": key, "channel": identity.channel, "chat_id": identity.chat_id or "", "kind": kind,
             "payload": json.dumps(payload), "status": status, "attempts": 0,
             "due_at": due_at.astimezone(UTC), "created_at": now.astimezone(UTC)}
+
+
+async def remind_now(session: AsyncSession, campaign: Campaign, unit_ids: set[int], now: datetime,
+                     calendar: WorkingCalendar) -> int:
+    """Today's reminder to these units' officers, queued at once (the VP office's "send now").
+    Keyed as the planner keys today's reminder, so no officer gets two today; worded as it goes,
+    so a unit that submits meanwhile gets none. The number queued."""
+    by_unit, _admins = await _recipients(session)
+    deadlines = {m.unit.id: m.deadline for m in await campaign_members(session, campaign, calendar)
+                 if m.unit.id in unit_ids}
+    today = now.astimezone(VN_TZ).date()
+    rows = [_row(reminder_key(campaign.id, unit_id, identity.id, deadline, today), identity, REMINDER,
+                 {"kind": REMINDER, "campaign": campaign.id, "unit": unit_id, "officer": identity.officer_id,
+                  "deadline": deadline.isoformat(), "day": today.isoformat()}, now, now, OutboxStatus.PENDING)
+            for unit_id, deadline in deadlines.items() for identity in by_unit.get(unit_id, [])]
+    return await insert_ignoring_duplicates(session, OutboxMessage, rows, unique=("key",))
 
 
 # ----- wording, at the moment of sending -----------------------------------------------------------

@@ -24,6 +24,7 @@ from handlers.admin_commands import (
     admin_help,
     report_to_view,
     run_admin_command,
+    web_link,
 )
 from handlers.attachments import Attached, Incoming, attach_file
 from handlers.attachments_office import (
@@ -69,6 +70,7 @@ class TextContext:
     today: date
     outline_file: str
     notify_chats: dict[str, list[str]] = field(default_factory=dict)
+    web_url: str = ""  # the web desk's address, for /web
 
 
 async def officer_of(ctx: TextContext) -> Officer | None:
@@ -173,10 +175,12 @@ async def _officer(ctx: TextContext, officer: Officer, identity: Identity, t: Tr
 
 async def _admin(ctx: TextContext, officer: Officer, t: Translator, head: str, rest: str) -> list[str]:
     command = head.lstrip("/")
+    admin = AdminContext(ctx.session, t, ctx.calendar, ctx.today, ctx.outline_file,
+                         Actor(officer.id, ctx.channel), ctx.web_url)
     if command in COMMANDS:
-        admin = AdminContext(ctx.session, t, ctx.calendar, ctx.today, ctx.outline_file,
-                             Actor(officer.id, ctx.channel))
         return await run_admin_command(admin, command, rest)
+    if command == "web":
+        return await web_link(admin)
     if command in ("tiendo", "progress") or fold(f"{command} {rest}") == "tien do":  # "tiến độ" is two words
         campaigns = await open_campaigns(ctx.session)
         if not campaigns:

@@ -34,8 +34,9 @@ async def ensure_campaign(
 
 
 async def open_campaigns(session: AsyncSession) -> list[Campaign]:
-    return list(await session.scalars(select(Campaign).order_by(Campaign.deadline.desc(),
-                                                                Campaign.id.desc())))
+    """The campaigns not closed (from the web desk), the one due last first."""
+    return list(await session.scalars(select(Campaign).where(Campaign.closed_at.is_(None))
+                                      .order_by(Campaign.deadline.desc(), Campaign.id.desc())))
 
 
 def campaign_period(campaign: Campaign) -> Period:

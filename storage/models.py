@@ -190,6 +190,8 @@ class Campaign(Base):
     report_recipients: Mapped[str | None] = mapped_column(Text)
     summary_recipients: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Closed by the VP office (web desk): no more reminders, no longer listed as open.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class OfficeSigner(Base):
@@ -341,3 +343,15 @@ class Attachment(Base):
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
     channel: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+class WebToken(Base):
+    """The web desk's one-time sign-in links and its sessions; only the token's hash is kept."""
+
+    __tablename__ = "web_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "link" or "session"
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

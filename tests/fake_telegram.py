@@ -931,7 +931,8 @@ class FakeTelegram(RecordedState, _Waiting):
 
     def env(self) -> dict[str, str]:
         """Environment variables pointing a `kstthc-bot` subprocess at this fake."""
-        return {"KSTTHC_TELEGRAM_TOKEN": self.token, "KSTTHC_TELEGRAM_API_BASE": self.base_url}
+        return {"KSTTHC_TELEGRAM_TOKEN": self.token, "KSTTHC_TELEGRAM_API_BASE": self.base_url,
+                "KSTTHC_WEB_PORT": "0"}  # the bot's web desk on a port of its own
 
     def bot(self, token: str | None = None, **kwargs: Any) -> Any:
         """A real aiogram Bot talking to this fake; use as ``async with tg.bot() as bot``."""
@@ -2000,7 +2001,8 @@ class RemoteFakeTelegram(_Waiting):
         self.close()
 
     def env(self) -> dict[str, str]:
-        return {"KSTTHC_TELEGRAM_TOKEN": self.token, "KSTTHC_TELEGRAM_API_BASE": self.base_url}
+        return {"KSTTHC_TELEGRAM_TOKEN": self.token, "KSTTHC_TELEGRAM_API_BASE": self.base_url,
+                "KSTTHC_WEB_PORT": "0"}  # the bot's web desk on a port of its own
 
     def bot(self, token: str | None = None, **kwargs: Any) -> Any:
         return _make_bot(self.base_url, token or self.token, **kwargs)

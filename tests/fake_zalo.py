@@ -291,7 +291,8 @@ class FakeZalo:
 
     def env(self) -> dict[str, str]:
         """Environment variables pointing a `kstthc-bot` subprocess at this fake."""
-        return {"KSTTHC_ZALO_TOKEN": self.token, "KSTTHC_ZALO_API_BASE": self.base_url}
+        return {"KSTTHC_ZALO_TOKEN": self.token, "KSTTHC_ZALO_API_BASE": self.base_url,
+                "KSTTHC_WEB_PORT": "0"}  # the bot's web desk on a port of its own
 
     def client(self, token: str | None = None, **kwargs: Any) -> Any:
         """A bot.zalo ZaloClient pointed at this fake (quick retries unless told otherwise)."""

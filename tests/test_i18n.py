@@ -23,6 +23,11 @@ def source_messages() -> set[str]:
             ROOT / package, method_map=[("**.py", "python")], keywords=keywords
         ):
             found.update([message] if isinstance(message, str) else [message[0]])
+    # The web desk's pages (Jinja2 templates calling _()).
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        ROOT / "bot" / "web" / "templates", method_map=[("**.html", "jinja2")], keywords=keywords
+    ):
+        found.update([message] if isinstance(message, str) else [message[0]])
     return found
 
 

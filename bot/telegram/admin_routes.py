@@ -29,6 +29,7 @@ from handlers.admin_commands import (
     admin_help,
     report_to_view,
     run_admin_command,
+    web_link,
 )
 from handlers.attachments_office import review_attachments
 from handlers.documents import campaign_exports, progress_charts, unit_report_docx
@@ -124,9 +125,17 @@ def admin_router() -> Router:
         settings: Settings = data["settings"]
         now = settings.clock()().astimezone(VN_TZ)
         ctx = AdminContext(data["session"], data["t"], settings.working_calendar(), now.date(),
-                           settings.outline_file, Actor(data["officer"].id, CHANNEL))
+                           settings.outline_file, Actor(data["officer"].id, CHANNEL), settings.web_base_url)
         texts = await run_admin_command(ctx, command.command, command.args or "")
         for text in escaped_pieces(texts):
+            data["replies"].send(message.chat.id, TelegramMessage(text))
+
+    @router.message(Command("web"))
+    async def desk_link(message: Message, **data: Any) -> None:
+        settings: Settings = data["settings"]
+        ctx = AdminContext(data["session"], data["t"], settings.working_calendar(), settings.today(),
+                           settings.outline_file, Actor(data["officer"].id, CHANNEL), settings.web_base_url)
+        for text in escaped_pieces(await web_link(ctx)):
             data["replies"].send(message.chat.id, TelegramMessage(text))
 
     @router.message()

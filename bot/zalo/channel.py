@@ -118,7 +118,8 @@ class ZaloChannel:
             display_name=update.display_name or "", calendar=self.settings.working_calendar(),
             today=self.settings.today(),
             outline_file=self.settings.outline_file,
-            notify_chats={CHANNEL: self.settings.zalo_notify_chat_list})
+            notify_chats={CHANNEL: self.settings.zalo_notify_chat_list},
+            web_url=self.settings.web_base_url)
         message, limit = update.message, self.settings.attachment_max_bytes
         if update.event_name == EVENT_TEXT and update.text is not None:
             texts = await handle_text(ctx, update.text, self.settings.locale)
