@@ -7,18 +7,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from deadlines.schedule import ReminderSettings
 from deadlines.workdays import WorkingCalendar
+from engine.conversation import ReportEngine
 from engine.text import fold
 from engine.views import State
+from handlers.outline_versions import outline_of
 from handlers.overview import Progress, campaign_overview
 from handlers.reminders import campaign_members
-from handlers.report import ENGINE_LEVEL, outline_engine
+from handlers.report import ENGINE_LEVEL
 from storage.models import Campaign, Submission, Unit, UnitLevel, as_utc
 
 
@@ -38,10 +39,8 @@ class BoardRow:
         return fold(words) in fold(f"{self.unit.name} {self.unit.code}")
 
 
-@cache
-def _questions_at(outline_file: str, level: str) -> int:
+def _questions_at(engine: ReportEngine, level: str) -> int:
     """Questions a unit of this level is asked before any answer opens or closes others."""
-    engine = outline_engine(outline_file)
     return len(engine.counted_questions(State(answers={}, unit_level=ENGINE_LEVEL.get(
         UnitLevel(level), level))))
 
@@ -60,11 +59,13 @@ async def campaign_board(session: AsyncSession, campaign: Campaign, calendar: Wo
     settings = ReminderSettings.from_json(campaign.settings)
     # Counted once per deadline: most units share one (every unit of a fixed-date campaign).
     left = {deadline: calendar.working_days_between(today, deadline) for deadline in set(deadlines.values())}
+    engine = await outline_of(session, campaign)  # the campaign's own outline version
+    asked = {level: _questions_at(engine, level) for level in {item.unit.level for item in overview.units}}
     rows = []
     for item in overview.units:
         deadline = deadlines.get(item.unit.id)
         days_left = None if deadline is None else left[deadline]
-        total = _questions_at(campaign.outline_file, item.unit.level)
+        total = asked[item.unit.level]
         percent = 100 if item.progress.handed_in else min(99, round(100 * item.answered / max(total, 1)))
         rows.append(BoardRow(item.unit, item.progress, item.answered, percent,
                              as_utc(touched.get(item.unit.id)), deadline, days_left,

@@ -20,7 +20,7 @@ from deadlines.schedule import DeadlineKind, ReminderSettings, reminder_days
 from engine.i18n import N_
 from engine.text import vietnamese_order
 from handlers.admin_commands import AdminContext, run_admin_command
-from handlers.campaigns import CampaignProblem, campaign_by_code, create_campaign
+from handlers.campaigns import CampaignProblem, campaign_by_code, create_campaign, outline_for
 from handlers.due import campaign_due_text, campaign_period_text, weekday
 from locales.translation import Translator
 from storage.models import Campaign, Unit, UnitLevel, utcnow
@@ -110,8 +110,8 @@ async def open_campaign(request: web.Request) -> web.Response:
     if form.get("action") != "save":
         return await _listing(request, draft=draft, preview=_preview(draft, draft.due, period, settings, t))
     try:
-        await create_campaign(session, draft.code, draft.title, draft.kind, draft.due, settings.outline_file,
-                              period=period)
+        await create_campaign(session, draft.code, draft.title, draft.kind, draft.due,
+                              outline_for(draft.kind, settings.outline_file), period=period)
     except CampaignProblem:
         return await _listing(request, draft=draft, problem=t.gettext(PROBLEMS["late"]).format(
             due=f"{draft.due:%d/%m/%Y}"))

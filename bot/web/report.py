@@ -16,9 +16,10 @@ from engine.qtypes import QUESTION_TYPES
 from engine.views import ReviewView, State
 from handlers.admin_commands import PROGRESS_WORDS
 from handlers.documents import report_of
+from handlers.outline_versions import outline_of
 from handlers.overview import PROGRESS_OF_STATUS, Progress
 from handlers.render import render_notices, show_answer
-from handlers.report import engine_level, outline_engine
+from handlers.report import engine_level
 from handlers.review import ReviewResult, review_submission
 from storage.models import Campaign, HistoryEntry, Officer, Submission, SubmissionStatus, Unit
 from storage.previous import previous_answers
@@ -84,7 +85,7 @@ async def report_page(request: web.Request) -> web.Response:
         return page(request, "report.html", campaign=campaign, unit=unit, submission=None, sections=[],
                     warnings=[], events=[], state=t.gettext(PROGRESS_WORDS[Progress.NOT_STARTED]),
                     notice=shown_notice, handed_in=False)
-    engine = outline_engine(campaign.outline_file)
+    engine = await outline_of(session, campaign)  # the campaign's own outline version
     answers = await load_answers(session, submission, engine.outline)
     status = SubmissionStatus(submission.status)
     view = engine.review(State(answers=answers, unit_level=engine_level(unit), submitted=status.handed_in,
