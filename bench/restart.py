@@ -1,0 +1,149 @@
+"""Restart to first answer: from starting `kstthc-bot run` to the fake Bot API receiving its reply
+to an answer that was waiting for it.
+
+An officer is registered and shown the first question; the bot is stopped; the officer answers;
+the bot is started again and the clock runs from the moment its process is started until the
+fake has received the next question (polling, or with --webhook the fake delivering to the
+bot's webhook). Each round answers the next question after a fresh start. Beside it, in the same
+run, the floor: the bare aiogram echo bot of bench/answers.py started the same way with an
+update waiting (what importing aiogram and one round trip cost on this machine).
+
+    python bench/restart.py [--rounds 5] [--webhook]
+
+The last line printed is one JSON object: medians and every round's figure, in seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import median
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.answers import cpu_seconds, register  # noqa: E402
+from tests.commands import command  # noqa: E402
+from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.telegram_harness import bot_environment, terminate  # noqa: E402
+
+OFFICER = 5_000_000
+ECHO_USER = 5_100_000
+SECRET = "restart-bench-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def first_reply(tg: FakeTelegram, chat_id: int, process: subprocess.Popen[str], started: float,
+                      timeout: float) -> tuple[float, float]:
+    """Seconds from `started` to the first message to `chat_id` sent after it, and the CPU
+    seconds the process had used by then (the steadier figure on a shared machine)."""
+    before = len(tg.messages_to(chat_id))
+    deadline = time.monotonic() + timeout
+    while len(tg.messages_to(chat_id)) == before:
+        if process.poll() is not None:
+            raise SystemExit(f"the bot exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise SystemExit("no reply in time")
+        await asyncio.sleep(0.005)
+    return tg.messages_to(chat_id)[before].time - started, cpu_seconds(process.pid)
+
+
+def start(argv: list[str], workdir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], float]:
+    with (workdir / "bot.log").open("a") as log:
+        started = time.monotonic()
+        return subprocess.Popen(argv, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                text=True), started
+
+
+async def stop(process: subprocess.Popen[str]) -> None:
+    # Off the loop: the fake (on this loop) answers the calls the bot finishes with.
+    await asyncio.to_thread(terminate, process, 20)
+
+
+async def main(args: argparse.Namespace) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="kstthc-restart-") as directory:
+        try:
+            return await measure(args, Path(directory))
+        except SystemExit:
+            print((Path(directory) / "bot.log").read_text()[-3000:], file=sys.stderr)
+            raise
+
+
+async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
+    from engine.conversation import ReportEngine
+    from engine.outline import default_outline_path, load_outline
+    from tests.scripted_officer import script_for
+
+    script = script_for(ReportEngine(load_outline(default_outline_path())), "commune")
+    ours: list[tuple[float, float]] = []
+    floor: list[tuple[float, float]] = []
+    async with FakeTelegram() as tg:
+        if True:
+            extra = {}
+            if args.webhook:
+                extra = {"KSTTHC_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{free_port()}/telegram/webhook",
+                         "KSTTHC_TELEGRAM_WEBHOOK_SECRET": SECRET}
+                extra["KSTTHC_TELEGRAM_WEBHOOK_PORT"] = extra["KSTTHC_TELEGRAM_WEBHOOK_URL"].split(":")[2] \
+                    .split("/")[0]
+            env = bot_environment(workdir, tg, **extra)
+            invite = (await register(workdir, env, 1))[0]
+            run = [*command(), "run", *(["--webhook"] if args.webhook else [])]
+            tg.user_sends_text(OFFICER, f"/start {invite}", first_name="Cán bộ")
+            process, started = start(run, workdir, env)
+            await first_reply(tg, OFFICER, process, started, args.timeout)
+            await tg.wait_for(lambda s: any("câu 1/" in m.text for m in s.messages_to(OFFICER)),
+                              timeout=args.timeout)
+            await stop(process)
+            for line in script[: args.rounds]:
+                tg.user_sends_text(OFFICER, line)
+                process, started = start(run, workdir, env)
+                try:
+                    ours.append(await first_reply(tg, OFFICER, process, started, args.timeout))
+                finally:
+                    await stop(process)
+                echo = [sys.executable, str(REPO / "bench" / "answers.py"), "--echo-bot", tg.base_url,
+                        tg.token, "100", "plain"]
+                tg.user_sends_text(ECHO_USER, "xin chào")
+                process, started = start(echo, workdir, env)
+                try:
+                    floor.append(await first_reply(tg, ECHO_USER, process, started, args.timeout))
+                finally:
+                    await stop(process)
+                print(f"restart to first answer: ours {ours[-1][0]:.2f} s ({ours[-1][1]:.2f} s CPU); "
+                      f"the bare echo bot {floor[-1][0]:.2f} s ({floor[-1][1]:.2f} s CPU)", flush=True)
+    return {
+        "restart_to_first_answer_s": round(median(s for s, _ in ours), 2),
+        "restart_cpu_s": round(median(c for _, c in ours), 2),
+        "echo_restart_to_first_reply_s": round(median(s for s, _ in floor), 2),
+        "echo_restart_cpu_s": round(median(c for _, c in floor), 2),
+        "per_round_s": [round(s, 2) for s, _ in ours],
+        "echo_per_round_s": [round(s, 2) for s, _ in floor],
+        "rounds": args.rounds,
+        "webhook": args.webhook,
+    }
+
+
+def parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--webhook", action="store_true",
+                        help="the bot serves a webhook the fake delivers to (default: polling)")
+    parser.add_argument("--timeout", type=float, default=120.0)
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main(parse()))), flush=True)
