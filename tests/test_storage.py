@@ -41,6 +41,7 @@ from handlers.report import Report, open_report, outline_engine, take_turn
 from storage.campaigns import ensure_campaign, open_campaigns
 from storage.database import Database
 from storage.migrate import alembic_config, current
+from storage.schema_version import head_revision
 from storage.models import (
     AnswerRow,
     Base,
@@ -162,6 +163,7 @@ async def test_migrations_create_the_schema_and_upgrading_again_is_harmless(
         database_url: DatabaseUrl) -> None:
     url, schema = database_url
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head_revision() == head  # what a restart compares the database with, alembic unloaded
     db = Database(url, schema=schema)
     try:
         async with db.engine.connect() as connection:
