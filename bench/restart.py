@@ -8,7 +8,10 @@ bot's webhook). Each round answers the next question after a fresh start. Beside
 run, the floor: the bare aiogram echo bot of bench/answers.py started the same way with an
 update waiting (what importing aiogram and one round trip cost on this machine).
 
-    python bench/restart.py [--rounds 5] [--webhook]
+    python bench/restart.py [--rounds 5] [--webhook] [--profile restart.txt]
+
+--profile runs our bot's last round under pyinstrument (`pip install pyinstrument`; not a
+dependency of the bot) and writes where its time to the first answer went.
 
 The last line printed is one JSON object: medians and every round's figure, in seconds.
 """
@@ -107,11 +110,16 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
             await tg.wait_for(lambda s: any("câu 1/" in m.text for m in s.messages_to(OFFICER)),
                               timeout=args.timeout)
             await stop(process)
-            for line in script[: args.rounds]:
+            for index, line in enumerate(script[: args.rounds]):
                 tg.user_sends_text(OFFICER, line)
-                process, started = start(run, workdir, env)
+                profiled = args.profile and index == args.rounds - 1
+                process, started = start([sys.executable, "-m", "pyinstrument", "-r", "text", "-o",
+                                          str(Path(args.profile).resolve()), "-m", "bot", *run[1:]]
+                                         if profiled else run, workdir, env)
                 try:
                     ours.append(await first_reply(tg, OFFICER, process, started, args.timeout))
+                    if profiled:
+                        await asyncio.sleep(0.2)  # the profile ends with the process: just after
                 finally:
                     await stop(process)
                 echo = [sys.executable, str(REPO / "bench" / "answers.py"), "--echo-bot", tg.base_url,
@@ -142,6 +150,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--webhook", action="store_true",
                         help="the bot serves a webhook the fake delivers to (default: polling)")
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--profile", help="profile our bot's last start with pyinstrument into this file")
     return parser.parse_args()
 
 

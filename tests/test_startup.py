@@ -16,7 +16,9 @@ import pytest
 STARTUP = r"""
 import json, random, sys, warnings
 warnings.simplefilter("ignore")  # aiogram's defaults are not JSON: the schema says so, at length
-import bot.cli, bot.run, bot.telegram.runner, bot.zalo.channel  # bot.telegram imports aiogram
+import bot.cli, bot.run
+aiogram_before_telegram = "aiogram" in sys.modules  # a Zalo-only bot never loads it
+import bot.telegram.runner, bot.zalo.channel  # bot.telegram imports aiogram
 heavy = sorted(m for m in ("docx", "openpyxl", "matplotlib", "alembic", "numpy") if m in sys.modules)
 from pydantic import BaseModel
 import aiogram.methods, aiogram.types
@@ -48,7 +50,8 @@ print(json.dumps({"built_at_import": built_at_import, "unbuildable": unbuildable
                   "same_schema": Update.model_json_schema() == lazy_schema,
                   "same_update": Update.model_validate(update).model_dump(
                       mode="json", exclude_none=True, by_alias=True) == lazy,
-                  "round_trip": lazy == update, "heavy": heavy}))
+                  "round_trip": lazy == update, "heavy": heavy,
+                  "aiogram_before_telegram": aiogram_before_telegram}))
 """
 
 
@@ -67,5 +70,7 @@ def test_telegram_types_are_built_on_first_use_and_validate_as_aiogram_builds_th
     assert startup["same_schema"] and startup["same_update"] and startup["round_trip"]
 
 
-def test_the_running_bot_leaves_documents_and_migrations_until_needed(startup: dict[str, Any]) -> None:
+def test_the_running_bot_leaves_documents_migrations_and_unused_channels_until_needed(
+        startup: dict[str, Any]) -> None:
     assert startup["heavy"] == []
+    assert not startup["aiogram_before_telegram"]

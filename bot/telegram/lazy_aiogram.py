@@ -50,3 +50,6 @@ def import_aiogram() -> None:
             namespace = vars(sys.modules[model.__module__])
             for name, value in names.items():
                 namespace.setdefault(name, value)
+    # Every update, and every reply's result, holds a message: built first, its schema is then
+    # reused by each model that holds one, where otherwise each would build it again (0.2 s).
+    aiogram.types.Message.model_rebuild()
