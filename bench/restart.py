@@ -2,13 +2,14 @@
 to an answer that was waiting for it.
 
 An officer is registered and shown the first question; the bot is stopped; the officer answers;
-the bot is started again and the clock runs from the moment its process is started until the
-fake has received the next question (polling, or with --webhook the fake delivering to the
-bot's webhook). Each round answers the next question after a fresh start. Beside it, in the same
-run, the floor: the bare aiogram echo bot of bench/answers.py started the same way with an
-update waiting (what importing aiogram and one round trip cost on this machine).
+the bot is started again (polling) and the clock runs from the moment its process is started
+until the fake has received the next question. Each round answers the next question after a
+fresh start. Beside it, in the same run, the floor: the bare aiogram echo bot of
+bench/answers.py started the same way with an update waiting (what importing aiogram, the
+ordinary way, and one round trip cost on this machine). CPU seconds are reported beside the
+wall-clock ones: on a shared machine they are the steadier figure.
 
-    python bench/restart.py [--rounds 5] [--webhook] [--profile restart.txt]
+    python bench/restart.py [--rounds 5] [--profile restart.txt]
 
 --profile runs our bot's last round under pyinstrument (`pip install pyinstrument`; not a
 dependency of the bot) and writes where its time to the first answer went.
@@ -21,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,13 +40,6 @@ from tests.telegram_harness import bot_environment, terminate  # noqa: E402
 
 OFFICER = 5_000_000
 ECHO_USER = 5_100_000
-SECRET = "restart-bench-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def first_reply(tg: FakeTelegram, chat_id: int, process: subprocess.Popen[str], started: float,
@@ -94,44 +87,37 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
     ours: list[tuple[float, float]] = []
     floor: list[tuple[float, float]] = []
     async with FakeTelegram() as tg:
-        if True:
-            extra = {}
-            if args.webhook:
-                extra = {"KSTTHC_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{free_port()}/telegram/webhook",
-                         "KSTTHC_TELEGRAM_WEBHOOK_SECRET": SECRET}
-                extra["KSTTHC_TELEGRAM_WEBHOOK_PORT"] = extra["KSTTHC_TELEGRAM_WEBHOOK_URL"].split(":")[2] \
-                    .split("/")[0]
-            env = bot_environment(workdir, tg, **extra)
-            invite = (await register(workdir, env, 1))[0]
-            run = [*command(), "run", *(["--webhook"] if args.webhook else [])]
-            tg.user_sends_text(OFFICER, f"/start {invite}", first_name="Cán bộ")
-            process, started = start(run, workdir, env)
-            await first_reply(tg, OFFICER, process, started, args.timeout)
-            await tg.wait_for(lambda s: any("câu 1/" in m.text for m in s.messages_to(OFFICER)),
-                              timeout=args.timeout)
-            await stop(process)
-            for index, line in enumerate(script[: args.rounds]):
-                tg.user_sends_text(OFFICER, line)
-                profiled = args.profile and index == args.rounds - 1
-                process, started = start([sys.executable, "-m", "pyinstrument", "-r", "text", "-o",
-                                          str(Path(args.profile).resolve()), "-m", "bot", *run[1:]]
-                                         if profiled else run, workdir, env)
-                try:
-                    ours.append(await first_reply(tg, OFFICER, process, started, args.timeout))
-                    if profiled:
-                        await asyncio.sleep(0.2)  # the profile ends with the process: just after
-                finally:
-                    await stop(process)
-                echo = [sys.executable, str(REPO / "bench" / "answers.py"), "--echo-bot", tg.base_url,
-                        tg.token, "100", "plain"]
-                tg.user_sends_text(ECHO_USER, "xin chào")
-                process, started = start(echo, workdir, env)
-                try:
-                    floor.append(await first_reply(tg, ECHO_USER, process, started, args.timeout))
-                finally:
-                    await stop(process)
-                print(f"restart to first answer: ours {ours[-1][0]:.2f} s ({ours[-1][1]:.2f} s CPU); "
-                      f"the bare echo bot {floor[-1][0]:.2f} s ({floor[-1][1]:.2f} s CPU)", flush=True)
+        env = bot_environment(workdir, tg)
+        invite = (await register(workdir, env, 1))[0]
+        run = [*command(), "run"]
+        tg.user_sends_text(OFFICER, f"/start {invite}", first_name="Cán bộ")
+        process, started = start(run, workdir, env)
+        await first_reply(tg, OFFICER, process, started, args.timeout)
+        await tg.wait_for(lambda s: any("câu 1/" in m.text for m in s.messages_to(OFFICER)),
+                          timeout=args.timeout)
+        await stop(process)
+        for index, line in enumerate(script[: args.rounds]):
+            tg.user_sends_text(OFFICER, line)
+            profiled = args.profile and index == args.rounds - 1
+            process, started = start([sys.executable, "-m", "pyinstrument", "-r", "text", "-o",
+                                      str(Path(args.profile).resolve()), "-m", "bot", *run[1:]]
+                                     if profiled else run, workdir, env)
+            try:
+                ours.append(await first_reply(tg, OFFICER, process, started, args.timeout))
+                if profiled:
+                    await asyncio.sleep(0.2)  # the profile ends with the process: just after
+            finally:
+                await stop(process)
+            echo = [sys.executable, str(REPO / "bench" / "answers.py"), "--echo-bot", tg.base_url,
+                    tg.token, "100", "plain"]
+            tg.user_sends_text(ECHO_USER, "xin chào")
+            process, started = start(echo, workdir, env)
+            try:
+                floor.append(await first_reply(tg, ECHO_USER, process, started, args.timeout))
+            finally:
+                await stop(process)
+            print(f"restart to first answer: ours {ours[-1][0]:.2f} s ({ours[-1][1]:.2f} s CPU); "
+                  f"the bare echo bot {floor[-1][0]:.2f} s ({floor[-1][1]:.2f} s CPU)", flush=True)
     return {
         "restart_to_first_answer_s": round(median(s for s, _ in ours), 2),
         "restart_cpu_s": round(median(c for _, c in ours), 2),
@@ -140,15 +126,12 @@ async def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
         "per_round_s": [round(s, 2) for s, _ in ours],
         "echo_per_round_s": [round(s, 2) for s, _ in floor],
         "rounds": args.rounds,
-        "webhook": args.webhook,
     }
 
 
 def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--webhook", action="store_true",
-                        help="the bot serves a webhook the fake delivers to (default: polling)")
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--profile", help="profile our bot's last start with pyinstrument into this file")
     return parser.parse_args()
