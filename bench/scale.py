@@ -113,8 +113,8 @@ class Platform:
         await self.http.close()
 
 
-async def start_bots(workdir: Path, tg: FakeTelegram, database_url: str, count: int
-                     ) -> tuple[list[subprocess.Popen[str]], str, Any]:
+async def start_bots(workdir: Path, tg: FakeTelegram, database_url: str, count: int,
+                     workers: int | None) -> tuple[list[subprocess.Popen[str]], str, Any]:
     ports = [free_port() for _ in range(count)]
     balancer = RoundRobin([f"http://127.0.0.1:{port}" for port in ports])
     address, runner = await balancer.start()
@@ -125,6 +125,8 @@ async def start_bots(workdir: Path, tg: FakeTelegram, database_url: str, count: 
         env.update({"KSTTHC_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1",
                     "KSTTHC_TELEGRAM_WEBHOOK_URL": f"{address}/telegram/webhook",
                     "KSTTHC_TELEGRAM_WEBHOOK_SECRET": SECRET, "KSTTHC_TELEGRAM_WEBHOOK_PORT": str(port)})
+        if workers is not None:
+            env["KSTTHC_TELEGRAM_WORKERS"] = str(workers)
         with (workdir / f"bot-{index}.log").open("w") as log:
             processes.append(subprocess.Popen([*command(), "run", "--webhook"], cwd=workdir, env=env,
                                               stdout=log, stderr=subprocess.STDOUT, text=True))
@@ -140,7 +142,7 @@ async def run_ours(tg: FakeTelegram, replies: Replies, args: argparse.Namespace,
         workdir = Path(directory)
         async with fresh_database() as database_url:
             registered = tg.request_count("setWebhook")
-            processes, address, runner = await start_bots(workdir, tg, database_url, count)
+            processes, address, runner = await start_bots(workdir, tg, database_url, count, args.workers)
             platform: Platform | None = None
             db = Database(database_url)
             try:
@@ -179,6 +181,11 @@ async def run_ours(tg: FakeTelegram, replies: Replies, args: argparse.Namespace,
                 await db.close()
                 await asyncio.gather(*(asyncio.to_thread(terminate, p, 10) for p in processes))
                 await runner.cleanup()
+                if args.logs:
+                    for log in workdir.glob("bot-*.log"):
+                        Path(args.logs).mkdir(parents=True, exist_ok=True)
+                        (Path(args.logs) / f"round{round_index + 1}-{count}-{log.name}").write_text(
+                            log.read_text())
 
 
 async def run_floor(tg: FakeTelegram, replies: Replies, args: argparse.Namespace, lines: Sequence[str],
@@ -251,6 +258,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16,
                         help="webhook POSTs in flight at once (Telegram allows up to 40)")
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--workers", type=int, help="KSTTHC_TELEGRAM_WORKERS of each process "
+                        "(default: the bot's own)")
+    parser.add_argument("--logs", help="keep the bot processes' logs in this folder")
     args = parser.parse_args()
     if not os.environ.get("KSTTHC_TEST_POSTGRES_URL"):
         parser.error("set KSTTHC_TEST_POSTGRES_URL to a PostgreSQL database this script may use")

@@ -41,7 +41,6 @@ from handlers.report import Report, open_report, outline_engine, take_turn
 from storage.campaigns import ensure_campaign, open_campaigns
 from storage.database import Database
 from storage.migrate import alembic_config, current
-from storage.schema_version import head_revision
 from storage.models import (
     AnswerRow,
     Base,
@@ -67,6 +66,7 @@ from storage.reports import (
     save_answer,
     submission_for,
 )
+from storage.schema_version import head_revision
 from storage.units import (
     SAMPLE_DEPARTMENTS_FILE,
     UnitFileError,
