@@ -2,52 +2,48 @@
 workbook (.xlsx) and CSV, and charts (.png). Pure builders: plain data in, bytes out; no
 database, no chat platform.
 
-The builders bring python-docx, openpyxl and matplotlib with them (about a second of CPU): each
-submodule is imported when one of its names is first used, not when the bot starts."""
+The .docx and .xlsx builders bring python-docx and openpyxl (with numpy) along, about a second
+of CPU: their modules are imported when one of their names is first used, not when the bot
+starts; the light ones (model, totals, charts, whose matplotlib loads inside) as usual."""
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from documents.charts import (
+    ChartData,
+    render_progress_chart,
+    render_status_chart,
+    status_chart_data,
+    submissions_over_time_data,
+)
+from documents.model import (
+    LEVEL_LABELS,
+    STATUS_LABELS,
+    SUBMITTED_STATUSES,
+    ReportDocumentInfo,
+    ReportStatus,
+    UnitReport,
+    status_label,
+    vietnamese_date,
+)
+from documents.totals import Totals, recompute_rates, totals
+
 if TYPE_CHECKING:
-    from documents.charts import (
-        ChartData,
-        render_progress_chart,
-        render_status_chart,
-        status_chart_data,
-        submissions_over_time_data,
-    )
     from documents.city_summary import build_city_summary_docx
-    from documents.model import (
-        LEVEL_LABELS,
-        STATUS_LABELS,
-        SUBMITTED_STATUSES,
-        ReportDocumentInfo,
-        ReportStatus,
-        UnitReport,
-        status_label,
-        vietnamese_date,
-    )
     from documents.report_docx import build_report_docx
-    from documents.totals import Totals, recompute_rates, totals
     from documents.workbook import answer_columns, build_csv, build_workbook
 
-_HOMES = {
-    "ChartData": "charts", "render_progress_chart": "charts", "render_status_chart": "charts",
-    "status_chart_data": "charts", "submissions_over_time_data": "charts",
+_HEAVY = {
     "build_city_summary_docx": "city_summary",
-    "LEVEL_LABELS": "model", "STATUS_LABELS": "model", "SUBMITTED_STATUSES": "model",
-    "ReportDocumentInfo": "model", "ReportStatus": "model", "UnitReport": "model",
-    "status_label": "model", "vietnamese_date": "model",
     "build_report_docx": "report_docx",
-    "Totals": "totals", "recompute_rates": "totals", "totals": "totals",
     "answer_columns": "workbook", "build_csv": "workbook", "build_workbook": "workbook",
 }
 
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
+    home = _HEAVY.get(name)
     if home is None:
         raise AttributeError(f"module 'documents' has no attribute {name!r}")
     return getattr(importlib.import_module(f"documents.{home}"), name)
