@@ -25,14 +25,13 @@ def import_aiogram() -> None:
     eager = BaseModel.__dict__["model_rebuild"]
     names: dict[str, Any] = {}
 
-    def deferred(cls: type[BaseModel], *, force: bool = False, raise_errors: bool = True,
-                 _parent_namespace_depth: int = 2, _types_namespace: Any = None) -> bool | None:
+    def deferred(cls: type[BaseModel], *args: Any, **kwargs: Any) -> bool | None:
         # Only aiogram.types' own loop passes a namespace for its types; anything else as asked.
-        if _types_namespace is None or force or not cls.__module__.startswith("aiogram.types."):
-            return eager.__func__(cls, force=force, raise_errors=raise_errors,  # type: ignore[no-any-return]
-                                  _parent_namespace_depth=_parent_namespace_depth,
-                                  _types_namespace=_types_namespace)
-        names.update(_types_namespace)
+        given = kwargs.get("_types_namespace")
+        if given is None or args or kwargs.get("force") or not cls.__module__.startswith("aiogram.types."):
+            return eager.__func__(cls, *args, **kwargs)  # type: ignore[no-any-return]
+        if not names:  # the same namespace for every type
+            names.update(given)
         return None
 
     BaseModel.model_rebuild = classmethod(deferred)  # type: ignore[method-assign, assignment]
