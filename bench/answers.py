@@ -82,6 +82,13 @@ async def echo_bot(base: str, token: str, limit: int, kind: str) -> None:
     # The commit's fsync waits in a thread of its own, not on the loop: the faster of the two here.
     writer = ThreadPoolExecutor(1) if kind == "durable" else None
     database: sqlite3.Connection | None = None
+    postgres = None
+    if kind == "postgres":  # bench/scale.py's floor: the same commit, on PostgreSQL
+        import asyncpg
+
+        postgres = await asyncpg.create_pool(os.environ["BENCH_POSTGRES_DSN"], min_size=4, max_size=10)
+        await postgres.execute("CREATE TABLE answer (chat_id BIGINT, message_id BIGINT, text TEXT,"
+                               " PRIMARY KEY (chat_id, message_id))")
     if kind == "durable":
         database = sqlite3.connect(Path(tempfile.mkdtemp(prefix="kstthc-echo-")) / "answers.db",
                                    isolation_level=None, check_same_thread=False)
@@ -95,6 +102,9 @@ async def echo_bot(base: str, token: str, limit: int, kind: str) -> None:
         if database is not None:
             await asyncio.get_running_loop().run_in_executor(
                 writer, commit_answer, database, message.chat.id, message.message_id, message.text)
+        if postgres is not None:
+            await postgres.execute("INSERT INTO answer VALUES ($1, $2, $3)", message.chat.id,
+                                   message.message_id, message.text)
         previous = last_reply.get(message.chat.id) if kind != "plain" else None
         edit = None if previous is None else asyncio.create_task(bot.edit_message_text(
             f"✅ {previous.text} ({message.message_id})", chat_id=previous.chat.id,

@@ -8,8 +8,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard, cast
 
 from bot.config import Settings
 from bot.privacy import install_log_redaction, safe_message
@@ -43,11 +44,15 @@ def configure_logging(settings: Settings) -> None:
                           settings.telegram_webhook_secret, settings.zalo_webhook_secret)
 
 
+def is_telegram(channel: Channel) -> TypeGuard[TelegramChannel]:
+    """Told without importing the Telegram channel (and aiogram) where only Zalo runs."""
+    runner = sys.modules.get("bot.telegram.runner")
+    return runner is not None and isinstance(channel, runner.TelegramChannel)
+
+
 async def probe(channel: Channel, settings: Settings) -> None:
     """One getMe, without the retries the channel's own calls make: raises if the API is not there."""
-    from bot.telegram.runner import TelegramChannel
-
-    if isinstance(channel, TelegramChannel):
+    if is_telegram(channel):
         from aiogram.methods import GetMe
 
         await channel.bot.session.make_request(channel.bot, GetMe(), timeout=int(PROBE_TIMEOUT))
@@ -61,15 +66,13 @@ async def probe(channel: Channel, settings: Settings) -> None:
 
 async def close(channel: Channel) -> None:
     """What a channel that failed holds: its workers told to finish, its HTTP session closed."""
-    from bot.telegram.runner import TelegramChannel
-
     channel.stop()
     channel.inbox.finish()
     with contextlib.suppress(Exception):
-        if isinstance(channel, TelegramChannel):
+        if is_telegram(channel):
             await channel.bot.session.close()
         else:
-            await channel.client.close()
+            await cast("ZaloChannel", channel).client.close()
 
 
 async def keep_running(make: Callable[[], Channel], settings: Settings, stopping: asyncio.Event,
@@ -121,19 +124,28 @@ async def _unless_stopped(work: Awaitable[None], stopping: asyncio.Event) -> boo
     return True
 
 
-async def run_channels(settings: Settings) -> int:
-    from bot.telegram.runner import TelegramChannel
+def telegram_channel(settings: Settings, db: Database) -> Channel:
+    from bot.telegram.runner import TelegramChannel  # aiogram: loaded only when Telegram runs
+
+    return TelegramChannel(settings, db)
+
+
+def zalo_channel(settings: Settings, db: Database) -> Channel:
     from bot.zalo.channel import ZaloChannel
 
+    return ZaloChannel(settings, db)
+
+
+async def run_channels(settings: Settings) -> int:
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     await db.upgrade()
     async with db.transaction() as session:
         await seed_if_empty(session, settings, settings.today())
     makers: list[Callable[[], Channel]] = []
     if settings.telegram_token:
-        makers.append(lambda: TelegramChannel(settings, db))
+        makers.append(lambda: telegram_channel(settings, db))
     if settings.zalo_token:
-        makers.append(lambda: ZaloChannel(settings, db))
+        makers.append(lambda: zalo_channel(settings, db))
     if not makers:
         log.error("no channel to run: set KSTTHC_TELEGRAM_TOKEN and/or KSTTHC_ZALO_TOKEN")
         await db.close()

@@ -1,6 +1,15 @@
 """Documents built from reports: a unit's report and the city summary (.docx), the VP office's
 workbook (.xlsx) and CSV, and charts (.png). Pure builders: plain data in, bytes out; no
-database, no chat platform."""
+database, no chat platform.
+
+The .docx and .xlsx builders bring python-docx and openpyxl (with numpy) along, about a second
+of CPU: their modules are imported when one of their names is first used, not when the bot
+starts; the light ones (model, totals, charts, whose matplotlib loads inside) as usual."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from documents.charts import (
     ChartData,
@@ -9,7 +18,6 @@ from documents.charts import (
     status_chart_data,
     submissions_over_time_data,
 )
-from documents.city_summary import build_city_summary_docx
 from documents.model import (
     LEVEL_LABELS,
     STATUS_LABELS,
@@ -20,9 +28,26 @@ from documents.model import (
     status_label,
     vietnamese_date,
 )
-from documents.report_docx import build_report_docx
 from documents.totals import Totals, recompute_rates, totals
-from documents.workbook import answer_columns, build_csv, build_workbook
+
+if TYPE_CHECKING:
+    from documents.city_summary import build_city_summary_docx
+    from documents.report_docx import build_report_docx
+    from documents.workbook import answer_columns, build_csv, build_workbook
+
+_HEAVY = {
+    "build_city_summary_docx": "city_summary",
+    "build_report_docx": "report_docx",
+    "answer_columns": "workbook", "build_csv": "workbook", "build_workbook": "workbook",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HEAVY.get(name)
+    if home is None:
+        raise AttributeError(f"module 'documents' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"documents.{home}"), name)
+
 
 __all__ = [
     "LEVEL_LABELS",

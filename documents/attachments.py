@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from docx import Document as open_document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -14,18 +13,12 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.shared import Mm, Pt
 
 from documents.layout import clean
+from documents.model import ListedFile
 
 APPENDIX_TITLE = "TÀI LIỆU KÈM THEO"
 HEADERS = ("STT", "Tên tệp", "Dung lượng", "Kèm theo")
 WIDTHS_MM = (14, 95, 28, 28)
 TABLE_PT = 12
-
-
-@dataclass(frozen=True)
-class ListedFile:
-    filename: str
-    size: str  # as people read it: "1,5 MB"
-    place: str  # "Câu 1.1", "Cả báo cáo"
 
 
 def with_attachment_appendix(content: bytes, files: Sequence[ListedFile]) -> bytes:

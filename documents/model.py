@@ -261,3 +261,12 @@ def vietnamese_date(day: date) -> str:
     (Nghị định 30/2020/NĐ-CP, Phụ lục I)."""
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
     return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+@dataclass(frozen=True)
+class ListedFile:
+    """A file in the report's appendix "Tài liệu kèm theo"."""
+
+    filename: str
+    size: str  # as people read it: "1,5 MB"
+    place: str  # "Câu 1.1", "Cả báo cáo"

@@ -17,23 +17,20 @@ _KEPT_FORMAT = "\u200d"
 _NOT_TEXT = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
-@lru_cache(maxsize=1)
-def _dropped() -> re.Pattern[str]:
-    """Control characters but tab and line break, and format characters but the joiner (built
-    once, from the Unicode database Python has)."""
-    format_characters = "".join(
-        re.escape(chr(code)) for code in range(0x110000)
-        if unicodedata.category(chr(code)) == "Cf" and chr(code) != _KEPT_FORMAT)
-    return re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{format_characters}]")
+_DROPPED_CATEGORIES = ("Cc", "Cf")
 
 
 def clean(text: str) -> str:
     """`text` as something that can be stored, printed and put in a document: line ends as
     "\\n", control and invisible format characters dropped, what is not text shown as "�"."""
-    if text.isascii() and text.isprintable():
-        return text  # the common case, at no cost
+    if text.isprintable():
+        return text  # the common case, at no cost: no control, format or non-character in it
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _NOT_TEXT.sub("\ufffd", _dropped().sub("", text))
+    # Only the few distinct characters Python does not print need their category looked up.
+    dropped = {ord(c): None for c in set(text)
+               if not c.isprintable() and c not in "\t\n" and c != _KEPT_FORMAT
+               and unicodedata.category(c) in _DROPPED_CATEGORIES}
+    return _NOT_TEXT.sub("\ufffd", text.translate(dropped) if dropped else text)
 
 
 _INVISIBLE = re.compile(r"[\s\u200d]+")

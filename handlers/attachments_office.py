@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from documents.attachments import ListedFile
+from documents.model import ListedFile
 from engine.i18n import N_, Translator
 from handlers.attachments import AttachmentInfo, attachment_lines, list_attachments
 from handlers.report import Report, submission_parts

@@ -12,22 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from deadlines.schedule import DeadlineKind
 from deadlines.workdays import WorkingCalendar
-from documents import (
-    ReportDocumentInfo,
-    UnitReport,
-    build_city_summary_docx,
-    build_csv,
-    build_report_docx,
-    build_workbook,
+from documents.charts import (
+    ChartData,
     render_progress_chart,
     render_status_chart,
     status_chart_data,
     submissions_over_time_data,
-    totals,
 )
-from documents.attachments import with_attachment_appendix
-from documents.charts import ChartData
-from documents.model import local_datetime
+from documents.model import ReportDocumentInfo, UnitReport, local_datetime
+from documents.totals import totals
 from engine.answers import deserialise
 from engine.views import State
 from handlers.attachments_office import appendix_files
@@ -83,6 +76,10 @@ async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: 
                                        period=campaign_period(campaign), recipients=recipients)
     signer = unit_signer(unit)
     info = info.with_signer(signer.title, signer.name)
+    # python-docx: imported when first needed, not when the bot starts.
+    from documents.attachments import with_attachment_appendix
+    from documents.report_docx import build_report_docx
+
     content = build_report_docx(engine.outline, report, info, translator(locale))
     content = with_attachment_appendix(content, await appendix_files(session, submission_id))
     return Document(f"bao-cao-{unit.code}-{campaign.code}.docx", content)
@@ -125,6 +122,10 @@ async def campaign_reports(session: AsyncSession, campaign: Campaign, calendar: 
 async def campaign_exports(session: AsyncSession, campaign: Campaign, calendar: WorkingCalendar,
                            today: date) -> list[Document]:
     """The workbook, its CSV twin and the city summary, for the VP office's own report."""
+    # openpyxl and python-docx: imported when first needed, not when the bot starts.
+    from documents.city_summary import build_city_summary_docx
+    from documents.workbook import build_csv, build_workbook
+
     outline = (await outline_of(session, campaign)).outline
     reports = await campaign_reports(session, campaign, calendar)
     figures = totals(outline, reports)

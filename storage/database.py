@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.schema_version import is_current
 from storage.sqlite_connection import loop_thread_connector
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -152,6 +153,9 @@ class Database:
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (creates it on an empty database). Processes
         starting at once on one PostgreSQL database take turns; the later ones find it done."""
+        async with self.engine.connect() as connection:
+            if await is_current(connection):
+                return  # the usual restart: alembic not even loaded
         from storage.migrate import upgrade
 
         async with self.engine.begin() as connection:

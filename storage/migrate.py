@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+from storage.schema_version import MIGRATIONS
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

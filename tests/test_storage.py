@@ -66,6 +66,7 @@ from storage.reports import (
     save_answer,
     submission_for,
 )
+from storage.schema_version import head_revision
 from storage.units import (
     SAMPLE_DEPARTMENTS_FILE,
     UnitFileError,
@@ -162,6 +163,7 @@ async def test_migrations_create_the_schema_and_upgrading_again_is_harmless(
         database_url: DatabaseUrl) -> None:
     url, schema = database_url
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head_revision() == head  # what a restart compares the database with, alembic unloaded
     db = Database(url, schema=schema)
     try:
         async with db.engine.connect() as connection:
