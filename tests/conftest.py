@@ -5,7 +5,10 @@ The suite runs in parallel (pytest-xdist, `-n auto` in pyproject.toml): every te
 tmp_path, SQLite file, PostgreSQL schema or database, fake Bot API servers on port 0 and bot
 processes, so tests on different workers share nothing but the PostgreSQL server. The slowest
 tests (timed on the previous run, kept in pytest's cache) start first, so that no worker is left
-with a long end-to-end test while the others are done; `-n 0` runs everything in one process."""
+with a long end-to-end test while the others are done; `-n 0` runs everything in one process.
+That order interleaves modules on a worker, so a fixture that costs seconds (documents rendered
+by LibreOffice, a bot started once) is session-scoped even where one module uses it: a
+module-scoped one would be made again each time its module came back to the worker."""
 
 from __future__ import annotations
 

@@ -74,12 +74,12 @@ def answers_of_script(engine: ReportEngine, unit_level: str) -> dict[str, Answer
     return dict(state.answers)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def commune_answers(engine: ReportEngine) -> dict[str, Answer]:
     return answers_of_script(engine, "commune")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def department_answers(engine: ReportEngine) -> dict[str, Answer]:
     return answers_of_script(engine, "department")
 
@@ -114,7 +114,7 @@ def line_of(document: Document, number: str) -> str:
     return found[0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def commune_docx(engine: ReportEngine, commune_answers: dict[str, Answer]) -> bytes:
     report = unit_report(engine, commune_answers)
     info = ReportDocumentInfo.for_unit(report, on=date(2021, 10, 29), campaign_title=CAMPAIGN,
@@ -420,7 +420,7 @@ def scaled(answers: dict[str, Answer], factor: int, outline: Outline) -> dict[st
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def hundred_units(engine: ReportEngine, commune_answers: dict[str, Answer]) -> list[UnitReport]:
     outline = engine.outline
     order = [q.name for q in outline.asked_questions if q.name in commune_answers]
@@ -449,7 +449,7 @@ def hundred_units(engine: ReportEngine, commune_answers: dict[str, Answer]) -> l
     return reports
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def workbook_bytes(outline: Outline, hundred_units: list[UnitReport]) -> bytes:
     return build_workbook(outline, hundred_units, today=date(2021, 11, 2))
 

@@ -148,7 +148,7 @@ class Made:
     rendered: dict[str, Rendered]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def made(tmp_path_factory: pytest.TempPathFactory, engine: ReportEngine) -> Iterator[Made]:
     """The documents of the module, made through the CLI and rendered by one soffice call."""
     office = _office()

@@ -55,7 +55,7 @@ print(json.dumps({"built_at_import": built_at_import, "unbuildable": unbuildable
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def startup() -> dict[str, Any]:
     result = subprocess.run([sys.executable, "-c", STARTUP], capture_output=True, text=True, timeout=180,
                             check=True)

@@ -62,7 +62,7 @@ def _office() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def units(engine: ReportEngine) -> Campaign:
     answers = unit_documents.answers_of_script(engine, "commune")
     reports = campaign.campaign_units(engine, answers)
@@ -70,7 +70,7 @@ def units(engine: ReportEngine) -> Campaign:
                     totals(engine.outline, campaign.previous_reports(engine, answers)))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def rendered(engine: ReportEngine, units: Campaign, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     """Both documents built, and rendered to PDF by LibreOffice in one call."""
     office = _office()
