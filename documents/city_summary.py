@@ -17,6 +17,7 @@ from documents.layout import TEXT_WIDTH_MM, AdministrativeDocument, Span, basis
 from documents.model import ReportDocumentInfo, UnitReport
 from documents.report_docx import section_number
 from documents.shares import count_text, share_text
+from documents.subject import summary_phrase
 from documents.synthesis import (
     FEW_UNITS,
     NORM_GAP_POINTS,
@@ -53,8 +54,7 @@ def build_city_summary_docx(
     the campaign) the summary also names who is behind (as of `today`, by default the document's
     date), the units outside the norm, and quotes the units' difficulties and proposals; without
     them it gives the totals and counts only."""
-    subject = info.subject or (
-        f"Tổng hợp tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính năm {info.year}")
+    subject = info.subject or f"Tổng hợp {summary_phrase(outline)} năm {info.year}"
     document = AdministrativeDocument(info, "Báo cáo", subject)
     document.paragraph(_opening(outline, totals, info))
     if reports is not None:
@@ -75,11 +75,9 @@ def build_city_summary_docx(
 def _opening(outline: Outline, totals: Totals, info: ReportDocumentInfo) -> str:
     implemented = basis(outline.meta.source) if info.basis is None else info.basis
     lead = f"Thực hiện {implemented}, trên" if implemented else "Trên"
-    span = info.period.text() if info.period else f"năm {info.year}"
     due = f" (hạn nộp {info.due})" if info.due else ""
     return (f"{lead} cơ sở báo cáo của {totals.units}/{totals.all_units} cơ quan, đơn vị đã nộp{due}, "
-            f"{info.unit_name} tổng hợp tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục "
-            f"hành chính {span} như sau:")
+            f"{info.unit_name} tổng hợp {summary_phrase(outline)} {info.span()} như sau:")
 
 
 def standing_texts(reports: Sequence[UnitReport], today: date) -> list[str]:

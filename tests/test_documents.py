@@ -43,6 +43,7 @@ from documents import (
 )
 from documents.report_docx import yes_no_sentence
 from documents.shares import share_text
+from documents.subject import report_subject
 from engine.answers import NONE_ANSWER, SKIPPED_ANSWER, Answer, AnswerKind
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
@@ -343,7 +344,7 @@ def test_answers_hidden_by_a_no_are_left_out_and_open_items_say_so(
     assert len(opening) == 1 and ", Sở Tư pháp báo cáo" in opening[0]
 
 
-def test_document_particulars() -> None:
+def test_document_particulars(outline: Outline) -> None:
     assert vietnamese_date(date(2021, 1, 5)) == "ngày 05 tháng 01 năm 2021"
     assert vietnamese_date(date(2021, 2, 28)) == "ngày 28 tháng 02 năm 2021"
     assert vietnamese_date(date(2021, 10, 29)) == "ngày 29 tháng 10 năm 2021"
@@ -352,7 +353,7 @@ def test_document_particulars() -> None:
     info = ReportDocumentInfo.for_unit(ward, on=date(2021, 10, 1), campaign_title=CAMPAIGN)
     assert (info.unit_name, info.superior, info.place) == (
         "Ủy ban nhân dân phường 1", "UBND QUẬN NINH KIỀU", "Phường 1")
-    assert info.report_subject() == SUBJECT
+    assert info.report_subject(report_subject(outline)) == SUBJECT
     assert info.signature_lines() == ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH")
     # Late: submitted after the deadline (Việt Nam date), or not submitted once it has passed.
     on_time = UnitReport("1", "Xã A", "commune", None, "submitted",
