@@ -33,8 +33,8 @@ NO_FIGURE = "—"
 NOT_ARISING_CELL = "Không phát sinh"
 # "… có gặp vướng mắc không?" / "… đã xây dựng quy trình chưa?": the yes/no questions of the
 # Đề cương, turned into the statement the answer makes.
-_YES_NO_QUESTION = re.compile(r"(?P<subject>.*?\S)\s+(?P<verb>có|đã)\s+(?P<rest>.+?)\s+(?:không|chưa)\s*\??")
-_NEGATION = {"có": "không", "đã": "chưa"}
+YES_NO_QUESTION = re.compile(r"(?P<subject>.*?\S)\s+(?P<verb>có|đã)\s+(?P<rest>.+?)\s+(?:không|chưa)\s*\??")
+NEGATION = {"có": "không", "đã": "chưa"}
 
 
 def build_report_docx(
@@ -139,10 +139,10 @@ def item_spans(item: ReviewItem, translator: Translator) -> list[Span]:
 def yes_no_sentence(label: str, yes: bool) -> str | None:
     """"Cơ quan, đơn vị có đề xuất … không?" answered "không" → "Cơ quan, đơn vị không đề xuất
     …."; None for a question not put that way."""
-    match = _YES_NO_QUESTION.fullmatch(label)
+    match = YES_NO_QUESTION.fullmatch(label)
     if not match:
         return None
-    verb = match["verb"] if yes else _NEGATION[match["verb"]]
+    verb = match["verb"] if yes else NEGATION[match["verb"]]
     return f"{match['subject']} {verb} {match['rest']}."
 
 
@@ -194,7 +194,7 @@ def write_unreported(document: AdministrativeDocument, unreported: list[tuple[Se
             said = f"cả {len(questions)} nội dung"
         else:
             said = f"{len(questions)} trong số {asked} nội dung"
-        document.paragraph([Span(f"- {heading}: "), Span(f"{said}.", italic=True)])
+        document.paragraph([Span(f"{heading}: "), Span(f"{said}.", italic=True)])
 
 
 def _shown(question: Question, value: object, translator: Translator) -> str:
