@@ -305,7 +305,7 @@ def test_answers_hidden_by_a_no_are_left_out_and_open_items_say_so(
     documents = "Quyết định số 12/QĐ-STP ngày 05/02/2021;\nCông văn số 30/STP-VP."
     answers["guidance_documents"] = Answer.of(documents)
     answers["publicity"] = SKIPPED_ANSWER
-    del answers["procedures_total"], answers["procedures_online"]
+    del answers["procedures_total"], answers["procedures_online"], answers["control_urging"]
     report = unit_report(engine, answers, level="department", code="000.00.10.H13", name="Sở Tư pháp")
     info = ReportDocumentInfo.for_unit(report, on=date(2021, 10, 27), campaign_title=CAMPAIGN,
                                        number="215", number_suffix="BC-STP")
@@ -330,6 +330,10 @@ def test_answers_hidden_by_a_no_are_left_out_and_open_items_say_so(
     assert len(listed) == 1 and re.fullmatch(r".*: 3 trong số \d+ nội dung\.", listed[0]), listed
     for name in ("publicity", "procedures_total", "procedures_online"):
         assert not [t for t in texts if label_of(outline, name)[1:] in t], name
+    # One item left in a section: named, once.
+    urging = label_of(outline, "control_urging")
+    assert [t for t in texts if urging[1:] in t] == [
+        f"1. {outline.section('I.1').title.vi}: {urging[:1].lower()}{urging[1:]}."]
     assert label_of(outline, "procedures_total") not in figure_rows(document)
     # A department is asked 10.5 too (the plan's one Đề cương; "không có" if it certifies none).
     assert paragraph_of(document, label_of(outline, "electronic_certified_copies"))
