@@ -15,8 +15,9 @@ from documents.compare import change_text
 from documents.docx_tables import ruled_table
 from documents.layout import TEXT_WIDTH_MM, AdministrativeDocument, Span, basis
 from documents.model import ReportDocumentInfo, UnitReport
-from documents.report_docx import section_number
+from documents.report_docx import NEGATION, YES_NO_QUESTION, section_number
 from documents.shares import count_text, share_text
+from documents.subject import summary_phrase
 from documents.synthesis import (
     FEW_UNITS,
     NORM_GAP_POINTS,
@@ -37,9 +38,12 @@ from engine.question import Question
 NO_REPORT = "chưa có đơn vị báo cáo"
 YES_NO_TEXT = {"yes": "Có", "no": "Không"}
 FIGURE_HEADERS = ("Chỉ tiêu", "Kỳ này", "Số đơn vị báo cáo")
+WORDED_HEADERS = ("Nội dung", "Số đơn vị có báo cáo", "Số đơn vị báo cáo “Không có”")
+WORDED_LEAD = "Các nội dung báo cáo bằng văn bản (chi tiết tại báo cáo của từng cơ quan, đơn vị):"
 COMPARED_HEADERS = ("Chỉ tiêu", "Kỳ này", "Kỳ trước", "Tăng, giảm", "Số đơn vị báo cáo")
 # Millimetres of the text width (165) per column, with and without last period's figures.
 FIGURE_WIDTHS = (101.0, 32.0, 32.0)
+WORDED_WIDTHS = (95.0, 35.0, 35.0)
 COMPARED_WIDTHS = (67.0, 24.0, 24.0, 28.0, 22.0)
 
 
@@ -53,8 +57,7 @@ def build_city_summary_docx(
     the campaign) the summary also names who is behind (as of `today`, by default the document's
     date), the units outside the norm, and quotes the units' difficulties and proposals; without
     them it gives the totals and counts only."""
-    subject = info.subject or (
-        f"Tổng hợp tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính năm {info.year}")
+    subject = info.subject or f"Tổng hợp {summary_phrase(outline)} năm {info.year}"
     document = AdministrativeDocument(info, "Báo cáo", subject)
     document.paragraph(_opening(outline, totals, info))
     if reports is not None:
@@ -75,18 +78,17 @@ def build_city_summary_docx(
 def _opening(outline: Outline, totals: Totals, info: ReportDocumentInfo) -> str:
     implemented = basis(outline.meta.source) if info.basis is None else info.basis
     lead = f"Thực hiện {implemented}, trên" if implemented else "Trên"
-    span = info.period.text() if info.period else f"năm {info.year}"
     due = f" (hạn nộp {info.due})" if info.due else ""
-    return (f"{lead} cơ sở báo cáo của {totals.units}/{totals.all_units} cơ quan, đơn vị đã nộp{due}, "
-            f"{info.unit_name} tổng hợp tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục "
-            f"hành chính {span} như sau:")
+    return (f"{lead} cơ sở báo cáo của {totals.units} trong tổng số {totals.all_units} cơ quan, đơn vị "
+            f"đã nộp{due}, "
+            f"{info.unit_name} tổng hợp {summary_phrase(outline)} {info.span()} như sau:")
 
 
 def standing_texts(reports: Sequence[UnitReport], today: date) -> list[str]:
     """Who handed in, on time or late, and who has not, by name."""
     where = standing(reports, today)
     handed, total = len(where.handed_in), len(reports)
-    texts = [f"Đến ngày {today:%d/%m/%Y}, {handed}/{total} cơ quan, đơn vị đã nộp báo cáo "
+    texts = [f"Đến ngày {today:%d/%m/%Y}, {handed} trong tổng số {total} cơ quan, đơn vị đã nộp báo cáo "
              f"({len(where.on_time)} đúng hạn, {len(where.late)} sau hạn); "
              f"{len(where.missing)} cơ quan, đơn vị chưa nộp."]
     if where.late:
@@ -104,6 +106,7 @@ def standing_texts(reports: Sequence[UnitReport], today: date) -> list[str]:
 def _section(document: AdministrativeDocument, section: Section, totals: Totals, translator: Translator,
              previous: Totals | None, reports: Sequence[UnitReport] | None) -> None:
     figures = [q for q in section.questions if _is_figure(q)]
+    worded: list[Question] = []  # reported in the units' words, not quoted: counted in one table
     for question in section.questions:
         if _is_figure(question):
             if question is figures[0]:  # the section's figures as one table, where they begin
@@ -113,23 +116,27 @@ def _section(document: AdministrativeDocument, section: Section, totals: Totals,
                     if text:
                         document.paragraph(text)
             continue
-        lead = _lead(question, translator)
         if reports is not None and quoted(question):
-            _quotes(document, lead, question, totals, reports)
-            continue
-        text = _item_text(question, totals, translator, reports)
-        if lead.endswith("? "):  # after a question mark, a new sentence
-            text = text[:1].upper() + text[1:]
-        document.paragraph([Span(lead), Span(text)])
+            _quotes(document, _lead(question, translator), question, totals, reports)
+        elif question.type in COUNTED_CHOICE_TYPES:
+            document.paragraph(choice_text(question, totals, translator, reports))
+        else:
+            worded.append(question)
+    if worded:
+        worded_table(document, worded, totals, translator)
 
 
 def _is_figure(question: Question) -> bool:
     return question.type == "calculate" or question.type in SUMMED_TYPES
 
 
+def _label(question: Question, locale: str) -> str:
+    return " ".join(question.label.get(locale).split())
+
+
 def _lead(question: Question, translator: Translator) -> str:
-    label = " ".join(question.label.get(translator.locale).split())
-    return f"{question.number}. {label}" + (" " if label.endswith(("?", ":")) else ": ")
+    label = _label(question, translator.locale)
+    return label + (" " if label.endswith(("?", ":")) else ": ")
 
 
 def figures_table(document: AdministrativeDocument, figures: Sequence[Question], totals: Totals,
@@ -139,7 +146,7 @@ def figures_table(document: AdministrativeDocument, figures: Sequence[Question],
     locale = translator.locale
     rows: list[tuple[str, ...]] = []
     for question in figures:
-        label = f"{question.number}. {' '.join(question.label.get(locale).split())}"
+        label = _label(question, locale)
         now = totals.get(question.name)
         answered = totals.answered(question.name)
         reporting = "" if question.type == "calculate" else format_number(answered, locale)
@@ -183,7 +190,7 @@ def _outlier_text(question: Question, totals: Totals, reports: Sequence[UnitRepo
     city_text = share_text(city) if city is not None else "chưa tính được"
     listed = ", ".join(f"{o.unit.unit_name} ({share_text(o.share)})" for o in found)
     label = " ".join(question.label.vi.split())
-    return (f"{label}, mục {question.number}: tỷ lệ chung của các cơ quan, đơn vị là {city_text}; "
+    return (f"{label}: tỷ lệ chung của các cơ quan, đơn vị là {city_text}; "
             f"{len(found)} đơn vị có tỷ lệ {rule}: {listed}.")
 
 
@@ -204,33 +211,50 @@ def _quotes(document: AdministrativeDocument, lead: str, question: Question, tot
                            "không có nội dung này (“Không có”).")
 
 
-def _item_text(question: Question, totals: Totals, translator: Translator,
-               reports: Sequence[UnitReport] | None) -> str:
-    """What the summary says of an item that is neither a figure nor quoted."""
-    name, units, locale = question.name, totals.units, translator.locale
-    answered = totals.answered(name)
-    if not answered:
-        return NO_REPORT
-    reported = f"{format_number(answered, locale)}/{format_number(units, locale)} đơn vị đã báo cáo"
-    none_note = f"{format_number(totals.none[name], locale)} đơn vị báo cáo “Không có”"
-    if question.type in COUNTED_CHOICE_TYPES:
-        chosen = totals.choices.get(name, Counter[str]())
-        by_value = choosers(question, reports) if reports is not None else {}
-        labels = ({c.value: c.label.get(locale) for c in question.choices} if question.choices
-                  else YES_NO_TEXT)
-        parts = []
-        for value, shown in labels.items():
-            if not chosen.get(value):
-                continue
-            part = f"{shown}: {format_number(chosen[value], locale)} đơn vị"
-            few = by_value.get(value, ())
-            if few and len(few) <= FEW_UNITS and 2 * len(few) < answered:
-                part += f" ({names(few)})"
-            parts.append(part)
-        if totals.none[name]:
-            parts.append(f"Không có: {format_number(totals.none[name], locale)} đơn vị")
-        return f"{'; '.join(parts)} ({reported})"
+def choice_text(question: Question, totals: Totals, translator: Translator,
+                reports: Sequence[UnitReport] | None) -> list[Span]:
+    """A yes/no or single-choice item as sentences: the statement each answer makes and the
+    units that made it ("118 cơ quan, đơn vị đã đăng ký …; 2 cơ quan, đơn vị chưa đăng ký …
+    (Xã Số 4, Phường Số 8)."), the few named; an item put otherwise keeps its label as a lead."""
+    name, locale = question.name, translator.locale
+    label = _label(question, locale)
+    if not totals.answered(name):
+        return [Span(_lead(question, translator)), Span(f"{NO_REPORT[:1].upper()}{NO_REPORT[1:]}.")]
+    chosen = totals.choices.get(name, Counter[str]())
+    by_value = choosers(question, reports) if reports is not None else {}
+    labels = ({c.value: c.label.get(locale) for c in question.choices} if question.choices
+              else YES_NO_TEXT)
+    statement = YES_NO_QUESTION.fullmatch(label) if question.type == "yes_no" else None
+    parts = []
+    for value, shown in labels.items():
+        count = chosen.get(value, 0)
+        if not count:
+            continue
+        if statement is not None:
+            verb = statement["verb"] if value == "yes" else NEGATION[statement["verb"]]
+            part = f"{format_number(count, locale)} cơ quan, đơn vị {verb} {statement['rest']}"
+        else:
+            part = f"“{shown}”: {format_number(count, locale)} cơ quan, đơn vị"
+        few = by_value.get(value, ())
+        if few and len(few) <= FEW_UNITS and 2 * len(few) < totals.answered(name):
+            part += f" ({names(few)})"
+        parts.append(part)
     if totals.none[name]:
-        return f"{reported} (trong đó {none_note})"
-    return reported
+        parts.append(f"{format_number(totals.none[name], locale)} cơ quan, đơn vị báo cáo “Không có”")
+    said = "; ".join(parts) + "."
+    if statement is not None:
+        return [Span(said[:1].upper() + said[1:])]
+    return [Span(_lead(question, translator)), Span(said)]
 
+
+def worded_table(document: AdministrativeDocument, questions: Sequence[Question], totals: Totals,
+                 translator: Translator) -> None:
+    """The items the units report in their own words and the summary does not quote: how many
+    units wrote on each, and how many had nothing ("Không có"); their texts are in the units'
+    reports and the workbook."""
+    locale = translator.locale
+    rows = [(_label(q, locale), format_number(totals.answered(q.name) - totals.none[q.name], locale),
+             format_number(totals.none[q.name], locale)) for q in questions]
+    document.paragraph(WORDED_LEAD)
+    ruled_table(document.document, WORDED_HEADERS, rows, WORDED_WIDTHS)
+    document.document.add_paragraph()

@@ -177,13 +177,18 @@ class ReportDocumentInfo:
         """"Kỳ báo cáo: từ ngày 15/12/2026 đến ngày 14/10/2027", or None without a period."""
         return None if self.period is None else "Kỳ báo cáo: " + self.period.text()
 
-    def report_subject(self) -> str:
-        """The subject line (trích yếu) of a unit's report."""
+    def report_subject(self, topic: str) -> str:
+        """The subject line (trích yếu) of a unit's report on `topic`, the outline's subject
+        (documents.subject.report_subject), unless `subject` is set."""
         if self.subject:
             return self.subject
         if self.period is not None:  # the period line under it says which days: no year to contradict it
-            return "Tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính"
-        return f"Tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính năm {self.year}"
+            return topic
+        return f"{topic} năm {self.year}"
+
+    def span(self) -> str:
+        """The days or the year the report covers, as the opening sentence names them."""
+        return self.period.text() if self.period else f"năm {self.year}"
 
     def signature_lines(self) -> tuple[str | None, str]:
         """(authority line or None, title line) of the signature block."""

@@ -73,6 +73,7 @@ CHOICE_COLUMNS: tuple[Column, ...] = (Column("list_name", "list_name"), Column("
                                       *_texts("label"))
 SETTINGS_COLUMNS: tuple[Column, ...] = (Column("form_id", "id"), Column("version", "version"),
                                         *_texts("form_title", "title"), Column("source", "source"),
+                                        Column("subject", "subject"), Column("opening", "opening"),
                                         Column("default_language", "default_language"))
 DEFAULT_LANGUAGE = LANGUAGE_NAMES["vi"]
 
@@ -88,7 +89,8 @@ def export_outline(outline: Outline) -> bytes:
     _header(choices, CHOICE_COLUMNS)
     _header(settings, SETTINGS_COLUMNS)
     meta = outline.meta
-    settings.append([meta.id, meta.version, meta.title.vi, meta.title.en, meta.source, DEFAULT_LANGUAGE])
+    settings.append([meta.id, meta.version, meta.title.vi, meta.title.en, meta.source,
+                     meta.subject or None, meta.opening or None, DEFAULT_LANGUAGE])
     for part_number, sections in _by_part(outline):
         part = outline.part(part_number)
         survey.append(_row({"type": BEGIN_GROUP, "name": part.number, "label": part.title.model_dump()}))

@@ -12,6 +12,7 @@ from documents.compare import change_text
 from documents.layout import TEXT_WIDTH_MM, AdministrativeDocument, Span, basis
 from documents.model import ReportDocumentInfo, UnitReport
 from documents.shares import share_text
+from documents.subject import lower_first, report_opening, report_subject
 from engine.answers import AnswerKind
 from engine.conversation import ReportEngine
 from engine.figures import NOT_ARISING
@@ -22,18 +23,18 @@ from engine.question import Question
 from engine.views import ReviewItem, State
 
 NOT_APPLICABLE = "Nội dung này không áp dụng đối với đơn vị."
-NOT_REPORTED_YET = "Đơn vị chưa báo cáo nội dung này."
 NOTHING_TO_REPORT = "không có nội dung phát sinh trong kỳ báo cáo."
 UNREPORTED_HEADING = "Nội dung chưa báo cáo"
 UNREPORTED_LEAD = "Đến ngày lập báo cáo, đơn vị chưa báo cáo các nội dung sau:"
+NAMED_MISSING = 2  # a section lacking this few items names them; more are counted
 FIGURE_COLUMNS = ("Chỉ tiêu", "Kỳ này", "Kỳ trước", "Tăng, giảm")
 FIGURE_WIDTHS_MM = (TEXT_WIDTH_MM - 92, 28, 28, 36)
 NO_FIGURE = "—"
 NOT_ARISING_CELL = "Không phát sinh"
 # "… có gặp vướng mắc không?" / "… đã xây dựng quy trình chưa?": the yes/no questions of the
 # Đề cương, turned into the statement the answer makes.
-_YES_NO_QUESTION = re.compile(r"(?P<subject>.*?\S)\s+(?P<verb>có|đã)\s+(?P<rest>.+?)\s+(?:không|chưa)\s*\??")
-_NEGATION = {"có": "không", "đã": "chưa"}
+YES_NO_QUESTION = re.compile(r"(?P<subject>.*?\S)\s+(?P<verb>có|đã)\s+(?P<rest>.+?)\s+(?:không|chưa)\s*\??")
+NEGATION = {"có": "không", "đã": "chưa"}
 
 
 def build_report_docx(
@@ -55,24 +56,29 @@ def build_report_docx(
     values = engine.values(state)
     if info.draft is None:
         info = replace(info, draft=not report.submitted)
-    document = AdministrativeDocument(info, "Báo cáo", info.report_subject())
+    document = AdministrativeDocument(info, "Báo cáo", info.report_subject(report_subject(outline)))
     document.paragraph(opening_sentence(outline, info))
     locale = translator.locale
     unreported: list[tuple[Section, list[Question]]] = []
     for part in outline.parts:
-        document.heading(f"{part.number}. {part.title.get(locale)}")
+        headed = False  # a part with nothing to print has no heading: its sections are listed at the end
         for section, items in review.sections:
             if section.part != part.number:
                 continue
-            if section.number != part.number:
-                document.heading(f"{section_number(section)}. {section.title.get(locale)}")
             given = [item for item in items if reported(item)]
             missing = [item.question for item in items if not reported(item) and item.question.asked]
-            if missing:
+            pending = not items and _pending(engine, section, state, values)
+            if missing or pending:
                 unreported.append((section, missing))
+            if not given and (missing or pending):
+                continue  # nothing reported yet: named once, in the list at the end
+            if not headed:
+                document.heading(f"{part.number}. {part.title.get(locale)}")
+                headed = True
+            if section.number != part.number:
+                document.heading(f"{section_number(section)}. {section.title.get(locale)}")
             if not given:
-                empty = not items and not _pending(engine, section, state, values)
-                document.paragraph([Span(NOT_APPLICABLE if empty else NOT_REPORTED_YET, italic=True)])
+                document.paragraph([Span(NOT_APPLICABLE, italic=True)])
             for numeric, run in itertools.groupby(given, key=lambda item: item.question.numeric):
                 if numeric:
                     document.grid(FIGURE_COLUMNS, [figure_row(item, translator) for item in run],
@@ -93,8 +99,8 @@ def reported(item: ReviewItem) -> bool:
 
 
 def opening_sentence(outline: Outline, info: ReportDocumentInfo) -> str:
-    span = info.period.text() if info.period else f"năm {info.year}"
-    subject = f"báo cáo tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính {span}"
+    """"Thực hiện <the basis>, <the unit> <the outline's opening> <the period> như sau:"."""
+    subject = f"{report_opening(outline)} {info.span()}"
     implemented = basis(outline.meta.source) if info.basis is None else info.basis
     if implemented:
         return f"Thực hiện {implemented}, {info.unit_name} {subject} như sau:"
@@ -133,10 +139,10 @@ def item_spans(item: ReviewItem, translator: Translator) -> list[Span]:
 def yes_no_sentence(label: str, yes: bool) -> str | None:
     """"Cơ quan, đơn vị có đề xuất … không?" answered "không" → "Cơ quan, đơn vị không đề xuất
     …."; None for a question not put that way."""
-    match = _YES_NO_QUESTION.fullmatch(label)
+    match = YES_NO_QUESTION.fullmatch(label)
     if not match:
         return None
-    verb = match["verb"] if yes else _NEGATION[match["verb"]]
+    verb = match["verb"] if yes else NEGATION[match["verb"]]
     return f"{match['subject']} {verb} {match['rest']}."
 
 
@@ -171,22 +177,24 @@ def _is_rate(question: Question) -> bool:
 
 def write_unreported(document: AdministrativeDocument, unreported: list[tuple[Section, list[Question]]],
                      locale: str) -> None:
-    """The items still without an answer, once, by section: the clerk sees what is missing
-    without a gap in the body for each."""
+    """The items still without an answer, once, compactly: each section's heading and how many
+    items it still lacks, naming them only where one or two are left, so a report barely begun
+    is a few pages, not a copy of the Đề cương."""
     document.heading(UNREPORTED_HEADING)
     document.paragraph(UNREPORTED_LEAD)
     for section, questions in unreported:
-        labels = "; ".join(_lower_first(" ".join(q.label.get(locale).split()).rstrip(" ?:"))
-                           for q in questions)
-        document.paragraph(f"- {section.title.get(locale)}: {labels}.")
-
-
-def _lower_first(text: str) -> str:
-    """A label mid-sentence: its first letter in lower case, unless the word is a name in
-    capitals ("UBND")."""
-    if len(text) > 1 and text[1].isupper():
-        return text
-    return text[:1].lower() + text[1:]
+        heading = f"{section_number(section)}. {section.title.get(locale)}"
+        asked = sum(1 for question in section.questions if question.asked)
+        if not questions:
+            said = "các nội dung của mục"
+        elif len(questions) <= NAMED_MISSING:
+            said = "; ".join(lower_first(" ".join(q.label.get(locale).split()).rstrip(" ?:"))
+                             for q in questions)
+        elif len(questions) >= asked:
+            said = f"cả {len(questions)} nội dung"
+        else:
+            said = f"{len(questions)} trong số {asked} nội dung"
+        document.paragraph([Span(f"{heading}: "), Span(f"{said}.", italic=True)])
 
 
 def _shown(question: Question, value: object, translator: Translator) -> str:

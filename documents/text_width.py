@@ -25,6 +25,18 @@ _OTHER = 778  # a character not in the table: as wide as the widest capitals
 _PT_MM = 25.4 / 72
 # Phrases a line never ends inside: the name of a People's Committee or Council.
 KEPT_TOGETHER = ("ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN", "THÀNH PHỐ CẦN THƠ")
+# Words of two or three syllables in the names of departments and their fields ("CÔNG NGHIỆP",
+# "THƯƠNG BINH"): a Vietnamese word is written as separate syllables, and a line ending inside
+# one ("CÔNG" over "NGHIỆP") reads as two words. Kept together unless the name then needs more
+# lines than it would otherwise.
+COMPOUND_WORDS = (
+    "KHU CHẾ XUẤT", "KHU CÔNG NGHIỆP", "CÔNG NGHIỆP", "NÔNG NGHIỆP", "PHÁT TRIỂN", "NÔNG THÔN",
+    "KẾ HOẠCH", "ĐẦU TƯ", "TÀI NGUYÊN", "MÔI TRƯỜNG", "GIAO THÔNG", "VẬN TẢI", "THÔNG TIN",
+    "TRUYỀN THÔNG", "KHOA HỌC", "CÔNG NGHỆ", "LAO ĐỘNG", "THƯƠNG BINH", "XÃ HỘI", "VĂN HÓA",
+    "THỂ THAO", "DU LỊCH", "Y TẾ", "GIÁO DỤC", "ĐÀO TẠO", "TƯ PHÁP", "NỘI VỤ", "TÀI CHÍNH",
+    "XÂY DỰNG", "THANH TRA", "CÔNG THƯƠNG", "NGOẠI VỤ", "DÂN TỘC", "TÔN GIÁO", "QUẢN LÝ",
+    "VĂN PHÒNG", "THÀNH PHỐ", "CẦN THƠ", "KINH TẾ", "CÔNG AN", "QUÂN SỰ", "BIÊN PHÒNG",
+)
 
 
 def width_mm(text: str, size_pt: float) -> float:
@@ -37,13 +49,14 @@ def width_mm(text: str, size_pt: float) -> float:
     return total / 1000 * size_pt * _PT_MM
 
 
-def _words(text: str) -> list[str]:
-    """The words of `text`, with each kept-together phrase as one word."""
+def _words(text: str, phrases: tuple[str, ...] = KEPT_TOGETHER) -> list[str]:
+    """The words of `text`, with each of `phrases` as one word (the longest first)."""
     words = text.split()
     joined: list[str] = []
     index = 0
+    by_length = sorted(phrases, key=lambda phrase: -len(phrase.split()))
     while index < len(words):
-        for phrase in KEPT_TOGETHER:
+        for phrase in by_length:
             size = len(phrase.split())
             if " ".join(words[index:index + size]).upper() == phrase:
                 joined.append(" ".join(words[index:index + size]))
@@ -63,6 +76,16 @@ def break_lines(text: str, size_pt: float, room_mm: float, first: str | None = N
     if first and text.upper().startswith(first + " "):
         return [text[:len(first)], *break_lines(text[len(first) + 1:], size_pt, room_mm)]
     words = _words(text)
+    split = _balanced(words, size_pt, room_mm)
+    whole = _balanced(_words(text, KEPT_TOGETHER + COMPOUND_WORDS), size_pt, room_mm)
+    if whole is not None and (split is None or len(whole) <= len(split)):
+        return whole
+    return split or words
+
+
+def _balanced(words: list[str], size_pt: float, room_mm: float) -> list[str] | None:
+    """`words` in as few lines as fit, the longest line as short as can be; None if a word
+    alone is wider than the room."""
     for lines in range(1, len(words) + 1):
         best: list[str] | None = None
         for cuts in itertools.combinations(range(1, len(words)), lines - 1):
@@ -73,4 +96,4 @@ def break_lines(text: str, size_pt: float, room_mm: float, first: str | None = N
                 best = candidate
         if best is not None:
             return best
-    return words
+    return None

@@ -72,6 +72,10 @@ class OutlineMeta(BaseModel):
     version: str = Field(min_length=1)
     title: Text
     source: str = ""
+    # The report's subject line (trích yếu) and the words of its opening sentence after the
+    # unit's name; empty: derived from the title (documents.subject).
+    subject: str = ""
+    opening: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,8 @@ class Outline:
             "version": self.meta.version,
             "title": self.meta.title.model_dump(),
             "source": self.meta.source,
+            "subject": self.meta.subject,
+            "opening": self.meta.opening,
             "parts": [part.model_dump() for part in self.parts],
             "sections": [
                 {

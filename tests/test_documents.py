@@ -41,8 +41,9 @@ from documents import (
     totals,
     vietnamese_date,
 )
-from documents.report_docx import yes_no_sentence
+from documents.report_docx import YES_NO_QUESTION, yes_no_sentence
 from documents.shares import share_text
+from documents.subject import report_subject
 from engine.answers import NONE_ANSWER, SKIPPED_ANSWER, Answer, AnswerKind
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
@@ -304,7 +305,7 @@ def test_answers_hidden_by_a_no_are_left_out_and_open_items_say_so(
     documents = "Quyết định số 12/QĐ-STP ngày 05/02/2021;\nCông văn số 30/STP-VP."
     answers["guidance_documents"] = Answer.of(documents)
     answers["publicity"] = SKIPPED_ANSWER
-    del answers["procedures_total"], answers["procedures_online"]
+    del answers["procedures_total"], answers["procedures_online"], answers["control_urging"]
     report = unit_report(engine, answers, level="department", code="000.00.10.H13", name="Sở Tư pháp")
     info = ReportDocumentInfo.for_unit(report, on=date(2021, 10, 27), campaign_title=CAMPAIGN,
                                        number="215", number_suffix="BC-STP")
@@ -324,11 +325,15 @@ def test_answers_hidden_by_a_no_are_left_out_and_open_items_say_so(
     assert "(chưa trả lời)" not in "\n".join(texts)
     missing = texts[texts.index("Nội dung chưa báo cáo"):]
     assert texts.count("Nội dung chưa báo cáo") == 1
-    listed = [t for t in missing if t.startswith("- Về công bố, công khai thủ tục hành chính: ")]
-    assert len(listed) == 1
+    # Compact: the section's heading and how many items it lacks, not each label.
+    listed = [t for t in missing if t.startswith("3. Về công bố, công khai thủ tục hành chính: ")]
+    assert len(listed) == 1 and re.fullmatch(r".*: 3 trong số \d+ nội dung\.", listed[0]), listed
     for name in ("publicity", "procedures_total", "procedures_online"):
-        label = label_of(outline, name)
-        assert label[1:] in listed[0] and sum(label[1:] in t for t in texts) == 1, name
+        assert not [t for t in texts if label_of(outline, name)[1:] in t], name
+    # One item left in a section: named, once.
+    urging = label_of(outline, "control_urging")
+    assert [t for t in texts if urging[1:] in t] == [
+        f"1. {outline.section('I.1').title.vi}: {urging[:1].lower()}{urging[1:]}."]
     assert label_of(outline, "procedures_total") not in figure_rows(document)
     # A department is asked 10.5 too (the plan's one Đề cương; "không có" if it certifies none).
     assert paragraph_of(document, label_of(outline, "electronic_certified_copies"))
@@ -343,7 +348,7 @@ def test_answers_hidden_by_a_no_are_left_out_and_open_items_say_so(
     assert len(opening) == 1 and ", Sở Tư pháp báo cáo" in opening[0]
 
 
-def test_document_particulars() -> None:
+def test_document_particulars(outline: Outline) -> None:
     assert vietnamese_date(date(2021, 1, 5)) == "ngày 05 tháng 01 năm 2021"
     assert vietnamese_date(date(2021, 2, 28)) == "ngày 28 tháng 02 năm 2021"
     assert vietnamese_date(date(2021, 10, 29)) == "ngày 29 tháng 10 năm 2021"
@@ -352,7 +357,7 @@ def test_document_particulars() -> None:
     info = ReportDocumentInfo.for_unit(ward, on=date(2021, 10, 1), campaign_title=CAMPAIGN)
     assert (info.unit_name, info.superior, info.place) == (
         "Ủy ban nhân dân phường 1", "UBND QUẬN NINH KIỀU", "Phường 1")
-    assert info.report_subject() == SUBJECT
+    assert info.report_subject(report_subject(outline)) == SUBJECT
     assert info.signature_lines() == ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH")
     # Late: submitted after the deadline (Việt Nam date), or not submitted once it has passed.
     on_time = UnitReport("1", "Xã A", "commune", None, "submitted",
@@ -631,27 +636,35 @@ def test_the_city_summary_fills_the_totals_into_the_outline(
     n = result.units
     assert document.tables[0].cell(0, 0).text == "ỦY BAN NHÂN DÂN\nTHÀNH PHỐ CẦN THƠ\n"
     opening = [t for t in texts if t.startswith("Thực hiện Kế hoạch số 20/KH-UBND")]
-    assert len(opening) == 1 and f"báo cáo của {n}/100 cơ quan, đơn vị đã nộp" in opening[0]
+    assert len(opening) == 1 and f"báo cáo của {n} trong tổng số 100 cơ quan, đơn vị đã nộp" in opening[0]
     # The figures as tables: chỉ tiêu / kỳ này / units reporting; rates recomputed from the sums.
-    figures = summary_rows(document)
+    figures = summary_rows(document, outline)
     total = f"{result['dossiers_total']:,}".replace(",", ".")
-    assert figures["4.3.a"][1:] == [total, str(n)]
-    assert figures["4.3.e"][2] == str(n)  # figures and "Không có" alike
-    assert figures["4.3.g"][1:] == [share_text(result["dossiers_postal_rate"]), ""]
-    assert not [t for t in texts if t.startswith(("4.3.a. ", "4.3.g. "))], "figures are not repeated as text"
-    assert line_of(document, "II.2").endswith(f": {n}/{n} đơn vị đã báo cáo")  # in words: quoted
+    assert figures["dossiers_total"][1:] == [total, str(n)]
+    assert figures["dossiers_postal"][2] == str(n)  # figures and "Không có" alike
+    assert figures["dossiers_postal_rate"][1:] == [share_text(result["dossiers_postal_rate"]), ""]
+    label = " ".join(outline.question("dossiers_total").label.vi.split())
+    assert not [t for t in texts if t.startswith(label)], "figures are not repeated as text"
+    # What the units said in words, without quoting them (no reports given): counted in a table.
+    assert figures["self_assessment"][1:] == [str(n - result.none["self_assessment"]),
+                                              str(result.none["self_assessment"])]
     nones = result.none["guidance_documents"]
-    assert line_of(document, "1.1").endswith(
-        f": {n}/{n} đơn vị đã báo cáo (trong đó {nones} đơn vị báo cáo “Không có”)")
-    # 2.1.a is asked of every unit now (the plan's one Đề cương): the communes' "có" tallied.
-    assert line_of(document, "2.1.a").endswith(f"không? Có: {n} đơn vị ({n}/{n} đơn vị đã báo cáo)")
+    assert figures["guidance_documents"][1:] == [str(n - nones), str(nones)]
+    # A yes/no item as the statement its answers make, with no outline code nor "x/N" count.
+    asked = next(q for q in outline.questions if q.number == "2.1.a")
+    said = YES_NO_QUESTION.fullmatch(" ".join(asked.label.vi.split()))
+    assert said is not None
+    assert f"{n} cơ quan, đơn vị {said['verb']} {said['rest']}." in texts
+    assert not [t for t in texts if re.search(r"\d+/\d+ đơn vị|^\d+\.\d+(\.[a-zđ])?\. ", t)]
     signature = [p.text for p in document.tables[-1].cell(0, 1).paragraphs if p.text]
     assert signature == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "." * 40]  # a line for the name
 
 
-def summary_rows(document: Document) -> dict[str, list[str]]:
-    """The rows of the summary's figure tables (between the header and the closing), by number."""
-    return {row.cells[0].text.split(". ")[0]: [cell.text for cell in row.cells]
+def summary_rows(document: Document, outline: Outline) -> dict[str, list[str]]:
+    """The rows of the summary's tables (between the header and the closing), by the name of
+    the question whose label starts the row (the summary prints no outline codes)."""
+    names = {" ".join(q.label.vi.split()): q.name for q in outline.questions}
+    return {names[row.cells[0].text]: [cell.text for cell in row.cells]
             for table in document.tables[1:-1] for row in table.rows[1:]}
 
 
@@ -747,6 +760,6 @@ def test_a_rate_whose_denominator_is_0_prints_a_dash_never_0_percent(
     city = read_docx(build_city_summary_docx(outline, nobody, ReportDocumentInfo(
         unit_name="Ủy ban nhân dân thành phố Cần Thơ", superior=None, date=date(2021, 11, 15),
         campaign_title=CAMPAIGN, unit_level="city"), VI))
-    assert summary_rows(city)["4.3.g"][1] == "—"
+    assert summary_rows(city, outline)["dossiers_postal_rate"][1] == "—"
     lone = load_workbook(io.BytesIO(build_workbook(outline, [report], today=date(2021, 11, 2))))["Tổng hợp"]
     assert {row[0].value: row[2].value for row in lone.iter_rows() if row[0].value}["4.3.l"] == "—"

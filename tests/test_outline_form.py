@@ -27,6 +27,8 @@ outline:
   version: "2027.1"
   title: {vi: "Đề cương đủ loại", en: "Every key"}
   source: "Thử nghiệm"
+  subject: "Kết quả thử nghiệm"
+  opening: "báo cáo kết quả thử nghiệm"
 parts:
   - {number: "I", title: {vi: "Phần I", en: "Part I"}}
   - {number: "II", title: {vi: "Phần II", en: "Part II"}}
@@ -143,7 +145,9 @@ def test_the_workbook_speaks_xlsform(every_key: Outline) -> None:
     assert (by_name["share"]["min"], by_name["since"]["max"]) == ("12.5", "2027-12-31")
     assert by_name["grade"]["type"] == "select_one grade"
     assert sheets["choices"][1:] == [("grade", "good", "Tốt", "Good"), ("grade", "fair", "Đạt", "Fair")]
-    assert sheets["settings"][1][:2] == ("every-key", "2027.1")
+    settings = dict(zip(sheets["settings"][0], sheets["settings"][1], strict=True))
+    assert (settings["form_id"], settings["version"]) == ("every-key", "2027.1")
+    assert (settings["subject"], settings["opening"]) == ("Kết quả thử nghiệm", "báo cáo kết quả thử nghiệm")
 
 
 def test_group_rows_may_be_spelt_either_way(every_key: Outline, tmp_path: Path) -> None:

@@ -5,15 +5,21 @@ asked by campaigns of kind after_conclusion, with its figures checked and comput
 
 from __future__ import annotations
 
+import dataclasses
+import io
+from datetime import date
 from decimal import Decimal
 
+import docx
 import pytest
 
+from documents import ReportDocumentInfo, UnitReport, build_report_docx
+from documents.subject import report_opening, report_subject
 from engine.answers import Answer
 from engine.commands import parse_text
 from engine.conversation import ReportEngine
 from engine.figures import NOT_ARISING
-from engine.outline import load_outline
+from engine.outline import Outline, load_outline
 from engine.views import NoticeKind, QuestionView, State
 from handlers.campaigns import outline_for
 from locales.translation import translator
@@ -73,3 +79,39 @@ def test_a_conclusion_with_nothing_to_remedy_is_not_a_rate_of_zero(engine: Repor
                            "conclusion_items_in_progress": Answer.of(0)})
     assert engine.calculated(state)["conclusion_items_done_rate"] is NOT_ARISING
     assert "remaining_items" not in [q.name for q in engine.relevant_questions(state)]
+
+
+SELF_INSPECTION = "Tình hình, kết quả thực hiện hoạt động kiểm soát thủ tục hành chính"
+REMEDIATION = ("Tình hình, kết quả khắc phục hạn chế, tồn tại và xử lý vi phạm theo Kết luận kiểm tra "
+               "công tác kiểm soát thủ tục hành chính")
+
+
+def _paragraphs(outline: Outline, answers: dict[str, Answer]) -> list[str]:
+    report = UnitReport("31144", "Phường Ninh Kiều", "commune", "Quận Ninh Kiều", "submitted", None,
+                        date(2021, 6, 30), answers=answers)
+    info = ReportDocumentInfo.for_unit(report, on=date(2021, 6, 20), campaign_title="Khắc phục 2021")
+    document = docx.Document(io.BytesIO(build_report_docx(outline, report, info, VI)))
+    return [" ".join(p.text.replace("\u00a0", " ").split()) for p in document.paragraphs]
+
+
+def test_the_remediation_report_says_what_it_is(engine: ReportEngine, outline: Outline) -> None:
+    """Its subject line and opening come from its own outline, not the Đề cương's."""
+    texts = _paragraphs(engine.outline, {"conclusion_items_total": Answer.of(8)})
+    assert f"{REMEDIATION} năm 2021" in texts
+    opening = next(t for t in texts if t.startswith("Thực hiện Kế hoạch số 20/KH-UBND"))
+    assert opening.endswith(f", Ủy ban nhân dân phường Ninh Kiều báo cáo {REMEDIATION[:1].lower()}"
+                            f"{REMEDIATION[1:]} năm 2021 như sau:"), opening
+    assert not any("thực hiện hoạt động kiểm soát" in t for t in texts)
+    # The self-inspection report keeps its words.
+    assert report_subject(outline) == SELF_INSPECTION
+    assert report_opening(outline) == "báo cáo " + SELF_INSPECTION[:1].lower() + SELF_INSPECTION[1:]
+    own = _paragraphs(outline, {})
+    assert f"{SELF_INSPECTION} năm 2021" in own
+    # An outline may state both; the report prints what it states.
+    stated = dataclasses.replace(engine.outline, meta=engine.outline.meta.model_copy(update={
+        "subject": "Kết quả khắc phục sau kiểm tra năm 2021",
+        "opening": "báo cáo kết quả khắc phục theo Kết luận kiểm tra"}))
+    texts = _paragraphs(stated, {})
+    assert "Kết quả khắc phục sau kiểm tra năm 2021" in texts
+    said = "phường Ninh Kiều báo cáo kết quả khắc phục theo Kết luận kiểm tra năm 2021 như sau:"
+    assert any(t.endswith(said) for t in texts)

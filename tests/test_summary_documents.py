@@ -33,9 +33,12 @@ from documents.shares import share_text
 from documents.totals import Totals
 from engine.answers import AnswerKind
 from engine.conversation import ReportEngine
+from engine.outline import Outline
 from locales.translation import translator
 from tests import summary_campaign as campaign
 from tests.conftest import REPO
+from tests.test_documents import summary_rows
+from tests.test_report_document import CODE
 
 IMAGES = REPO / "docs" / "images"
 TITLE = "Kiểm soát thủ tục hành chính năm 2027"
@@ -131,7 +134,7 @@ def test_the_summary_names_the_units_behind(units: Campaign, rendered: Rendered)
     late = [r for r in handed_in if r.late_as_of(campaign.TODAY)]
     missing = [r for r in units.reports if not r.submitted]
     assert late and missing and len(handed_in) + len(missing) == campaign.UNITS
-    assert (f"Đến ngày 03/11/2027, {len(handed_in)}/130 cơ quan, đơn vị đã nộp báo cáo "
+    assert (f"Đến ngày 03/11/2027, {len(handed_in)} trong tổng số 130 cơ quan, đơn vị đã nộp báo cáo "
             f"({len(handed_in) - len(late)} đúng hạn, {len(late)} sau hạn); {len(missing)} cơ quan, "
             "đơn vị chưa nộp.") in text
     assert (f"Các cơ quan, đơn vị nộp báo cáo sau hạn ({len(late)}): "
@@ -139,16 +142,16 @@ def test_the_summary_names_the_units_behind(units: Campaign, rendered: Rendered)
     # Every unit not handed in is past its deadline by 03/11/2027: all named, none forgotten.
     assert (f"Các cơ quan, đơn vị chưa nộp báo cáo, đã quá hạn ({len(missing)}): "
             + ", ".join(r.unit_name for r in missing) + ".") in text
-    assert "1/1 đơn vị" not in text and f"{len(handed_in)}/130 cơ quan, đơn vị đã nộp" in text
+    assert "1/1 đơn vị" not in text and not re.search(r"\d+/\d+ (cơ quan, )?đơn vị", text)
 
 
 def test_the_summary_sets_the_figures_in_tables_beside_last_period(
-    units: Campaign, rendered: Rendered
+    units: Campaign, rendered: Rendered, outline: Outline
 ) -> None:
     document = docx.Document(io.BytesIO(rendered.summary_docx))
-    figures = {row.cells[0].text.split(". ")[0]: [cell.text for cell in row.cells]
-               for table in document.tables[1:-1] for row in table.rows[1:]}
-    header = [cell.text for cell in document.tables[1].rows[0].cells]
+    figures = summary_rows(document, outline)
+    header = [cell.text for cell in next(t for t in document.tables[1:-1]
+                                         if t.cell(0, 0).text == "Chỉ tiêu").rows[0].cells]
     assert header == ["Chỉ tiêu", "Kỳ này", "Kỳ trước", "Tăng, giảm", "Số đơn vị báo cáo"]
     handed_in = _handed_in(units)
 
@@ -161,15 +164,16 @@ def test_the_summary_sets_the_figures_in_tables_beside_last_period(
     before = int(cast(int, units.previous["dossiers_total"]))
     change = Decimal(abs(dossiers - before)) / before * 100
     way = "tăng" if dossiers > before else "giảm"
-    assert figures["4.3.a"][1:] == [f"{dossiers:,}".replace(",", "."), f"{before:,}".replace(",", "."),
-                                    f"{way} {share_text(change)}", str(len(handed_in))]
+    assert figures["dossiers_total"][1:] == [
+        f"{dossiers:,}".replace(",", "."), f"{before:,}".replace(",", "."), f"{way} {share_text(change)}",
+        str(len(handed_in))]
     # The on-time share recomputed from the summed figures (not an average of the units' shares).
     on_time, late = summed("dossiers_on_time", handed_in), summed("dossiers_late", handed_in)
     city_share = share_text(Decimal(on_time) / (on_time + late) * 100)
-    assert figures["4.3.o"][1] == city_share and figures["4.3.o"][4] == ""
+    assert figures["dossiers_on_time_rate"][1] == city_share and figures["dossiers_on_time_rate"][4] == ""
     # As the reader sees it: the same row in the PDF, one decimal for every share.
     text = _flat(rendered.summary_pages)
-    assert re.search(r"4\.3\.a\. Kết quả giải quyết thủ tục .{0,40}" + re.escape(figures["4.3.a"][1]), text)
+    assert re.search(r"Kết quả giải quyết thủ tục .{0,40}" + re.escape(figures["dossiers_total"][1]), text)
     assert city_share in text and re.search(r"\d,\d%", text) and not re.search(r"\d,\d\d%", text)
 
 
@@ -182,7 +186,7 @@ def test_the_summary_names_a_unit_far_below_the_citys_on_time_share(
     city = share_text(units.totals["dossiers_on_time_rate"])
     own = share_text(lagging.calculated["dossiers_on_time_rate"])
     text = _flat(rendered.summary_pages)
-    assert ("Tỷ lệ hồ sơ giải quyết đúng hạn (trên số hồ sơ đã giải quyết), mục 4.3.o: "
+    assert ("Tỷ lệ hồ sơ giải quyết đúng hạn (trên số hồ sơ đã giải quyết): "
             f"tỷ lệ chung của các cơ quan, đơn vị là {city}; 1 đơn vị có tỷ lệ thấp hơn tỷ lệ "
             f"chung từ 20 điểm phần trăm trở lên: {lagging.unit_name} ({own}).") in text
 
@@ -213,9 +217,35 @@ def test_the_summary_names_the_few_units_behind_a_rare_answer(units: Campaign, r
     answered = sum(1 for r in _handed_in(units) if "national_portal_account_registered" in r.answers)
     text = _flat(rendered.summary_pages)
     named = ", ".join(r.unit_name for r in few)
-    assert ("Cơ quan, đơn vị đã đăng ký tài khoản trên Cổng Dịch vụ công quốc gia chưa? Có: "
-            f"{answered - len(few)} đơn vị; Không: {len(few)} đơn vị ({named}) "
-            f"({answered}/{answered} đơn vị đã báo cáo)") in text
+    assert (f"{answered - len(few)} cơ quan, đơn vị đã đăng ký tài khoản trên Cổng Dịch vụ công quốc "
+            f"gia; {len(few)} cơ quan, đơn vị chưa đăng ký tài khoản trên Cổng Dịch vụ công quốc gia "
+            f"({named}).") in text
+
+
+def test_the_summary_reads_as_a_report_not_a_form(
+    units: Campaign, rendered: Rendered, outline: Outline
+) -> None:
+    """Headings from the Đề cương, sentences and tables: no outline code ("II.3.b", "4.3.a") and
+    no "x/N đơn vị đã báo cáo" in the body."""
+    text = _flat(rendered.summary_pages)
+    body = text.split("như sau:", 1)[1].split("Nơi nhận:")[0]
+    assert not CODE.findall(body), CODE.findall(body)[:5]
+    assert "đơn vị đã báo cáo" not in body
+    for heading in ("I. TÌNH HÌNH, KẾT QUẢ KIỂM SOÁT THỦ TỤC HÀNH CHÍNH",
+                    "4. Về giải quyết thủ tục hành chính", "IV. KIẾN NGHỊ VÀ ĐỀ XUẤT"):
+        assert heading in body, heading
+    # The items written in words and not quoted: how many units wrote on each, in a table.
+    document = docx.Document(io.BytesIO(rendered.summary_docx))
+    rows = summary_rows(document, outline)
+    wrote = [r for r in _handed_in(units)
+             if (a := r.answers.get("guidance_documents")) is not None and a.kind is AnswerKind.VALUE]
+    nothing = [r for r in _handed_in(units)
+               if (a := r.answers.get("guidance_documents")) is not None and a.kind is AnswerKind.NONE]
+    assert rows["guidance_documents"][1:] == [str(len(wrote)), str(len(nothing))]
+    assert [c.text for c in document.tables[1].rows[0].cells] == [
+        "Nội dung", "Số đơn vị có báo cáo", "Số đơn vị báo cáo “Không có”"]
+    lead = "Các nội dung báo cáo bằng văn bản (chi tiết tại báo cáo của từng cơ quan, đơn vị):"
+    assert body.count(lead) > 5
 
 
 def test_the_summary_prints_on_a_sensible_number_of_pages(rendered: Rendered) -> None:
