@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from bot.config import Settings
 from bot.web.app import make_app
 from bot.web.auth import COOKIE
+from bot.web.keys import SETTINGS
 from deadlines.workdays import WorkingCalendar
 from engine.answers import Answer
 from engine.conversation import ReportEngine
@@ -38,7 +39,7 @@ from tests.web_desk import HOSTILE, NOW, SUBMITTED, TODAY, Desk, seeded_desk
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 Client = TestClient[web.Request, web.Application]
-SAMPLE = {"campaign": "1", "unit": "1", "invite": "1", "index": "1"}
+SAMPLE = {"campaign": "1", "unit": "1", "invite": "1", "index": "1", "attachment": "1"}
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
@@ -50,8 +51,9 @@ async def desk(tmp_path_factory: pytest.TempPathFactory, engine: ReportEngine) -
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def client(desk: Desk) -> AsyncIterator[Client]:
-    settings = Settings(database_url=desk.db.url, now=datetime.fromisoformat(NOW), web_public_url="https://desk.example.vn")
+async def client(desk: Desk, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+    settings = Settings(database_url=desk.db.url, now=datetime.fromisoformat(NOW), web_public_url="https://desk.example.vn",
+                        data_dir=tmp_path_factory.mktemp("desk-data"))
     async with TestClient(TestServer(make_app(settings, desk.db))) as client:
         yield client
 
@@ -282,3 +284,62 @@ async def test_a_unit_joins_an_inspection_campaign_under_the_chats_rules(client:
         visits = list(await session.scalars(select(CampaignUnit.visit_date).where(
             CampaignUnit.campaign_id == campaign.id)))
     assert visits == [date(2027, 11, 15)]
+
+
+async def test_a_units_files_download_as_sent_from_its_report_only(client: Client, desk: Desk) -> None:
+    from urllib.parse import unquote
+
+    from markupsafe import escape
+
+    from bot.web.render import disposition
+    from handlers.attachments import Incoming, Verdict, attach_file
+    from handlers.outline_versions import outline_of
+    from handlers.report import Report
+    from storage.files import FileStore
+    from storage.models import Attachment
+    from tests.web_desk import AT_WORK
+
+    app = client.app
+    assert app is not None
+    store = FileStore(app[SETTINGS].attachments_dir)
+    name = 'Quyết định "số 12"; kèm\r\nSet-Cookie: x.pdf'
+    content = b"%PDF-1.4\n% the unit's decision\n%%EOF\n"
+    officer = desk.officers[AT_WORK]
+    async with desk.db.transaction() as session:
+        unit = await session.scalar(select(Unit).where(Unit.code == AT_WORK))
+        other = await session.scalar(select(Unit).where(Unit.code == SUBMITTED[1]))
+        assert unit is not None and other is not None
+        campaign = await session.get(Campaign, 1)  # earlier tests opened others for this unit
+        assert campaign is not None
+        report = Report(officer, unit, campaign, "telegram", await outline_of(session, campaign))
+        attached = await attach_file(session, store, report, None, Incoming(name, content, "cả báo cáo"))
+        assert attached.verdict is Verdict.SAVED
+        row = await session.scalar(select(Attachment).order_by(Attachment.id.desc()))
+        assert row is not None
+    cookies = {COOKIE: (await signed_in(client, desk))["cookie"]}
+    page = await (await client.get(f"/campaigns/1/units/{unit.id}", cookies=cookies)).text()
+    target = f"/campaigns/1/units/{unit.id}/attachments/{row.id}"
+    assert "Tài liệu kèm theo (1)" in page and f'href="{target}"' in page and "cả báo cáo" in page
+    assert str(escape(row.filename)) in page and row.filename.startswith("Quyết định")
+
+    got = await client.get(target, cookies=cookies)
+    assert got.status == 200 and await got.read() == content
+    assert got.headers["Content-Type"] == "application/pdf"
+    header = got.headers["Content-Disposition"]
+    assert "\r" not in header and "\n" not in header and header.startswith("attachment; ")
+    assert unquote(header.split("filename*=UTF-8''")[1]) == row.filename
+    # Whatever a name holds, the header keeps to its one line and its quotes.
+    forged = disposition('a"; filename="evil.html"\r\nSet-Cookie: x=1.pdf')
+    assert forged.count('"') == 2 and "\r" not in forged and "\n" not in forged
+    assert len(forged.split(";")) == 3
+    # The file is this unit's: through another unit's report it is not there.
+    assert (await client.get(f"/campaigns/1/units/{other.id}/attachments/{row.id}", cookies=cookies)
+            ).status == 404
+    # The unit's .docx (the zip of handed-in reports is made of the same) lists it in its appendix.
+    report_docx = await client.get(f"/campaigns/1/units/{unit.id}/report.docx", cookies=cookies)
+    document = docx.Document(io.BytesIO(await report_docx.read()))
+    cells = [cell.text for table in document.tables for table_row in table.rows for cell in table_row.cells]
+    assert row.filename in cells
+    # Bytes that no longer match their checksum are not handed out.
+    store.path_for(row.sha256).write_bytes(content + b"tampered")
+    assert (await client.get(target, cookies=cookies)).status == 404
