@@ -343,3 +343,39 @@ async def test_a_units_files_download_as_sent_from_its_report_only(client: Clien
     # Bytes that no longer match their checksum are not handed out.
     store.path_for(row.sha256).write_bytes(content + b"tampered")
     assert (await client.get(target, cookies=cookies)).status == 404
+
+
+async def test_signers_and_recipients_set_on_the_desk_print_in_the_documents(client: Client,
+                                                                             desk: Desk) -> None:
+    session_data = await signed_in(client, desk)
+    cookies, csrf = {COOKIE: session_data["cookie"]}, session_data["csrf"]
+
+    async def post(path: str, **form: str) -> int:
+        return (await client.post(path, data=form, cookies=cookies, allow_redirects=False)).status
+
+    async def text_of(path: str) -> str:
+        document = docx.Document(io.BytesIO(await (await client.get(path, cookies=cookies)).read()))
+        cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+        return "\n".join([p.text for p in document.paragraphs] + cells)
+
+    office = {"title": "KT. CHÁNH VĂN PHÒNG\n  PHÓ CHÁNH VĂN PHÒNG  \n", "name": "Trần  Thị Bình"}
+    assert await post("/signers/office", **office) == 403  # no CSRF token
+    assert await post("/signers/office", csrf=csrf, **office) == 303
+    assert await post("/signers/unit", csrf=csrf, unit=SUBMITTED[1], name="Nguyễn Văn An",
+                      title="TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH") == 303
+    assert await post("/campaigns/1/recipients", csrf=csrf, reports="Văn phòng UBND thành phố\nSở Nội vụ",
+                      summary="UBND thành phố\nBộ Tư pháp") == 303
+    page = await (await client.get(f"/signers?unit={SUBMITTED[1]}&campaign=1", cookies=cookies)).text()
+    assert "PHÓ CHỦ TỊCH" in page and 'value="Nguyễn Văn An"' in page and "Sở Nội vụ" in page
+
+    async with desk.db.transaction() as session:
+        unit = await session.scalar(select(Unit).where(Unit.code == SUBMITTED[1]))
+        assert unit is not None
+    report = await text_of(f"/campaigns/1/units/{unit.id}/report.docx")
+    assert "PHÓ CHỦ TỊCH" in report and "Nguyễn Văn An" in report and "Sở Nội vụ" in report
+    summary = await text_of("/campaigns/1/summary.docx")
+    assert "PHÓ CHÁNH VĂN PHÒNG" in summary and "Trần Thị Bình" in summary and "Bộ Tư pháp" in summary
+    # Emptied, they go back to the defaults, as `--reset` does.
+    assert await post("/signers/unit", csrf=csrf, unit=SUBMITTED[1], title="", name="") == 303
+    report = await text_of(f"/campaigns/1/units/{unit.id}/report.docx")
+    assert "Nguyễn Văn An" not in report and "CHỦ TỊCH" in report
