@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from deadlines.schedule import DeadlineKind
 from engine.conversation import ReportEngine
@@ -114,8 +115,9 @@ async def unit_rounds(session: AsyncSession, unit: Unit) -> Rounds:
     closed: list[tuple[Campaign, bool]] = []
     for row in (await UNIT_CAMPAIGNS.execute(session, {"unit_id": unit.id})).rows:
         campaign = adopt(session, Campaign, row)  # the campaign's columns come first
-        dated, visit_date, conclusion_date, status = row[-4:]
-        if campaign.deadline_kind != DeadlineKind.FIXED_DATE and not dated:
+        chosen, dated, visit_date, conclusion_date, status = row[-5:]
+        # Every unit takes part in a fixed-date campaign unless it was opened for chosen units.
+        if not dated and (campaign.deadline_kind != DeadlineKind.FIXED_DATE or chosen):
             continue
         if campaign.closed_at is not None:
             closed.append((campaign, status is not None and status not in HANDED_IN))
@@ -129,10 +131,13 @@ async def unit_rounds(session: AsyncSession, unit: Unit) -> Rounds:
                   closed)
 
 
+CHOSEN = aliased(CampaignUnit)
 # Every campaign with what concerns the unit in it: its dates (if it takes part by date) and
 # its submission's status; one query, as it runs on every answer.
 UNIT_CAMPAIGNS = DirectStatement(
-    select(*columns_of(Campaign), (CampaignUnit.id.is_not(None)).label("dated"), CampaignUnit.visit_date,
+    select(*columns_of(Campaign),
+           exists().where(CHOSEN.campaign_id == Campaign.id).label("chosen"),  # opened for some units
+           (CampaignUnit.id.is_not(None)).label("dated"), CampaignUnit.visit_date,
            CampaignUnit.conclusion_date, Submission.status)
     .outerjoin(CampaignUnit, (CampaignUnit.campaign_id == Campaign.id)
                & (CampaignUnit.unit_id == bindparam("unit_id")))

@@ -379,3 +379,33 @@ async def test_signers_and_recipients_set_on_the_desk_print_in_the_documents(cli
     assert await post("/signers/unit", csrf=csrf, unit=SUBMITTED[1], title="", name="") == 303
     report = await text_of(f"/campaigns/1/units/{unit.id}/report.docx")
     assert "Nguyễn Văn An" not in report and "CHỦ TỊCH" in report
+
+
+async def test_a_fixed_date_campaign_opened_for_chosen_units_counts_only_them(client: Client,
+                                                                              desk: Desk) -> None:
+    from handlers.reminders import campaign_members
+    from handlers.report import unit_rounds
+    from tests.web_desk import AT_WORK
+
+    session_data = await signed_in(client, desk)
+    cookies = {COOKIE: session_data["cookie"]}
+    form = {"csrf": session_data["csrf"], "code": "bo-sung-2028", "title": "Báo cáo bổ sung 2028",
+            "kind": "fixed_date", "due": "2028-03-31"}
+    chosen = [("units", AT_WORK), ("units", SUBMITTED[1])]
+    preview = await client.post("/campaigns", data=[*form.items(), *chosen, ("action", "preview")],
+                                cookies=cookies)
+    assert "Đơn vị báo cáo:</b> 2 đơn vị được chọn" in await preview.text()
+    saved = await client.post("/campaigns", data=[*form.items(), *chosen, ("action", "save")],
+                              cookies=cookies, allow_redirects=False)
+    assert saved.status == 303
+    async with desk.db.transaction() as session:
+        campaign = await session.scalar(select(Campaign).where(Campaign.code == "bo-sung-2028"))
+        left_out = await session.scalar(select(Unit).where(Unit.code == SUBMITTED[0]))
+        assert campaign is not None and left_out is not None
+        members = await campaign_members(session, campaign, WorkingCalendar())
+        assert sorted(m.unit.code for m in members) == sorted([AT_WORK, SUBMITTED[1]])
+        # A unit left out is not asked for it in its chat.
+        rounds = await unit_rounds(session, left_out)
+        assert rounds.current is None or rounds.current.id != campaign.id
+    board = await (await client.get(f"/?campaign={campaign.id}", cookies=cookies)).text()
+    assert "trên 2 đơn vị" in board and "Phường Tân An" in board and "Phường Ninh Kiều" not in board
