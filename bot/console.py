@@ -21,6 +21,7 @@ from handlers.due import campaign_line
 from handlers.registration import REDEEM_PROBLEMS
 from handlers.render import outcome_texts
 from handlers.report import Report, open_report, resume, take_turn
+from handlers.rounds import closed_meanwhile, moved_on, no_open_round
 from locales.translation import Translator, translator
 from storage.database import Database
 from storage.files import FileStore
@@ -130,8 +131,11 @@ async def run_chat(
         async with db.transaction() as session:
             report = await open_report(session, officer, unit, CHANNEL)
             if report is None:
-                io.write(_("Chưa có đợt báo cáo nào đang mở."))
+                io.write(await no_open_round(session, unit, t))
                 return 2
+            closed = moved_on(report, t)
+            if closed is not None:
+                io.write(closed)
             io.write(f"{unit.name} — " + await campaign_line(session, report.campaign, unit,
                                                              settings.working_calendar(), t))
             outcome = await resume(session, report)
@@ -149,7 +153,11 @@ async def run_chat(
                     _show(io, answered, t)
                     asked = asked_question(answered) or asked
                 continue
-            outcome = await _turn(db, report, line, asked)
+            turned = await _turn(db, report, line, asked, t)
+            if isinstance(turned, str):  # the VP office closed this round meanwhile
+                io.write(turned)
+                return 2
+            outcome = turned
             _show(io, outcome, t)
             asked = asked_question(outcome) or asked
         return 0
@@ -180,9 +188,15 @@ def asked_question(outcome: Outcome) -> str | None:
     return outcome.view.question.name if isinstance(outcome.view, QuestionView) else None
 
 
-async def _turn(db: Database, report: Report, line: str, asked: str | None) -> Outcome:
+async def _turn(db: Database, report: Report, line: str, asked: str | None, t: Translator) -> Outcome | str:
+    """The line's outcome; or, when the VP office has closed the round since the chat began,
+    what the officer is told instead (nothing saved): the chat ends, and opening it again
+    finds the round open now, if any."""
     # The transaction commits when the block ends: only then is "Đã lưu" shown.
     async with db.transaction() as session:
+        closed = await closed_meanwhile(session, report, t)
+        if closed is not None:
+            return closed
         outcome = await take_turn(session, report, replace(parse_text(line), question=asked))
     assert outcome is not None  # typed lines are never stale
     return outcome

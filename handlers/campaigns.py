@@ -3,6 +3,7 @@ date it received the conclusion, and list every unit's deadline. Used by the CLI
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -42,10 +43,11 @@ async def campaign_by_code(session: AsyncSession, code: str) -> Campaign | None:
 
 async def create_campaign(
     session: AsyncSession, code: str, title: str, kind: str, deadline: date, outline_file: str,
-    reminders: ReminderSettings | None = None, period: Period | None = None,
+    reminders: ReminderSettings | None = None, period: Period | None = None, units: Sequence[Unit] = (),
 ) -> Campaign:
     """A new campaign; `period` is the span its figures cover (by default the one Decree
-    09/2019/NĐ-CP's cut-off dates give for the deadline: deadlines.periods.default_period)."""
+    09/2019/NĐ-CP's cut-off dates give for the deadline: deadlines.periods.default_period).
+    A fixed-date campaign takes every reporting unit, or only `units` when some are given."""
     if kind not in {k.value for k in DeadlineKind}:
         raise CampaignProblem(f"unknown kind {kind!r}")
     if await campaign_by_code(session, code) is not None:
@@ -58,6 +60,9 @@ async def create_campaign(
                                      outline_file=outline_file, deadline=deadline, deadline_kind=kind,
                                      period=period)
     campaign.settings = (reminders or ReminderSettings()).to_json()
+    if kind == DeadlineKind.FIXED_DATE:
+        session.add_all(CampaignUnit(campaign_id=campaign.id, unit_id=unit_id)
+                        for unit_id in sorted({unit.id for unit in units}))
     return campaign
 
 

@@ -12,6 +12,7 @@ from deadlines.workdays import WorkingCalendar
 from engine.i18n import Translator
 from engine.text import vietnamese_order
 from handlers.due import campaign_due_text, campaign_period_text
+from storage.campaigns import chosen_units
 from storage.models import AnswerRow, Campaign, Submission, SubmissionStatus, Unit, UnitLevel
 
 
@@ -69,7 +70,8 @@ class CampaignOverview:
 
 
 async def campaign_overview(session: AsyncSession, campaign: Campaign) -> CampaignOverview:
-    """Every reporting unit (all but the province itself) with its progress in the campaign."""
+    """Every reporting unit (all but the province itself; for a fixed-date campaign opened for
+    some units, those) with its progress in the campaign."""
     answered = dict((await session.execute(
         select(Submission.unit_id, func.count(AnswerRow.id))
         .join(AnswerRow, AnswerRow.submission_id == Submission.id, isouter=True)
@@ -78,7 +80,9 @@ async def campaign_overview(session: AsyncSession, campaign: Campaign) -> Campai
     statuses = dict((await session.execute(
         select(Submission.unit_id, Submission.status).where(Submission.campaign_id == campaign.id)
     )).all())
-    units = sorted(await session.scalars(select(Unit).where(Unit.level != UnitLevel.PROVINCE)),
+    chosen = await chosen_units(session, campaign)
+    reporting = await session.scalars(select(Unit).where(Unit.level != UnitLevel.PROVINCE))
+    units = sorted((unit for unit in reporting if chosen is None or unit.id in chosen),
                    key=lambda unit: (unit.level, vietnamese_order(unit.name)))  # Đ after D, Ô after O
     overview = CampaignOverview(campaign)
     for unit in units:

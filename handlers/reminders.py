@@ -58,13 +58,15 @@ class Member:
 async def campaign_members(session: AsyncSession, campaign: Campaign, calendar: WorkingCalendar
                            ) -> list[Member]:
     """The units reporting in the campaign with their own deadlines. A fixed-date campaign
-    takes every reporting unit; the others, the units whose visit or conclusion is recorded."""
+    takes every reporting unit, or the ones it was opened for; the others, the units whose
+    visit or conclusion is recorded."""
     units = {u.id: u for u in await session.scalars(select(Unit).where(Unit.level != UnitLevel.PROVINCE))}
     dated = {cu.unit_id: cu for cu in await session.scalars(
         select(CampaignUnit).where(CampaignUnit.campaign_id == campaign.id))}
     members = []
     for unit_id, unit in units.items():
-        if campaign.deadline_kind != DeadlineKind.FIXED_DATE and unit_id not in dated:
+        # A fixed-date campaign's rows, if any, are the units it was opened for.
+        if (campaign.deadline_kind != DeadlineKind.FIXED_DATE or dated) and unit_id not in dated:
             continue
         record = dated.get(unit_id)
         dates = UnitDates(campaign.deadline, record.visit_date if record else None,

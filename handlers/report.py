@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from deadlines.schedule import DeadlineKind
 from engine.conversation import ReportEngine
@@ -65,6 +66,9 @@ class Report:
     campaign: Campaign
     channel: str
     engine: ReportEngine  # of the campaign's own outline version (handlers.outline_versions)
+    # The round the VP office closed while this officer's report in it was unfinished, when the
+    # officer has not yet been shown this (next) round: they are told before anything is saved.
+    closed_round: Campaign | None = None
 
     @property
     def outline(self) -> Outline:
@@ -78,33 +82,62 @@ class Report:
 async def open_report(
     session: AsyncSession, officer: Officer, unit: Unit, channel: str
 ) -> Report | None:
-    """The officer's current report; None when the unit takes part in no campaign."""
-    campaign = await current_campaign(session, unit)
-    if campaign is None:
+    """The officer's current report; None when the unit takes part in no open campaign."""
+    rounds = await unit_rounds(session, unit)
+    if rounds.current is None:
         return None
-    return Report(officer, unit, campaign, channel, await outline_of(session, campaign))
+    left = next((campaign for campaign, unfinished in rounds.closed if unfinished), None)
+    if left is not None and await session.scalar(select(Conversation.id).join(
+            Submission, Submission.id == Conversation.submission_id).where(
+            Conversation.officer_id == officer.id, Submission.campaign_id == rounds.current.id,
+            Submission.unit_id == unit.id)) is not None:
+        left = None  # already moved on to this round
+    return Report(officer, unit, rounds.current, channel, await outline_of(session, rounds.current), left)
+
+
+@dataclass(frozen=True)
+class Rounds:
+    current: Campaign | None
+    # The closed campaigns the unit took part in, closed last first, each with whether the unit's
+    # report in it was begun and not handed in.
+    closed: list[tuple[Campaign, bool]]
 
 
 async def current_campaign(session: AsyncSession, unit: Unit) -> Campaign | None:
-    """Of the campaigns the unit takes part in (every fixed-date one; a visit or conclusion one
-    once its date is recorded), the first still to submit, soonest date first; else the newest."""
+    return (await unit_rounds(session, unit)).current
+
+
+async def unit_rounds(session: AsyncSession, unit: Unit) -> Rounds:
+    """Of the open campaigns the unit takes part in (every fixed-date one; a visit or conclusion
+    one once its date is recorded), the first still to submit, soonest date first, else the
+    newest; and the closed ones, where nothing more is taken."""
     parts: list[tuple[Campaign, date, bool]] = []
+    closed: list[tuple[Campaign, bool]] = []
     for row in (await UNIT_CAMPAIGNS.execute(session, {"unit_id": unit.id})).rows:
         campaign = adopt(session, Campaign, row)  # the campaign's columns come first
-        dated, visit_date, conclusion_date, status = row[-4:]
-        if campaign.deadline_kind == DeadlineKind.FIXED_DATE or dated:
-            parts.append((campaign, visit_date or conclusion_date or campaign.deadline,
-                          status in HANDED_IN))
+        chosen, dated, visit_date, conclusion_date, status = row[-5:]
+        # Every unit takes part in a fixed-date campaign unless it was opened for chosen units.
+        if not dated and (campaign.deadline_kind != DeadlineKind.FIXED_DATE or chosen):
+            continue
+        if campaign.closed_at is not None:
+            closed.append((campaign, status is not None and status not in HANDED_IN))
+            continue
+        parts.append((campaign, visit_date or conclusion_date or campaign.deadline, status in HANDED_IN))
+    closed.sort(key=lambda part: as_utc(part[0].closed_at or part[0].created_at), reverse=True)
     open_ones = [(counts_from, campaign) for campaign, counts_from, handed_in in parts if not handed_in]
     if open_ones:
-        return min(open_ones, key=lambda part: part[0])[1]
-    return max((campaign for campaign, _, _ in parts), key=lambda campaign: campaign.id, default=None)
+        return Rounds(min(open_ones, key=lambda part: part[0])[1], closed)
+    return Rounds(max((campaign for campaign, _, _ in parts), key=lambda campaign: campaign.id, default=None),
+                  closed)
 
 
+CHOSEN = aliased(CampaignUnit)
 # Every campaign with what concerns the unit in it: its dates (if it takes part by date) and
 # its submission's status; one query, as it runs on every answer.
 UNIT_CAMPAIGNS = DirectStatement(
-    select(*columns_of(Campaign), (CampaignUnit.id.is_not(None)).label("dated"), CampaignUnit.visit_date,
+    select(*columns_of(Campaign),
+           exists().where(CHOSEN.campaign_id == Campaign.id).label("chosen"),  # opened for some units
+           (CampaignUnit.id.is_not(None)).label("dated"), CampaignUnit.visit_date,
            CampaignUnit.conclusion_date, Submission.status)
     .outerjoin(CampaignUnit, (CampaignUnit.campaign_id == Campaign.id)
                & (CampaignUnit.unit_id == bindparam("unit_id")))

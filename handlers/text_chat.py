@@ -45,6 +45,7 @@ from handlers.report import (
     submission_review,
     take_turn,
 )
+from handlers.rounds import moved_on, no_open_round
 from locales.translation import Translator, translator
 from storage.campaigns import open_campaigns
 from storage.files import FileStore
@@ -126,8 +127,9 @@ async def _register(ctx: TextContext, t: Translator, code: str, leave_office: bo
                           "đơn vị nộp báo cáo; gõ /tiendo để xem tiến độ.")]
     report = await _report(ctx, officer)
     if report is None:
-        return [t.gettext("Chưa có đợt báo cáo nào đang mở.")]
+        return [await _no_round(ctx, officer, t)]
     greeting = t.gettext("Xin chào! Anh/chị là cán bộ đầu mối của {unit}.").format(unit=report.unit.name)
+    greeting = " ".join(filter(None, [greeting, moved_on(report, t)]))
     greeting += " " + await campaign_line(ctx.session, report.campaign, report.unit, ctx.calendar, t)
     guide = help_text(HelpView(), t)
     where = await resume(ctx.session, report)
@@ -140,6 +142,11 @@ async def _register(ctx: TextContext, t: Translator, code: str, leave_office: bo
 async def _report(ctx: TextContext, officer: Officer) -> Report | None:
     unit = await ctx.session.get(Unit, officer.unit_id) if officer.unit_id else None
     return await open_report(ctx.session, officer, unit, ctx.channel) if unit else None
+
+
+async def _no_round(ctx: TextContext, officer: Officer, t: Translator) -> str:
+    unit = await ctx.session.get(Unit, officer.unit_id) if officer.unit_id else None
+    return await no_open_round(ctx.session, unit, t)
 
 
 async def _where(ctx: TextContext, officer: Officer, t: Translator) -> list[str]:
@@ -159,7 +166,10 @@ async def _officer(ctx: TextContext, officer: Officer, identity: Identity, t: Tr
                    text: str) -> list[str]:
     report = await _report(ctx, officer)
     if report is None:
-        return [t.gettext("Chưa có đợt báo cáo nào đang mở.")]
+        return [await _no_round(ctx, officer, t)]
+    closed = moved_on(report, t, typed=True)
+    if closed is not None:  # what was typed was meant for the round now closed
+        return [closed, *await _where(ctx, officer, t)]
     if fold(text).split(" ")[0].lstrip("/") in COMMANDS:
         return [t.gettext("Chỉ cán bộ Văn phòng UBND thành phố mới dùng được lệnh này."),
                 *await _where(ctx, officer, t)]
@@ -229,7 +239,10 @@ async def handle_file(ctx: TextContext, store: FileStore, fetch: Callable[[], Aw
         return [t.gettext(HOW_TO_REGISTER)]
     report = await _report(ctx, officer) if officer.role == Role.OFFICER else None
     if report is None:
-        return [t.gettext(ONLY_TEXT)]
+        return [await _no_round(ctx, officer, t) if officer.role == Role.OFFICER else t.gettext(ONLY_TEXT)]
+    closed = moved_on(report, t, typed=True)
+    if closed is not None:
+        return [closed, *await _where(ctx, officer, t)]
     sent = await fetch()
     attached = sent if isinstance(sent, Attached) else await attach_file(
         ctx.session, store, report, identity.asked_question, sent, max_bytes, ctx.notify_chats)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from deadlines.periods import Period, default_period
 from engine.outline import Outline
-from storage.models import Campaign
+from storage.models import Campaign, CampaignUnit
 from storage.outline_versions import keep_version
 
 
@@ -37,6 +37,16 @@ async def open_campaigns(session: AsyncSession) -> list[Campaign]:
     """The campaigns not closed (from the web desk), the one due last first."""
     return list(await session.scalars(select(Campaign).where(Campaign.closed_at.is_(None))
                                       .order_by(Campaign.deadline.desc(), Campaign.id.desc())))
+
+
+async def chosen_units(session: AsyncSession, campaign: Campaign) -> frozenset[int] | None:
+    """The units a fixed-date campaign was opened for when the VP office chose them (its rows
+    of campaign_units, which carry no dates); None: every reporting unit takes part."""
+    if campaign.deadline_kind != "fixed_date":
+        return None
+    chosen = frozenset(await session.scalars(select(CampaignUnit.unit_id).where(
+        CampaignUnit.campaign_id == campaign.id)))
+    return chosen or None
 
 
 def campaign_period(campaign: Campaign) -> Period:

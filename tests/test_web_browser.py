@@ -248,6 +248,26 @@ def step_a_campaign_previewed_saved_and_closed(desk: Desk, signed_in: BrowserCon
     page.close()
 
 
+def step_a_units_signer_set_on_the_desk_signs_its_report(desk: Desk, signed_in: BrowserContext) -> None:
+    page = signed_in.new_page()
+    page.goto(f"{desk.url}/signers")
+    page.locator("#unit select[name=unit]").select_option("31120")
+    page.get_by_role("button", name="Xem người ký").click()
+    unit = page.locator("#unit")
+    unit.get_by_label("Chức danh").fill("TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH")
+    unit.get_by_label("Họ và tên").fill("Nguyễn Văn An")
+    unit.get_by_role("button", name="Lưu người ký").click()
+    expect(page.locator(".notice")).to_have_text("Đã lưu người ký của đơn vị.")
+    shot(page, "signers")
+    page.goto(desk.report_url("31120"))
+    with page.expect_download() as report:
+        page.get_by_role("link", name="Tải báo cáo (.docx)").click()
+    document = docx.Document(str(report.value.path()))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    assert "Nguyễn Văn An" in "\n".join([*(p.text for p in document.paragraphs), *cells])
+    page.close()
+
+
 def step_on_a_phone(desk: Desk, signed_in: BrowserContext) -> None:
     page = signed_in.new_page()
     page.set_viewport_size(PHONE)
@@ -269,4 +289,5 @@ def test_a_campaign_run_from_the_browser(browser: Browser, desk: Desk, signed_in
     step_return_with_a_reason_and_accept_tell_the_officers(desk, signed_in)
     step_invites_for_two_units_and_their_printed_sheet(desk, signed_in)
     step_a_campaign_previewed_saved_and_closed(desk, signed_in)
+    step_a_units_signer_set_on_the_desk_signs_its_report(desk, signed_in)
     step_on_a_phone(desk, signed_in)

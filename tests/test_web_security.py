@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 from bot.config import Settings
 from bot.web.app import make_app
 from bot.web.auth import COOKIE
+from bot.web.keys import SETTINGS
 from deadlines.workdays import WorkingCalendar
 from engine.answers import Answer
 from engine.conversation import ReportEngine
@@ -38,7 +39,7 @@ from tests.web_desk import HOSTILE, NOW, SUBMITTED, TODAY, Desk, seeded_desk
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 Client = TestClient[web.Request, web.Application]
-SAMPLE = {"campaign": "1", "unit": "1", "invite": "1", "index": "1"}
+SAMPLE = {"campaign": "1", "unit": "1", "invite": "1", "index": "1", "attachment": "1"}
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
@@ -50,8 +51,9 @@ async def desk(tmp_path_factory: pytest.TempPathFactory, engine: ReportEngine) -
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
-async def client(desk: Desk) -> AsyncIterator[Client]:
-    settings = Settings(database_url=desk.db.url, now=datetime.fromisoformat(NOW), web_public_url="https://desk.example.vn")
+async def client(desk: Desk, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Client]:
+    settings = Settings(database_url=desk.db.url, now=datetime.fromisoformat(NOW), web_public_url="https://desk.example.vn",
+                        data_dir=tmp_path_factory.mktemp("desk-data"))
     async with TestClient(TestServer(make_app(settings, desk.db))) as client:
         yield client
 
@@ -282,3 +284,128 @@ async def test_a_unit_joins_an_inspection_campaign_under_the_chats_rules(client:
         visits = list(await session.scalars(select(CampaignUnit.visit_date).where(
             CampaignUnit.campaign_id == campaign.id)))
     assert visits == [date(2027, 11, 15)]
+
+
+async def test_a_units_files_download_as_sent_from_its_report_only(client: Client, desk: Desk) -> None:
+    from urllib.parse import unquote
+
+    from markupsafe import escape
+
+    from bot.web.render import disposition
+    from handlers.attachments import Incoming, Verdict, attach_file
+    from handlers.outline_versions import outline_of
+    from handlers.report import Report
+    from storage.files import FileStore
+    from storage.models import Attachment
+    from tests.web_desk import AT_WORK
+
+    app = client.app
+    assert app is not None
+    store = FileStore(app[SETTINGS].attachments_dir)
+    name = 'Quyết định "số 12"; kèm\r\nSet-Cookie: x.pdf'
+    content = b"%PDF-1.4\n% the unit's decision\n%%EOF\n"
+    officer = desk.officers[AT_WORK]
+    async with desk.db.transaction() as session:
+        unit = await session.scalar(select(Unit).where(Unit.code == AT_WORK))
+        other = await session.scalar(select(Unit).where(Unit.code == SUBMITTED[1]))
+        assert unit is not None and other is not None
+        campaign = await session.get(Campaign, 1)  # earlier tests opened others for this unit
+        assert campaign is not None
+        report = Report(officer, unit, campaign, "telegram", await outline_of(session, campaign))
+        attached = await attach_file(session, store, report, None, Incoming(name, content, "cả báo cáo"))
+        assert attached.verdict is Verdict.SAVED
+        row = await session.scalar(select(Attachment).order_by(Attachment.id.desc()))
+        assert row is not None
+    cookies = {COOKIE: (await signed_in(client, desk))["cookie"]}
+    page = await (await client.get(f"/campaigns/1/units/{unit.id}", cookies=cookies)).text()
+    target = f"/campaigns/1/units/{unit.id}/attachments/{row.id}"
+    assert "Tài liệu kèm theo (1)" in page and f'href="{target}"' in page and "cả báo cáo" in page
+    assert str(escape(row.filename)) in page and row.filename.startswith("Quyết định")
+
+    got = await client.get(target, cookies=cookies)
+    assert got.status == 200 and await got.read() == content
+    assert got.headers["Content-Type"] == "application/pdf"
+    header = got.headers["Content-Disposition"]
+    assert "\r" not in header and "\n" not in header and header.startswith("attachment; ")
+    assert unquote(header.split("filename*=UTF-8''")[1]) == row.filename
+    # Whatever a name holds, the header keeps to its one line and its quotes.
+    forged = disposition('a"; filename="evil.html"\r\nSet-Cookie: x=1.pdf')
+    assert forged.count('"') == 2 and "\r" not in forged and "\n" not in forged
+    assert len(forged.split(";")) == 3
+    # The file is this unit's: through another unit's report it is not there.
+    assert (await client.get(f"/campaigns/1/units/{other.id}/attachments/{row.id}", cookies=cookies)
+            ).status == 404
+    # The unit's .docx (the zip of handed-in reports is made of the same) lists it in its appendix.
+    report_docx = await client.get(f"/campaigns/1/units/{unit.id}/report.docx", cookies=cookies)
+    document = docx.Document(io.BytesIO(await report_docx.read()))
+    cells = [cell.text for table in document.tables for table_row in table.rows for cell in table_row.cells]
+    assert row.filename in cells
+    # Bytes that no longer match their checksum are not handed out.
+    store.path_for(row.sha256).write_bytes(content + b"tampered")
+    assert (await client.get(target, cookies=cookies)).status == 404
+
+
+async def test_signers_and_recipients_set_on_the_desk_print_in_the_documents(client: Client,
+                                                                             desk: Desk) -> None:
+    session_data = await signed_in(client, desk)
+    cookies, csrf = {COOKIE: session_data["cookie"]}, session_data["csrf"]
+
+    async def post(path: str, **form: str) -> int:
+        return (await client.post(path, data=form, cookies=cookies, allow_redirects=False)).status
+
+    async def text_of(path: str) -> str:
+        document = docx.Document(io.BytesIO(await (await client.get(path, cookies=cookies)).read()))
+        cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+        return "\n".join([p.text for p in document.paragraphs] + cells)
+
+    office = {"title": "KT. CHÁNH VĂN PHÒNG\n  PHÓ CHÁNH VĂN PHÒNG  \n", "name": "Trần  Thị Bình"}
+    assert await post("/signers/office", **office) == 403  # no CSRF token
+    assert await post("/signers/office", csrf=csrf, **office) == 303
+    assert await post("/signers/unit", csrf=csrf, unit=SUBMITTED[1], name="Nguyễn Văn An",
+                      title="TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH") == 303
+    assert await post("/campaigns/1/recipients", csrf=csrf, reports="Văn phòng UBND thành phố\nSở Nội vụ",
+                      summary="UBND thành phố\nBộ Tư pháp") == 303
+    page = await (await client.get(f"/signers?unit={SUBMITTED[1]}&campaign=1", cookies=cookies)).text()
+    assert "PHÓ CHỦ TỊCH" in page and 'value="Nguyễn Văn An"' in page and "Sở Nội vụ" in page
+
+    async with desk.db.transaction() as session:
+        unit = await session.scalar(select(Unit).where(Unit.code == SUBMITTED[1]))
+        assert unit is not None
+    report = await text_of(f"/campaigns/1/units/{unit.id}/report.docx")
+    assert "PHÓ CHỦ TỊCH" in report and "Nguyễn Văn An" in report and "Sở Nội vụ" in report
+    summary = await text_of("/campaigns/1/summary.docx")
+    assert "PHÓ CHÁNH VĂN PHÒNG" in summary and "Trần Thị Bình" in summary and "Bộ Tư pháp" in summary
+    # Emptied, they go back to the defaults, as `--reset` does.
+    assert await post("/signers/unit", csrf=csrf, unit=SUBMITTED[1], title="", name="") == 303
+    report = await text_of(f"/campaigns/1/units/{unit.id}/report.docx")
+    assert "Nguyễn Văn An" not in report and "CHỦ TỊCH" in report
+
+
+async def test_a_fixed_date_campaign_opened_for_chosen_units_counts_only_them(client: Client,
+                                                                              desk: Desk) -> None:
+    from handlers.reminders import campaign_members
+    from handlers.report import unit_rounds
+    from tests.web_desk import AT_WORK
+
+    session_data = await signed_in(client, desk)
+    cookies = {COOKIE: session_data["cookie"]}
+    form = {"csrf": session_data["csrf"], "code": "bo-sung-2028", "title": "Báo cáo bổ sung 2028",
+            "kind": "fixed_date", "due": "2028-03-31"}
+    chosen = [("units", AT_WORK), ("units", SUBMITTED[1])]
+    preview = await client.post("/campaigns", data=[*form.items(), *chosen, ("action", "preview")],
+                                cookies=cookies)
+    assert "Đơn vị báo cáo:</b> 2 đơn vị được chọn" in await preview.text()
+    saved = await client.post("/campaigns", data=[*form.items(), *chosen, ("action", "save")],
+                              cookies=cookies, allow_redirects=False)
+    assert saved.status == 303
+    async with desk.db.transaction() as session:
+        campaign = await session.scalar(select(Campaign).where(Campaign.code == "bo-sung-2028"))
+        left_out = await session.scalar(select(Unit).where(Unit.code == SUBMITTED[0]))
+        assert campaign is not None and left_out is not None
+        members = await campaign_members(session, campaign, WorkingCalendar())
+        assert sorted(m.unit.code for m in members) == sorted([AT_WORK, SUBMITTED[1]])
+        # A unit left out is not asked for it in its chat.
+        rounds = await unit_rounds(session, left_out)
+        assert rounds.current is None or rounds.current.id != campaign.id
+    board = await (await client.get(f"/?campaign={campaign.id}", cookies=cookies)).text()
+    assert "trên 2 đơn vị" in board and "Phường Tân An" in board and "Phường Ninh Kiều" not in board

@@ -22,7 +22,8 @@ from handlers.admin_commands import NO_REPORT, report_to_view
 from handlers.attachments import Attached, Incoming, Verdict, attach_file, before_download
 from handlers.attachments_office import ATTACHMENTS_SYNTAX, office_files
 from handlers.registration import HOW_TO_REGISTER
-from handlers.report import remember_asked
+from handlers.report import remember_asked, resume
+from handlers.rounds import moved_on
 from locales.translation import Translator
 from storage.files import FileStore
 
@@ -67,7 +68,14 @@ def attachment_router() -> Router:
         settings: Settings = data["settings"]
         report = await chat.report()
         if report is None:
-            chat.say(escape(chat.t.gettext("Chưa có đợt báo cáo nào đang mở.")))
+            chat.say(await chat.no_round())
+            return
+        closed = moved_on(report, chat.t, typed=True)
+        if closed is not None:  # the file was meant for the round the VP office has closed
+            chat.say(escape(closed))
+            moved = await resume(chat.session, report)
+            await remember_asked(chat.session, chat.identity, moved)
+            say_outcome(chat, report, moved)
             return
         file_id, filename, size = _file_of(message)
         attached = before_download(filename, size, settings.attachment_max_bytes)

@@ -22,6 +22,7 @@ from handlers.due import campaign_line
 from handlers.registration import confirmed_code, named_code
 from handlers.render import recorded_text, render_notices
 from handlers.report import Report, open_report, remember_asked, resume, take_turn
+from handlers.rounds import moved_on, no_open_round
 from locales.translation import Translator
 from storage.models import Identity, Officer, Role, Unit
 
@@ -83,6 +84,11 @@ class Chat:
             return None
         return await open_report(self.session, self.officer, unit, CHANNEL)
 
+    async def no_round(self) -> str:
+        """Why there is nothing to fill (the unit's round closed, none open)."""
+        unit = await self.session.get(Unit, self.officer.unit_id) if self.officer.unit_id else None
+        return escape(await no_open_round(self.session, unit, self.t))
+
 
 def chat_of(event: Message | CallbackQuery, data: dict[str, Any]) -> Chat:
     if isinstance(event, Message):
@@ -126,7 +132,16 @@ async def run_turn(chat: Chat, turn: Turn, on_question: str | None = None,
                    callback: CallbackQuery | None = None) -> None:
     report = await chat.report()
     if report is None:
-        chat.say(escape(chat.t.gettext("Chưa có đợt báo cáo nào đang mở.")))
+        chat.say(await chat.no_round())
+        return
+    closed = moved_on(report, chat.t, typed=True)
+    if closed is not None:  # the turn was meant for the round the VP office has closed
+        if callback is not None:
+            chat.replies.answer_callback(callback.id)
+        chat.say(escape(closed))
+        moved = await resume(chat.session, report)
+        await remember_asked(chat.session, chat.identity, moved)
+        say_outcome(chat, report, moved)
         return
     outcome = await take_turn(chat.session, report, turn, on_question, chat.notify_chats)
     if outcome is not None:
@@ -165,12 +180,13 @@ async def greet_and_resume(chat: Chat) -> None:
     _ = chat.t.gettext
     report = await chat.report()
     if report is None:
-        chat.say(escape(_("Chưa có đợt báo cáo nào đang mở.")))
+        chat.say(await chat.no_round())
         return
     line = await campaign_line(chat.session, report.campaign, report.unit, chat.settings.working_calendar(),
                                chat.t)
     hello = _("Xin chào! Anh/chị là cán bộ đầu mối của {unit}.").format(unit=report.unit.name)
-    chat.say(escape(" ".join([hello, line, _("Gõ /huongdan để xem cách trả lời.")])))
+    said = [hello, moved_on(report, chat.t), line, _("Gõ /huongdan để xem cách trả lời.")]
+    chat.say(escape(" ".join(part for part in said if part)))
     outcome = await resume(chat.session, report)
     await remember_asked(chat.session, chat.identity, outcome)
     say_outcome(chat, report, outcome)

@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.config import Settings
-from bot.web import auth, board, campaigns, downloads, invites, reminders, report
+from bot.web import auth, board, campaigns, downloads, invites, reminders, report, signers
 from bot.web.keys import DATABASE, SESSION, SETTINGS
 from bot.web.render import Page
 from storage.database import Database
@@ -40,7 +40,7 @@ def make_app(settings: Settings, db: Database) -> web.Application:
     app = web.Application(middlewares=[one_session, auth.signed_in], client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app[DATABASE] = db
-    for module in (auth, board, report, downloads, invites, campaigns, reminders):
+    for module in (auth, board, report, downloads, invites, campaigns, reminders, signers):
         app.add_routes(module.routes)
     app.router.add_static("/static/", STATIC)
     return app

@@ -49,6 +49,7 @@ class Draft:
     due: date | None
     start: date | None
     end: date | None
+    units: frozenset[str] = frozenset()  # a fixed-date campaign's chosen units; none: every unit
 
 
 def _date(text: object) -> date | None:
@@ -60,9 +61,11 @@ def _date(text: object) -> date | None:
 
 def _draft(form: MultiDictProxy[str | bytes | bytearray | web.FileField]) -> Draft:
     kind = str(form.get("kind", DeadlineKind.FIXED_DATE))
-    return Draft(str(form.get("code", "")).strip(), str(form.get("title", "")).strip(),
-                 kind if kind in set(DeadlineKind) else DeadlineKind.FIXED_DATE,
-                 _date(form.get("due")), _date(form.get("start")), _date(form.get("end")))
+    kind = kind if kind in set(DeadlineKind) else DeadlineKind.FIXED_DATE
+    units = frozenset(str(code) for code in form.getall("units", [])) if kind == DeadlineKind.FIXED_DATE \
+        else frozenset()
+    return Draft(str(form.get("code", "")).strip(), str(form.get("title", "")).strip(), kind,
+                 _date(form.get("due")), _date(form.get("start")), _date(form.get("end")), units)
 
 
 async def _listing(request: web.Request, **extra: object) -> web.Response:
@@ -109,9 +112,10 @@ async def open_campaign(request: web.Request) -> web.Response:
                               problem=t.gettext(PROBLEMS["exists"]).format(code=draft.code))
     if form.get("action") != "save":
         return await _listing(request, draft=draft, preview=_preview(draft, draft.due, period, settings, t))
+    chosen = list(await session.scalars(select(Unit).where(Unit.code.in_(draft.units))))
     try:
         await create_campaign(session, draft.code, draft.title, draft.kind, draft.due,
-                              outline_for(draft.kind, settings.outline_file), period=period)
+                              outline_for(draft.kind, settings.outline_file), period=period, units=chosen)
     except CampaignProblem:
         return await _listing(request, draft=draft, problem=t.gettext(PROBLEMS["late"]).format(
             due=f"{draft.due:%d/%m/%Y}"))
@@ -127,8 +131,10 @@ def _preview(draft: Draft, due: date, period: Period, settings: Settings, t: Tra
         real = calendar.last_working_day_on_or_before(due)
         days = [(f"{weekday(r.day, t)}, {r.day:%d/%m/%Y}", r.offset)
                 for r in reminder_days(real, ReminderSettings(), calendar)]
+    units = (t.gettext("{count} đơn vị được chọn").format(count=len(draft.units)) if draft.units
+             else t.gettext("mọi đơn vị"))
     return {"due": campaign_due_text(probe, calendar, t), "period": campaign_period_text(probe, t),
-            "days": days}
+            "days": days, "units": units}
 
 
 @routes.post(r"/campaigns/{campaign:\d+}/dates")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import cache
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from aiohttp import web
 
 from bot.web.keys import CSRF, OFFICER
 from deadlines.workdays import VN_TZ
+from engine.text import fold
 from locales.translation import Translator, translator
 
 # Pages carry personal data: no cache, no framing, no referrer (a sign-in link is in a URL),
@@ -71,6 +73,15 @@ def redirect(location: str) -> web.Response:
     return web.Response(status=303, headers={"Location": location, **SECURITY_HEADERS})
 
 
+def disposition(filename: str) -> str:
+    """`attachment` with the name as sent (RFC 6266: UTF-8, percent-encoded) and a plain ASCII
+    stand-in for old clients: an officer's file name may hold quotes, semicolons or line breaks,
+    and none of them can reach the header."""
+    plain = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_"
+                    for c in fold(filename)) or "tep"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def download(filename: str, content: bytes, content_type: str) -> web.Response:
     return web.Response(body=content, content_type=content_type, headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', **SECURITY_HEADERS})
+        "Content-Disposition": disposition(filename), **SECURITY_HEADERS})

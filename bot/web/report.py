@@ -9,18 +9,20 @@ from dataclasses import dataclass
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.web.keys import actor, db_session
-from bot.web.render import page, redirect, request_translator
+from bot.web.keys import actor, db_session, settings_of
+from bot.web.render import download, page, redirect, request_translator
 from engine.i18n import N_, Translator
 from engine.qtypes import QUESTION_TYPES
 from engine.views import ReviewView, State
 from handlers.admin_commands import PROGRESS_WORDS
+from handlers.attachments import list_attachments, open_attachment
 from handlers.documents import report_of
 from handlers.outline_versions import outline_of
 from handlers.overview import PROGRESS_OF_STATUS, Progress
 from handlers.render import render_notices, show_answer
 from handlers.report import engine_level
 from handlers.review import ReviewResult, review_submission
+from storage.files import FileStore
 from storage.models import Campaign, HistoryEntry, Officer, Submission, SubmissionStatus, Unit
 from storage.previous import previous_answers
 from storage.reports import history, load_answers
@@ -83,7 +85,8 @@ async def report_page(request: web.Request) -> web.Response:
     shown_notice = t.gettext(NOTICES[notice]).format(unit=unit.name) if notice in NOTICES else ""
     if submission is None:
         return page(request, "report.html", campaign=campaign, unit=unit, submission=None, sections=[],
-                    warnings=[], events=[], state=t.gettext(PROGRESS_WORDS[Progress.NOT_STARTED]),
+                    warnings=[], events=[], attachments=[],
+                    state=t.gettext(PROGRESS_WORDS[Progress.NOT_STARTED]),
                     notice=shown_notice, handed_in=False)
     engine = await outline_of(session, campaign)  # the campaign's own outline version
     answers = await load_answers(session, submission, engine.outline)
@@ -97,8 +100,23 @@ async def report_page(request: web.Request) -> web.Response:
     return page(request, "report.html", campaign=campaign, unit=unit, submission=submission,
                 sections=lines_of(view, t), warnings=render_notices(view.warnings, t),
                 events=[_event(entry, names, t) for entry in reversed(entries)],
+                attachments=await list_attachments(session, submission.id),
                 state=t.gettext(PROGRESS_WORDS[progress]), notice=shown_notice,
                 handed_in=status.handed_in and status is not SubmissionStatus.ACCEPTED)
+
+
+@routes.get(r"/campaigns/{campaign:\d+}/units/{unit:\d+}/attachments/{attachment:\d+}")
+async def attachment(request: web.Request) -> web.Response:
+    """One of the unit's files, as sent, under its own name; only from this unit's report in
+    this campaign, and only when its bytes still match their checksum."""
+    _campaign, _unit, submission = await _parts(request)
+    found = None if submission is None else await open_attachment(
+        db_session(request), FileStore(settings_of(request).attachments_dir),
+        int(request.match_info["attachment"]), submission.id)
+    if found is None:
+        raise web.HTTPNotFound()
+    info, content = found
+    return download(info.filename, content, info.media_type)
 
 
 def _event(entry: HistoryEntry, names: dict[int, str], t: Translator) -> dict[str, object]:
