@@ -18,7 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.privacy import safe_reason
 from engine.i18n import N_
 from storage.database import Database
-from storage.inbox import IncomingEvent, TakenEvent, mark_failed, pending_chats, store_events, take_next_event
+from storage.inbox import (
+    IncomingEvent,
+    TakenEvent,
+    mark_failed,
+    peek_next_event,
+    pending_chats,
+    store_events,
+    take_next_event,
+)
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -27,6 +35,12 @@ AfterCommit = Callable[[], Awaitable[None]] | None
 # Applies one claimed event inside the given transaction; must not commit.
 Process = Callable[[AsyncSession, TakenEvent], Awaitable[AfterCommit]]
 Apologise = Callable[[str], Awaitable[None]]
+# What to do before the event's turn, outside any transaction (download the file it carries),
+# if anything; asked with the event as peeked, in a read-only session (is the sender an officer).
+Download = Callable[[], Awaitable[None]]
+Prefetch = Callable[[AsyncSession, TakenEvent], Awaitable[Download | None]]
+# Events whose download was tried: their turn comes next, whatever the download gave.
+TRIED_REMEMBERED = 1024
 # What the sender of a set-aside event is told, in the channel's default language (the
 # database, where their own language is kept, may be what failed).
 NOT_PROCESSED = N_("Xin lỗi, do sự cố kỹ thuật, hệ thống chưa xử lý được tin nhắn vừa rồi của "
@@ -46,12 +60,16 @@ class InboxWorkers:
     again after each of `retry_delays` (a database busy or restarting); failing still, the event
     is set aside and `apologise` asked to tell the sender to send it again. Either way the chat's
     next event comes only after it, so a chat's events are never applied out of order, not even
-    after a restart or in another process."""
+    after a restart or in another process.
+
+    With `prefetch`, a turn first peeks at the chat's next event; if it carries a file, the file
+    is downloaded outside any transaction while the worker goes on with other chats, and the
+    chat's turns wait for it (a download holds no lock: other chats never wait for one)."""
 
     def __init__(self, db: Database, channel: str, workers: int, process: Process,
                  apologise: Apologise | None = None,
                  retry_delays: Sequence[float] = RETRY_DELAYS,
-                 sweep_interval: float = SWEEP_INTERVAL) -> None:
+                 sweep_interval: float = SWEEP_INTERVAL, prefetch: Prefetch | None = None) -> None:
         self.db = db
         self.channel = channel
         self.process = process
@@ -61,6 +79,11 @@ class InboxWorkers:
         self.queues: list[asyncio.Queue[Item]] = [asyncio.Queue() for _ in range(workers)]
         self.tasks: list[asyncio.Task[None]] = []
         self.sweeper: asyncio.Task[None] | None = None
+        self.prefetch = prefetch
+        self.download_slots = asyncio.Semaphore(max(2, workers))
+        self.downloading: dict[str, int] = {}  # chat → its turns waiting for the download
+        self.downloads: set[asyncio.Task[None]] = set()
+        self.tried: dict[int, None] = {}  # inbox ids, oldest first
 
     async def receive(self, events: Sequence[IncomingEvent]) -> None:
         """Store events (one already stored, a redelivery, is ignored), then give each one turn of
@@ -103,7 +126,46 @@ class InboxWorkers:
 
     async def work(self, queue: asyncio.Queue[Item]) -> None:
         while (chat_key := await queue.get()) is not None:
-            await self.turn(chat_key)
+            if chat_key in self.downloading:
+                self.downloading[chat_key] += 1  # taken once the file is in, in order
+            elif not await self.download_first(chat_key):
+                await self.turn(chat_key)
+
+    async def download_first(self, chat_key: str) -> bool:
+        """If the chat's next event carries a file not yet tried, start its download and put
+        the chat's turn after it: True. A peek that fails costs only the head start."""
+        if self.prefetch is None:
+            return False
+        try:
+            async with self.db.reading() as session:
+                event = await peek_next_event(session, self.channel, chat_key)
+                if event is None or event.id in self.tried:
+                    return False
+                download = await self.prefetch(session, event)
+        except Exception as error:
+            log.warning("%s: looking ahead at a chat's next event failed: %s", self.channel,
+                        type(error).__name__)
+            return False
+        if download is None:
+            return False
+        self.tried[event.id] = None
+        while len(self.tried) > TRIED_REMEMBERED:
+            del self.tried[next(iter(self.tried))]
+        self.downloading[chat_key] = 1
+        task = asyncio.create_task(self.download_then_turn(chat_key, download))
+        self.downloads.add(task)
+        task.add_done_callback(self.downloads.discard)
+        return True
+
+    async def download_then_turn(self, chat_key: str, download: Download) -> None:
+        try:
+            async with self.download_slots:
+                await download()
+        except Exception as error:  # the turn downloads again, and says what went wrong
+            log.warning("%s: a download ahead of its turn failed: %s", self.channel, type(error).__name__)
+        finally:
+            for _ in range(self.downloading.pop(chat_key, 1)):
+                self.dispatch(chat_key)
 
     async def turn(self, chat_key: str) -> None:
         for delay in (*self.retry_delays, None):
@@ -151,6 +213,8 @@ class InboxWorkers:
         """Let each worker finish what it holds; the rest stays in the inbox for next time."""
         if self.sweeper is not None:
             self.sweeper.cancel()
+        for task in self.downloads:
+            task.cancel()  # its event stays pending, for the next start
         for queue in self.queues:
             queue.put_nowait(None)
         return self.tasks
