@@ -31,8 +31,9 @@ class _Fetched:
 
 
 class PrefetchedFiles:
-    def __init__(self, store: FileStore, remembered: int = REMEMBERED) -> None:
+    def __init__(self, store: FileStore, max_bytes: int, remembered: int = REMEMBERED) -> None:
         self.store = store
+        self.max_bytes = max_bytes
         self.remembered = remembered
         self._known: OrderedDict[str, _Fetched] = OrderedDict()
 
@@ -40,14 +41,16 @@ class PrefetchedFiles:
         return key in self._known
 
     async def prefetch(self, key: str, fetch: Fetch) -> None:
-        """Download the file `key` names and keep it in the store. Only a kind the bot accepts
-        is kept: bytes it will refuse would lie in the store with no attachment naming them.
+        """Download the file `key` names and keep it in the store. Only a file the bot accepts
+        by size and kind is kept: bytes it will refuse would lie in the store with no
+        attachment naming them.
         A failure is only logged (by kind): the handler tries again and tells the officer."""
         if key in self._known:
             return
         try:
             fetched = await fetch()
-            if not isinstance(fetched, Incoming) or sniff(fetched.content) is None:
+            if not isinstance(fetched, Incoming) or len(fetched.content) > self.max_bytes \
+                    or sniff(fetched.content) is None:
                 return
             digest = await asyncio.to_thread(self.store.put, fetched.content)
         except Exception as error:

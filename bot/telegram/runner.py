@@ -105,7 +105,7 @@ class TelegramChannel:
         self.dispatcher.update.outer_middleware(EventContext(settings.locale))
         self.dispatcher.include_router(build_router())
         # Files are downloaded before their event's transaction (bot.prefetched_files).
-        self.files = PrefetchedFiles(FileStore(settings.attachments_dir))
+        self.files = PrefetchedFiles(FileStore(settings.attachments_dir), settings.attachment_max_bytes)
         self.inbox = InboxWorkers(db, CHANNEL, settings.telegram_workers, self.process, self.apologise,
                                   prefetch=self.prefetch)
         self.notify_chats = {CHANNEL: settings.telegram_notify_chat_list}

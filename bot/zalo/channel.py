@@ -74,7 +74,7 @@ class ZaloChannel:
         self.db = db
         self.client = ZaloClient(settings.zalo_token, settings.zalo_api_base)
         # Photos are downloaded before their event's transaction (bot.prefetched_files).
-        self.files = PrefetchedFiles(FileStore(settings.attachments_dir))
+        self.files = PrefetchedFiles(FileStore(settings.attachments_dir), settings.attachment_max_bytes)
         self.inbox = InboxWorkers(db, CHANNEL, settings.zalo_workers, self.process, self.apologise,
                                   prefetch=self.prefetch)
         self.stopping = asyncio.Event()
