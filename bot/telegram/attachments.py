@@ -50,6 +50,12 @@ def _file_of(message: Message) -> tuple[str, str, int | None]:
     return largest.file_id, f"anh-{sent:%Y%m%d-%H%M%S}.jpg", largest.file_size
 
 
+def may_carry_file(payload: str) -> bool:
+    """A stored update (JSON) that may carry a document or a photo: a key of that name. Text
+    cannot look like one (its quotes are escaped); a reply quoting a photo costs only a look."""
+    return '"document":' in payload or '"photo":' in payload
+
+
 def _file_in(update: dict[str, Any]) -> tuple[str, str, str, int | None] | None:
     """(sender, file id, name, declared size) of the file a stored update carries, if any: the
     same file `_file_of` picks, read from the update as stored (no date: a photo's name is only

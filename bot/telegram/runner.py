@@ -38,7 +38,7 @@ from bot.config import Settings
 from bot.inbox_workers import NOT_PROCESSED, AfterCommit, Download, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.prefetched_files import PrefetchedFiles
-from bot.telegram.attachments import file_to_prefetch
+from bot.telegram.attachments import file_to_prefetch, may_carry_file
 from bot.telegram.middleware import CHANNEL, EventContext
 from bot.telegram.render import escape
 from bot.telegram.replies import AnswerCallback, Edit, Replies, Reply, Send, SendStoredFile, SetMenu
@@ -107,7 +107,7 @@ class TelegramChannel:
         # Files are downloaded before their event's transaction (bot.prefetched_files).
         self.files = PrefetchedFiles(FileStore(settings.attachments_dir), settings.attachment_max_bytes)
         self.inbox = InboxWorkers(db, CHANNEL, settings.telegram_workers, self.process, self.apologise,
-                                  prefetch=self.prefetch)
+                                  prefetch=self.prefetch, carries_file=may_carry_file)
         self.notify_chats = {CHANNEL: settings.telegram_notify_chat_list}
         self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings,
                                    settings.working_calendar(), settings.clock())

@@ -29,7 +29,7 @@ from bot.zalo.errors import (
     ZaloDeliveryUnknown,
     ZaloError,
 )
-from bot.zalo.files import fetch_photo, photo_to_prefetch
+from bot.zalo.files import fetch_photo, may_carry_photo, photo_to_prefetch
 from bot.zalo.updates import (
     EVENT_IMAGE,
     EVENT_TEXT,
@@ -76,7 +76,7 @@ class ZaloChannel:
         # Photos are downloaded before their event's transaction (bot.prefetched_files).
         self.files = PrefetchedFiles(FileStore(settings.attachments_dir), settings.attachment_max_bytes)
         self.inbox = InboxWorkers(db, CHANNEL, settings.zalo_workers, self.process, self.apologise,
-                                  prefetch=self.prefetch)
+                                  prefetch=self.prefetch, carries_file=may_carry_photo)
         self.stopping = asyncio.Event()
         self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings,
                                    settings.working_calendar(), settings.clock())

@@ -56,6 +56,11 @@ async def fetch_photo(message: ZaloMessage, max_bytes: int) -> Incoming | Attach
     return Incoming(name, bytes(content), message.caption or "")
 
 
+def may_carry_photo(payload: str) -> bool:
+    """A stored event (JSON) that may be a photo: its event name, wherever it is."""
+    return EVENT_IMAGE in payload
+
+
 async def photo_to_prefetch(session: AsyncSession, event: TakenEvent, channel: str, files: PrefetchedFiles,
                             max_bytes: int) -> Download | None:
     """The download of the photo the event carries, to run before its transaction: only an
