@@ -1358,10 +1358,11 @@ class FakeTelegram(RecordedState, _Waiting):
         record = self._files_by_path.get(request.match_info["path"])
         if record is None:
             return web.json_response(ApiError(404).body(), status=404)
+        media_type = record.mime_type or "application/octet-stream"
         if not self.file_delay:
-            return web.Response(body=record.content, content_type=record.mime_type or "application/octet-stream")
+            return web.Response(body=record.content, content_type=media_type)
         started = time.monotonic()
-        response = web.StreamResponse(headers={"Content-Type": record.mime_type or "application/octet-stream"})
+        response = web.StreamResponse(headers={"Content-Type": media_type})
         response.content_length = len(record.content)
         await response.prepare(request)
         pieces = 10

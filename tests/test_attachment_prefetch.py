@@ -67,7 +67,8 @@ async def test_a_slow_download_holds_up_no_other_officer_on_sqlite(
         tg.file_delay = DOWNLOAD_SECONDS
         since = len(first.messages())
         tg.user_sends_document(FIRST, "Quyet dinh scan.pdf", BIG_PDF, mime_type="application/pdf")
-        await tg.wait_for(lambda s: tg.request_count("getFile") >= 1, timeout=10, message="the file asked for")
+        await tg.wait_for(lambda s: tg.request_count("getFile") >= 1, timeout=10,
+                          message="the file asked for")
 
         # The other officer answers meanwhile: saved, and the next question asked, before the
         # file has finished coming in.

@@ -123,9 +123,10 @@ def attachment_router() -> Router:
         if attached is None:
             prefetched: PrefetchedFiles = data["prefetched"]
             fetched = await prefetched.fetch(file_id, partial(_download, bot, file_id, filename, size))
+            # Named here, not by the prefetch: only the message tells a photo's date.
             attached = fetched if isinstance(fetched, Attached) else await attach_file(
                 chat.session, FileStore(settings.attachments_dir), report, chat.identity.asked_question,
-                Incoming(fetched.filename, fetched.content, message.caption or ""),
+                Incoming(filename, fetched.content, message.caption or ""),
                 settings.attachment_max_bytes, chat.notify_chats)
         chat.say(escape(attached.text(chat.t, settings.attachment_max_bytes)))
         if attached.answered is not None:
