@@ -5,6 +5,7 @@ against the fake Telegram Bot API serving files slowly."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from datetime import date
@@ -70,15 +71,19 @@ async def test_a_slow_download_holds_up_no_other_officer_on_sqlite(
         await tg.wait_for(lambda s: tg.request_count("getFile") >= 1, timeout=10,
                           message="the file asked for")
 
-        # The other officer answers meanwhile: saved, and the next question asked, before the
-        # file has finished coming in.
+        # The sender answers question 1.1 right after the file; the other officer answers too,
+        # and is saved and asked the next question before the file has finished coming in.
+        first_answers = asyncio.create_task(first.answer_current())
         await second.answer_current()
         assert tg.file_downloads == [], "the answer waited for the other officer's download"
         assert len(query(tmp_path, "select id from answers")) > answers_before
 
-        # The file, once in, is stored and acknowledged; downloaded once, not again in the turn.
+        # The file, once in, is stored and acknowledged, for the question on screen when it was
+        # sent (its answer, sent after it, is applied after it); downloaded once.
         saved = await first.next_message(since, "Đã lưu tệp", timeout=DOWNLOAD_SECONDS + 10)
         assert "“Quyet dinh scan.pdf”" in saved.plain_text and "kèm theo câu 1.1" in saved.plain_text
+        next_question = await first_answers
+        assert next_question is not None and next_question.message_id > saved.message_id
         assert len(tg.file_downloads) == 1
         stored = query(tmp_path, "select sha256, size from attachments")
         assert stored == [(hashlib.sha256(BIG_PDF).hexdigest(), len(BIG_PDF))]
