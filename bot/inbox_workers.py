@@ -64,9 +64,11 @@ class InboxWorkers:
     next event comes only after it, so a chat's events are never applied out of order, not even
     after a restart or in another process.
 
-    With `prefetch`, a turn first peeks at the chat's next event; if it carries a file, the file
-    is downloaded outside any transaction while the worker goes on with other chats, and the
-    chat's turns wait for it (a download holds no lock: other chats never wait for one)."""
+    With `prefetch`, the turn of a chat that was sent a file (`carries_file`) first peeks at the
+    chat's next event, in a read that takes no lock; if that event carries a file, the file is
+    downloaded outside any transaction while the worker goes on with other chats, and the
+    chat's turns wait for it (a download holds no lock: other chats never wait for one). The
+    peek only saves time: the turn still claims the oldest event under the chat's lock."""
 
     def __init__(self, db: Database, channel: str, workers: int, process: Process,
                  apologise: Apologise | None = None,
