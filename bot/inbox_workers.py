@@ -18,7 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.privacy import safe_reason
 from engine.i18n import N_
 from storage.database import Database
-from storage.inbox import IncomingEvent, TakenEvent, mark_failed, pending_chats, store_events, take_next_event
+from storage.inbox import (
+    IncomingEvent,
+    TakenEvent,
+    mark_failed,
+    peek_next_event,
+    pending_chats,
+    store_events,
+    take_next_event,
+)
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -27,6 +35,14 @@ AfterCommit = Callable[[], Awaitable[None]] | None
 # Applies one claimed event inside the given transaction; must not commit.
 Process = Callable[[AsyncSession, TakenEvent], Awaitable[AfterCommit]]
 Apologise = Callable[[str], Awaitable[None]]
+# What to do before the event's turn, outside any transaction (download the file it carries),
+# if anything; asked with the event as peeked, in a read-only session (is the sender an officer).
+Download = Callable[[], Awaitable[None]]
+Prefetch = Callable[[AsyncSession, TakenEvent], Awaitable[Download | None]]
+# Whether a stored payload may carry a file (a quick look, wrong only at the cost of a peek).
+CarriesFile = Callable[[str], bool]
+# Events whose download was tried: their turn comes next, whatever the download gave.
+TRIED_REMEMBERED = 1024
 # What the sender of a set-aside event is told, in the channel's default language (the
 # database, where their own language is kept, may be what failed).
 NOT_PROCESSED = N_("Xin lỗi, do sự cố kỹ thuật, hệ thống chưa xử lý được tin nhắn vừa rồi của "
@@ -46,12 +62,19 @@ class InboxWorkers:
     again after each of `retry_delays` (a database busy or restarting); failing still, the event
     is set aside and `apologise` asked to tell the sender to send it again. Either way the chat's
     next event comes only after it, so a chat's events are never applied out of order, not even
-    after a restart or in another process."""
+    after a restart or in another process.
+
+    With `prefetch`, the turn of a chat that was sent a file (`carries_file`) first peeks at the
+    chat's next event, in a read that takes no lock; if that event carries a file, the file is
+    downloaded outside any transaction while the worker goes on with other chats, and the
+    chat's turns wait for it (a download holds no lock: other chats never wait for one). The
+    peek only saves time: the turn still claims the oldest event under the chat's lock."""
 
     def __init__(self, db: Database, channel: str, workers: int, process: Process,
                  apologise: Apologise | None = None,
                  retry_delays: Sequence[float] = RETRY_DELAYS,
-                 sweep_interval: float = SWEEP_INTERVAL) -> None:
+                 sweep_interval: float = SWEEP_INTERVAL, prefetch: Prefetch | None = None,
+                 carries_file: CarriesFile = lambda payload: True) -> None:
         self.db = db
         self.channel = channel
         self.process = process
@@ -61,6 +84,15 @@ class InboxWorkers:
         self.queues: list[asyncio.Queue[Item]] = [asyncio.Queue() for _ in range(workers)]
         self.tasks: list[asyncio.Task[None]] = []
         self.sweeper: asyncio.Task[None] | None = None
+        self.prefetch = prefetch
+        self.carries_file = carries_file
+        # Chat → files received, or swept, that no peek has found at the head yet: only such a
+        # chat's turns peek (a text answer's turn costs no extra read).
+        self.look_ahead: dict[str, int] = {}
+        self.download_slots = asyncio.Semaphore(max(2, workers))
+        self.downloading: dict[str, int] = {}  # chat → its turns waiting for the download
+        self.downloads: dict[str, asyncio.Task[None]] = {}  # chat → its download
+        self.tried: dict[int, None] = {}  # inbox ids, oldest first
 
     async def receive(self, events: Sequence[IncomingEvent]) -> None:
         """Store events (one already stored, a redelivery, is ignored), then give each one turn of
@@ -71,11 +103,16 @@ class InboxWorkers:
         async with self.db.transaction() as session:
             await store_events(session, self.channel, events)
         for event in events:
+            if self.prefetch is not None and self.carries_file(event.payload):
+                self.look_ahead[event.chat_key] = self.look_ahead.get(event.chat_key, 0) + 1
             self.dispatch(event.chat_key)
 
     def dispatch(self, chat_key: str) -> None:
         """One turn of the chat, on the worker that takes all of this chat's turns here."""
-        self.queues[zlib.crc32(chat_key.encode()) % len(self.queues)].put_nowait(chat_key)
+        self.queue_of(chat_key).put_nowait(chat_key)
+
+    def queue_of(self, chat_key: str) -> asyncio.Queue[Item]:
+        return self.queues[zlib.crc32(chat_key.encode()) % len(self.queues)]
 
     async def start(self) -> None:
         """Start the workers, and give them first what a crash left stored but unprocessed."""
@@ -88,6 +125,8 @@ class InboxWorkers:
             chats = await pending_chats(session, self.channel,
                                         None if age is None else utcnow() - age)
         for chat_key in chats:
+            if self.prefetch is not None:  # what they are is not read here: look when it is their turn
+                self.look_ahead[chat_key] = self.look_ahead.get(chat_key, 0) + 1
             self.dispatch(chat_key)
 
     async def sweep_now_and_then(self) -> None:
@@ -103,7 +142,63 @@ class InboxWorkers:
 
     async def work(self, queue: asyncio.Queue[Item]) -> None:
         while (chat_key := await queue.get()) is not None:
-            await self.turn(chat_key)
+            if chat_key in self.downloading:
+                self.downloading[chat_key] += 1  # taken once the file is in, in order
+            elif not await self.download_first(chat_key):
+                await self.turn(chat_key)
+        # Told to finish: the turns waiting for a download are part of what this worker holds.
+        while mine := [task for chat, task in self.downloads.items()
+                       if self.queue_of(chat) is queue and not task.done()]:
+            await asyncio.wait(mine)
+        while not queue.empty():
+            if (chat_key := queue.get_nowait()) is not None:
+                await self.turn(chat_key)
+
+    async def download_first(self, chat_key: str) -> bool:
+        """If the chat's next event carries a file not yet tried, start its download and put
+        the chat's turn after it: True. A peek that fails costs only the head start."""
+        if self.prefetch is None or not self.look_ahead.get(chat_key):
+            return False
+        try:
+            async with self.db.reading() as session:
+                event = await peek_next_event(session, self.channel, chat_key)
+                if event is None:
+                    self.look_ahead.pop(chat_key, None)  # all applied, here or elsewhere
+                    return False
+                if event.id in self.tried or not self.carries_file(event.payload):
+                    return False
+                self.tried_one(chat_key, event.id)
+                download = await self.prefetch(session, event)
+        except Exception as error:
+            log.warning("%s: looking ahead at a chat's next event failed: %s", self.channel,
+                        type(error).__name__)
+            return False
+        if download is None:
+            return False
+        self.downloading[chat_key] = 1
+        self.downloads[chat_key] = asyncio.create_task(self.download_then_turn(chat_key, download))
+        return True
+
+    def tried_one(self, chat_key: str, inbox_id: int) -> None:
+        """The event's turn comes next, whatever its download gives; one file fewer to look for."""
+        self.tried[inbox_id] = None
+        while len(self.tried) > TRIED_REMEMBERED:
+            del self.tried[next(iter(self.tried))]
+        if (left := self.look_ahead.get(chat_key, 1) - 1) > 0:
+            self.look_ahead[chat_key] = left
+        else:
+            self.look_ahead.pop(chat_key, None)
+
+    async def download_then_turn(self, chat_key: str, download: Download) -> None:
+        try:
+            async with self.download_slots:
+                await download()
+        except Exception as error:  # the turn downloads again, and says what went wrong
+            log.warning("%s: a download ahead of its turn failed: %s", self.channel, type(error).__name__)
+        finally:
+            self.downloads.pop(chat_key, None)
+            for _ in range(self.downloading.pop(chat_key, 1)):
+                self.dispatch(chat_key)
 
     async def turn(self, chat_key: str) -> None:
         for delay in (*self.retry_delays, None):
@@ -162,6 +257,8 @@ class InboxWorkers:
         for task in late:
             log.warning("still busy after %ss, cancelled: %r", grace, task)
             task.cancel()
+        for download in list(self.downloads.values()):
+            download.cancel()  # its event stays pending, for the next start
         if self.sweeper is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.sweeper

@@ -30,6 +30,7 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Set for a transaction whose loss in a power cut costs nothing that matters (see
 # Database.transaction(durable=False)).
 _not_durable: ContextVar[bool] = ContextVar("not_durable", default=False)
+_read_only: ContextVar[bool] = ContextVar("read_only", default=False)
 _SYNCHRONOUS = "kstthc_synchronous"
 NOT_DURABLE_POSTGRES = text("SET LOCAL synchronous_commit TO OFF")
 
@@ -68,7 +69,8 @@ def _prepare_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         if connection.info.get(_SYNCHRONOUS) != wanted:
             connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
             connection.info[_SYNCHRONOUS] = wanted
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only peek (Database.reading) neither waits for the write lock nor holds it.
+        connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
 
 
 def _create_private(path: Path) -> None:
@@ -149,6 +151,19 @@ class Database:
             _not_durable.reset(token)
         for listener in self._after_commit:
             listener(session)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session that only reads, and is rolled back: on SQLite a deferred transaction,
+        which reads the last commit (WAL) without waiting for the write lock or holding it, so
+        that a short look never queues behind another chat's turn."""
+        token = _read_only.set(True)
+        try:
+            async with self._sessions() as session:
+                yield session
+                await session.rollback()
+        finally:
+            _read_only.reset(token)
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (creates it on an empty database). Processes

@@ -99,6 +99,13 @@ async def take_next_event(session: AsyncSession, channel: str, chat_key: str) ->
     return TakenEvent(inbox_id, update_id, payload)
 
 
+async def peek_next_event(session: AsyncSession, channel: str, chat_key: str) -> TakenEvent | None:
+    """The chat's oldest pending event, neither locked nor claimed: what its next turn will
+    likely take (another process may take it first)."""
+    found = await OLDEST_PENDING.execute(session, {"channel": channel, "chat_key": chat_key})
+    return TakenEvent(*found.rows[0]) if found.rows else None
+
+
 async def pending_chats(session: AsyncSession, channel: str, received_before: datetime | None = None,
                         limit: int = 10_000) -> list[str]:
     """The chat of every pending event (a chat once per event), oldest first: one turn each."""

@@ -859,6 +859,10 @@ class FakeTelegram(RecordedState, _Waiting):
         self._runner: web.AppRunner | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self.webhook_retry_delay = 0.2
+        # Seconds a file download (/file/…) takes, served in pieces over that time: a slow
+        # network. Each download's (start, end) in time.monotonic() is kept, end once served.
+        self.file_delay = 0.0
+        self.file_downloads: list[tuple[float, float]] = []
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             name.lower(): getattr(self, f"_api_{name}")
             for name in (
@@ -1354,7 +1358,21 @@ class FakeTelegram(RecordedState, _Waiting):
         record = self._files_by_path.get(request.match_info["path"])
         if record is None:
             return web.json_response(ApiError(404).body(), status=404)
-        return web.Response(body=record.content, content_type=record.mime_type or "application/octet-stream")
+        media_type = record.mime_type or "application/octet-stream"
+        if not self.file_delay:
+            return web.Response(body=record.content, content_type=media_type)
+        started = time.monotonic()
+        response = web.StreamResponse(headers={"Content-Type": media_type})
+        response.content_length = len(record.content)
+        await response.prepare(request)
+        pieces = 10
+        step = -(-len(record.content) // pieces)
+        for offset in range(0, len(record.content), step):
+            await asyncio.sleep(self.file_delay / pieces)
+            await response.write(record.content[offset:offset + step])
+        await response.write_eof()
+        self.file_downloads.append((started, time.monotonic()))
+        return response
 
     async def _handle_not_found(self, request: web.Request) -> web.Response:
         return web.json_response(ApiError(404).body(), status=404)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import stat
 from collections.abc import AsyncIterator
 from datetime import date
@@ -197,6 +198,7 @@ async def test_officers_attach_files_on_telegram_and_zalo_and_the_vp_office_down
         assert [(r[0], r[1]) for r in rows[:3]] == [(PDF_NAME, "guidance_documents"), (rows[1][0], None),
                                                     ("So lieu.xlsx", "guidance_documents")]
         assert rows[1][2] == "image/jpeg" and rows[1][3] == len(JPEG)
+        assert re.fullmatch(r"anh-\d{8}-\d{6}\.jpg", rows[1][0])  # named by the day it was sent
         assert rows[4][5] == "zalo" and rows[4][2] == "image/png"
         files = stored_files(tmp_path)
         assert len(files) == 5

@@ -35,8 +35,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channel_run import Receiving, run_until_stopped
 from bot.config import Settings
-from bot.inbox_workers import NOT_PROCESSED, AfterCommit, InboxWorkers
+from bot.inbox_workers import NOT_PROCESSED, AfterCommit, Download, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
+from bot.prefetched_files import PrefetchedFiles
+from bot.telegram.attachments import file_to_prefetch, may_carry_file
 from bot.telegram.middleware import CHANNEL, EventContext
 from bot.telegram.render import escape
 from bot.telegram.replies import AnswerCallback, Edit, Replies, Reply, Send, SendStoredFile, SetMenu
@@ -102,7 +104,10 @@ class TelegramChannel:
         self.dispatcher = Dispatcher(disable_fsm=True)
         self.dispatcher.update.outer_middleware(EventContext(settings.locale))
         self.dispatcher.include_router(build_router())
-        self.inbox = InboxWorkers(db, CHANNEL, settings.telegram_workers, self.process, self.apologise)
+        # Files are downloaded before their event's transaction (bot.prefetched_files).
+        self.files = PrefetchedFiles(FileStore(settings.attachments_dir), settings.attachment_max_bytes)
+        self.inbox = InboxWorkers(db, CHANNEL, settings.telegram_workers, self.process, self.apologise,
+                                  prefetch=self.prefetch, carries_file=may_carry_file)
         self.notify_chats = {CHANNEL: settings.telegram_notify_chat_list}
         self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings,
                                    settings.working_calendar(), settings.clock())
@@ -147,8 +152,13 @@ class TelegramChannel:
         update = Update.model_validate(json.loads(event.payload), context={"bot": self.bot})
         replies = Replies()
         await self.dispatcher.feed_update(self.bot, update, session=session, replies=replies,
-                                          notify_chats=self.notify_chats, settings=self.settings)
+                                          notify_chats=self.notify_chats, settings=self.settings,
+                                          prefetched=self.files)
         return partial(self.say, replies)
+
+    async def prefetch(self, session: AsyncSession, event: TakenEvent) -> Download | None:
+        return await file_to_prefetch(session, event, self.bot, self.files,
+                                      self.settings.attachment_max_bytes)
 
     async def apologise(self, payload: str) -> None:
         """The update could not be processed: ask its sender to send it again."""

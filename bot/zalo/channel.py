@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channel_run import Receiving, run_until_stopped
 from bot.config import Settings
-from bot.inbox_workers import NOT_PROCESSED, AfterCommit, InboxWorkers
+from bot.inbox_workers import NOT_PROCESSED, AfterCommit, Download, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
+from bot.prefetched_files import PrefetchedFiles
 from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, storable_key
 from bot.zalo.client import (
     MAX_TEXT_LENGTH,
@@ -28,7 +29,7 @@ from bot.zalo.errors import (
     ZaloDeliveryUnknown,
     ZaloError,
 )
-from bot.zalo.files import fetch_photo
+from bot.zalo.files import fetch_photo, may_carry_photo, photo_to_prefetch
 from bot.zalo.updates import (
     EVENT_IMAGE,
     EVENT_TEXT,
@@ -72,7 +73,10 @@ class ZaloChannel:
         self.settings = settings
         self.db = db
         self.client = ZaloClient(settings.zalo_token, settings.zalo_api_base)
-        self.inbox = InboxWorkers(db, CHANNEL, settings.zalo_workers, self.process, self.apologise)
+        # Photos are downloaded before their event's transaction (bot.prefetched_files).
+        self.files = PrefetchedFiles(FileStore(settings.attachments_dir), settings.attachment_max_bytes)
+        self.inbox = InboxWorkers(db, CHANNEL, settings.zalo_workers, self.process, self.apologise,
+                                  prefetch=self.prefetch, carries_file=may_carry_photo)
         self.stopping = asyncio.Event()
         self.outbox = OutboxSender(db, CHANNEL, self.deliver_outgoing, settings,
                                    settings.working_calendar(), settings.clock())
@@ -125,13 +129,19 @@ class ZaloChannel:
             texts = await handle_text(ctx, update.text, self.settings.locale)
         elif update.event_name == EVENT_IMAGE and message is not None:
             texts = await handle_file(ctx, FileStore(self.settings.attachments_dir),
-                                      partial(fetch_photo, message, limit), limit, self.settings.locale)
+                                      partial(self.files.fetch, message.photo_url or "",
+                                              partial(fetch_photo, message, limit)),
+                                      limit, self.settings.locale)
         elif update.event_name == EVENT_UNSUPPORTED:
             texts = await handle_unsupported(ctx, self.settings.locale)
         else:
             officer = await officer_of(ctx)
             texts = [translator(officer.locale if officer else self.settings.locale).gettext(ONLY_TEXT)]
         return partial(self.say_all, chat_id, texts)
+
+    async def prefetch(self, session: AsyncSession, event: TakenEvent) -> Download | None:
+        return await photo_to_prefetch(session, event, CHANNEL, self.files,
+                                       self.settings.attachment_max_bytes)
 
     async def say_all(self, chat_id: str, texts: list[str]) -> None:
         """In as few messages as fit."""

@@ -5,14 +5,22 @@ the size limit."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
+from functools import partial
 
 import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.zalo.updates import ZaloMessage
+from bot.inbox_workers import Download
+from bot.prefetched_files import PrefetchedFiles
+from bot.zalo.updates import EVENT_IMAGE, ZaloMessage, ZaloUpdate
 from deadlines.workdays import VN_TZ
 from handlers.attachments import Attached, Incoming, Verdict
+from storage.inbox import TakenEvent
+from storage.models import Role
+from storage.officers import officer_by_identity
 
 log = logging.getLogger(__name__)
 TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
@@ -46,3 +54,23 @@ async def fetch_photo(message: ZaloMessage, max_bytes: int) -> Incoming | Attach
         log.warning("a Zalo photo could not be fetched: %s", type(error).__name__)
         return Attached(Verdict.NOT_FETCHED, name)
     return Incoming(name, bytes(content), message.caption or "")
+
+
+def may_carry_photo(payload: str) -> bool:
+    """A stored event (JSON) that may be a photo: its event name, wherever it is."""
+    return EVENT_IMAGE in payload
+
+
+async def photo_to_prefetch(session: AsyncSession, event: TakenEvent, channel: str, files: PrefetchedFiles,
+                            max_bytes: int) -> Download | None:
+    """The download of the photo the event carries, to run before its transaction: only an
+    officer's (the handler fetches no one else's). Its address is what names it."""
+    update = ZaloUpdate.from_json(json.loads(event.payload))
+    message = update.message
+    if update.event_name != EVENT_IMAGE or message is None or not message.photo_url \
+            or files.has(message.photo_url):
+        return None
+    officer = await officer_by_identity(session, channel, update.user_id or update.reply_to or "")
+    if officer is None or officer.role != Role.OFFICER:
+        return None
+    return partial(files.prefetch, message.photo_url, partial(fetch_photo, message, max_bytes))
