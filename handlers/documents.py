@@ -58,7 +58,7 @@ async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: 
         return None
     submission, unit, campaign = parts
     parent = await session.get(Unit, unit.parent_id) if unit.parent_id else None
-    engine = await outline_of(session, campaign)
+    engine = await outline_of(session, campaign, unit)
     answers = await load_answers(session, submission, engine.outline)
     progress = {item.unit.id: item.progress for item in (await campaign_overview(session, campaign)).units}
     report = UnitReport(

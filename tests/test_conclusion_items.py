@@ -1,0 +1,113 @@
+"""Reports on inspection conclusions item by item (issue 15): the VP office records what each item
+of a unit's conclusion required (`kstthc-bot campaign conclusion-items`), the officer answers each
+in the chat (`kstthc-bot chat`, a real subprocess), and the unit's .docx reports each item."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import main
+from bot.config import get_settings
+from engine.conclusion_items import measures_name, status_name, with_conclusion_items
+from engine.conversation import ReportEngine
+from engine.outline import load_outline
+from engine.views import State
+from tests.conftest import REPO
+from tests.test_console_chat import run_chat
+
+COMMUNE = "31120"  # Phường Cái Khế, from the seed
+ITEMS = ("Niêm yết công khai đầy đủ thủ tục hành chính tại Bộ phận Một cửa",
+         "Xin lỗi người dân đối với hồ sơ giải quyết quá hạn")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    values = {"KSTTHC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.sqlite3'}"}
+    get_settings.cache_clear()
+    yield values
+    get_settings.cache_clear()
+
+
+def cli(env: dict[str, str], *args: str) -> Result:
+    get_settings.cache_clear()  # the settings are read once per process; each call is a new "process"
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def lines(result: Result) -> list[str]:
+    assert result.exit_code == 0, result.output
+    return [line for line in result.output.splitlines() if line.strip()]
+
+
+def test_each_item_is_asked_after_the_counts_citing_its_requirement() -> None:
+    outline = load_outline(REPO / "outlines" / "khac-phuc-ket-luan-kiem-tra-2021.yaml")
+    assert with_conclusion_items(outline, ()) is outline
+    expanded = with_conclusion_items(outline, ITEMS)
+    names = [q.name for q in expanded.questions]
+    assert names[names.index("remaining_items") + 1:] == [
+        "item_1_status", "item_1_measures", "item_2_status", "item_2_measures", "remediation_recommendations"]
+    status = expanded.question(status_name(2))
+    assert ITEMS[1] in status.label.vi and [c.label.vi for c in status.choices] == [
+        "Đã khắc phục", "Đang khắc phục", "Chưa khắc phục"]
+    assert ITEMS[0] in (expanded.question(measures_name(1)).hint or status.label).vi
+    assert not outline.has_question("item_1_status")  # the campaign's own outline is untouched
+    engine = ReportEngine(expanded)
+    assert {q.name for q in engine.relevant_questions(State(answers={}, unit_level="commune"))} >= {
+        "item_1_status", "item_2_measures"}
+
+
+def test_recorded_items_are_answered_in_the_chat_and_reported_in_the_docx(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    lines(cli(env, "campaign", "create", "khac-phuc", "--title", "Báo cáo khắc phục", "--kind",
+              "after_conclusion"))
+    lines(cli(env, "campaign", "conclusion", "khac-phuc", COMMUNE, "01/12/2026"))
+    assert lines(cli(env, "campaign", "conclusion-items", "khac-phuc", COMMUNE)) == [
+        f"no conclusion items recorded for {COMMUNE} in khac-phuc"]
+    assert lines(cli(env, "campaign", "conclusion-items", "khac-phuc", COMMUNE, *ITEMS)) == [
+        f"1\t{ITEMS[0]}", f"2\t{ITEMS[1]}"]
+    assert lines(cli(env, "campaign", "conclusion-items", "khac-phuc", COMMUNE)) == [
+        f"1\t{ITEMS[0]}", f"2\t{ITEMS[1]}"]
+    # Bad input is refused and loses nothing recorded.
+    blank = cli(env, "campaign", "conclusion-items", "khac-phuc", COMMUNE, "  ")
+    assert blank.exit_code == 2 and "blank" in blank.output
+    lines(cli(env, "campaign", "create", "co-dinh", "--title", "x", "--deadline", "31/12/2027"))
+    wrong_kind = cli(env, "campaign", "conclusion-items", "co-dinh", COMMUNE, "x")
+    assert wrong_kind.exit_code == 1 and "after_conclusion" in wrong_kind.output
+    assert len(lines(cli(env, "campaign", "conclusion-items", "khac-phuc", COMMUNE))) == 2
+
+    chat = run_chat(tmp_path, [
+        "Kết luận số 12/KL-VPUB ngày 25/11/2026, nhận ngày 01/12/2026", "2", "1", "1",
+        "Đã niêm yết lại; đang tổ chức xin lỗi", "không", "Hoàn thành việc xin lỗi trước 31/12/2026",
+        "1", "Niêm yết lại 45 thủ tục tại Bộ phận Một cửa (Biên bản ngày 03/12/2026)",
+        "Đang khắc phục", "Đã gửi 3 thư xin lỗi, còn 2 hồ sơ", "không có",
+        "nộp", "xác nhận"], "--unit", COMMUNE)
+    assert chat.returncode == 0, chat.stderr
+    # Each item is asked citing what the conclusion required.
+    assert f"Nội dung kết luận số 1: “{ITEMS[0]}”" in chat.stdout
+    assert f"Nội dung kết luận số 2: “{ITEMS[1]}”" in chat.stdout
+    with sqlite3.connect(tmp_path / "chat.sqlite3") as connection:
+        saved = dict(connection.execute("select question, value from answers where question like 'item_%'"))
+        status = connection.execute("select s.status from submissions s join campaigns c on c.id = "
+                                    "s.campaign_id where c.code = 'khac-phuc'").fetchall()
+    assert set(saved) == {"item_1_status", "item_1_measures", "item_2_status", "item_2_measures"}
+    assert status == [("submitted",)], chat.stdout[-2000:]
+
+    lines(cli(env, "documents", "report", "khac-phuc", COMMUNE, "--out", str(tmp_path / "out")))
+    written = tmp_path / "out" / f"bao-cao-{COMMUNE}-khac-phuc.docx"
+    document = docx.Document(io.BytesIO(written.read_bytes()))
+    texts = [" ".join(p.text.split()) for p in document.paragraphs]
+    texts += [" ".join(c.text.split()) for t in document.tables for r in t.rows for c in r.cells]
+    text = "\n".join(texts)
+    assert "Kết quả thực hiện từng nội dung kết luận" in text
+    for requirement in ITEMS:
+        assert requirement in text
+    assert "Đã khắc phục" in text and "Đang khắc phục" in text
+    assert "Niêm yết lại 45 thủ tục tại Bộ phận Một cửa (Biên bản ngày 03/12/2026)" in text
+    assert "Đã gửi 3 thư xin lỗi, còn 2 hồ sơ" in text
