@@ -5,7 +5,9 @@ in the chat (`kstthc-bot chat`, a real subprocess), and the unit's .docx reports
 from __future__ import annotations
 
 import io
+import shutil
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from tests.test_console_chat import run_chat
 COMMUNE = "31120"  # Phường Cái Khế, from the seed
 ITEMS = ("Niêm yết công khai đầy đủ thủ tục hành chính tại Bộ phận Một cửa",
          "Xin lỗi người dân đối với hồ sơ giải quyết quá hạn")
+MEASURES_1 = "Niêm yết lại 45 thủ tục tại Bộ phận Một cửa (Biên bản ngày 03/12/2026)"
 
 
 @pytest.fixture
@@ -85,7 +88,7 @@ def test_recorded_items_are_answered_in_the_chat_and_reported_in_the_docx(
     chat = run_chat(tmp_path, [
         "Kết luận số 12/KL-VPUB ngày 25/11/2026, nhận ngày 01/12/2026", "2", "1", "1",
         "Đã niêm yết lại; đang tổ chức xin lỗi", "không", "Hoàn thành việc xin lỗi trước 31/12/2026",
-        "1", "Niêm yết lại 45 thủ tục tại Bộ phận Một cửa (Biên bản ngày 03/12/2026)",
+        "1", MEASURES_1,
         "Đang khắc phục", "Đã gửi 3 thư xin lỗi, còn 2 hồ sơ", "không có",
         "nộp", "xác nhận"], "--unit", COMMUNE)
     assert chat.returncode == 0, chat.stderr
@@ -102,12 +105,27 @@ def test_recorded_items_are_answered_in_the_chat_and_reported_in_the_docx(
     lines(cli(env, "documents", "report", "khac-phuc", COMMUNE, "--out", str(tmp_path / "out")))
     written = tmp_path / "out" / f"bao-cao-{COMMUNE}-khac-phuc.docx"
     document = docx.Document(io.BytesIO(written.read_bytes()))
-    texts = [" ".join(p.text.split()) for p in document.paragraphs]
-    texts += [" ".join(c.text.split()) for t in document.tables for r in t.rows for c in r.cells]
-    text = "\n".join(texts)
-    assert "Kết quả thực hiện từng nội dung kết luận" in text
-    for requirement in ITEMS:
-        assert requirement in text
-    assert "Đã khắc phục" in text and "Đang khắc phục" in text
-    assert "Niêm yết lại 45 thủ tục tại Bộ phận Một cửa (Biên bản ngày 03/12/2026)" in text
-    assert "Đã gửi 3 thư xin lỗi, còn 2 hồ sơ" in text
+    headings = [" ".join(p.text.split()) for p in document.paragraphs]
+    assert "5. Kết quả thực hiện từng nội dung kết luận" in headings
+    # Item by item, in one table: STT / what the conclusion required / result / measures taken.
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "STT")
+    assert [[" ".join(c.text.split()) for c in row.cells] for row in table.rows] == [
+        ["STT", "Nội dung Kết luận kiểm tra yêu cầu", "Kết quả thực hiện", "Biện pháp đã thực hiện"],
+        ["1", ITEMS[0], "Đã khắc phục", MEASURES_1],
+        ["2", ITEMS[1], "Đang khắc phục", "Đã gửi 3 thư xin lỗi, còn 2 hồ sơ"]]
+    # As printed (LibreOffice to PDF, pdftotext): every item's requirement beside its result.
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None or not shutil.which("pdftotext"):
+        pytest.skip("LibreOffice (soffice) and poppler-utils are needed; .ci/run installs them")
+    converted = subprocess.run(
+        [office, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path / "pdf"), str(written)], capture_output=True, text=True, timeout=180)
+    assert converted.returncode == 0, converted.stdout + converted.stderr
+    printed = subprocess.run(["pdftotext", str(tmp_path / "pdf" / written.with_suffix(".pdf").name), "-"],
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+    words = " ".join(printed.split())
+    assert "STT" in words.split() and "Đang khắc phục" in words  # neither broken across lines
+    for requirement, result in zip(ITEMS, ("Đã khắc phục", "Đang khắc phục"), strict=True):
+        assert " ".join(requirement.split()[:4]) in words
+        assert words.index(" ".join(requirement.split()[:4])) < words.index(result)
+    assert "Đã gửi 3 thư xin lỗi, còn 2 hồ sơ" in words
