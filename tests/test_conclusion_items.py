@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import docx
@@ -16,13 +17,21 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
-from bot.config import get_settings
+from bot.config import Settings, get_settings
+from bot.seed import seed_if_empty
+from deadlines.workdays import WorkingCalendar
 from engine.conclusion_items import measures_name, status_name, with_conclusion_items
 from engine.conversation import ReportEngine
 from engine.outline import load_outline
 from engine.views import State
+from handlers.campaigns import create_campaign, outline_for, record_conclusion_items, set_conclusion
+from handlers.documents import report_of, unit_report_docx
+from storage.database import Database
+from storage.models import UnitLevel
+from storage.units import list_units
 from tests.conftest import REPO
 from tests.test_console_chat import run_chat
+from tests.test_storage import asking, officer_report, say, stored_answers
 
 COMMUNE = "31120"  # Phường Cái Khế, from the seed
 ITEMS = ("Niêm yết công khai đầy đủ thủ tục hành chính tại Bộ phận Một cửa",
@@ -129,3 +138,42 @@ def test_recorded_items_are_answered_in_the_chat_and_reported_in_the_docx(
         assert " ".join(requirement.split()[:4]) in words
         assert words.index(" ".join(requirement.split()[:4])) < words.index(result)
     assert "Đã gửi 3 thư xin lỗi, còn 2 hồ sơ" in words
+
+
+async def test_items_are_the_units_own_and_survive_being_recorded_again(db: Database) -> None:
+    """On SQLite and PostgreSQL: only the unit whose items are recorded is asked them; recording
+    them again keeps the answers given to the items that keep their number; its .docx lists them."""
+    async with db.transaction() as session:
+        await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 1))  # type: ignore[call-arg]
+        campaign = await create_campaign(session, "khac-phuc", "Báo cáo khắc phục", "after_conclusion",
+                                         date(2026, 12, 1), outline_for("after_conclusion", ""))
+        first, second = (await list_units(session, UnitLevel.COMMUNE))[:2]
+        for unit in (first, second):
+            await set_conclusion(session, campaign, unit, date(2026, 12, 1))
+        await record_conclusion_items(session, campaign, first, ITEMS)
+        unit, codes = first, (first.code, second.code)
+    other = await officer_report(db, codes[1], "console", "other")
+    assert not other.outline.has_question("item_1_status")
+    report = await officer_report(db, codes[0], "console", "local")
+    assert report.campaign.code == "khac-phuc"
+    assert asking(await say(db, report, "mục lục 2.5.2.a")) == "item_2_status"
+    assert list((await say(db, report, "Chưa khắc phục")).saved) == ["item_2_status"]
+    assert list((await say(db, report, "Chờ kinh phí năm 2027")).saved) == ["item_2_measures"]
+    async with db.transaction() as session:
+        await record_conclusion_items(session, campaign, unit, [*ITEMS, "Rà soát quy trình nội bộ"])
+    report = await officer_report(db, codes[0], "console", "local")
+    assert report.outline.has_question("item_3_status")
+    kept = await stored_answers(db, report)
+    assert kept["item_2_status"].value == "not_started"
+    assert kept["item_2_measures"].value == "Chờ kinh phí năm 2027"
+    async with db.transaction() as session:
+        submission = await report_of(session, campaign.id, unit.id)
+        assert submission is not None
+        made = await unit_report_docx(session, submission, WorkingCalendar(), date(2026, 12, 10))
+    assert made is not None
+    tables = docx.Document(io.BytesIO(made.content)).tables
+    table = next(t for t in tables if t.rows[0].cells[0].text == "STT")
+    assert [[c.text for c in row.cells] for row in table.rows[1:]] == [
+        ["1", ITEMS[0], "Chưa báo cáo", "Chưa báo cáo"],
+        ["2", ITEMS[1], "Chưa khắc phục", "Chờ kinh phí năm 2027"],
+        ["3", "Rà soát quy trình nội bộ", "Chưa báo cáo", "Chưa báo cáo"]]
