@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from engine.expressions import Expression
 from engine.outline import Outline, Section
 from engine.question import Choice, Question, Text
 
@@ -21,6 +22,9 @@ STATUS_CHOICES: Final = (
     Choice(value="in_progress", label=Text(vi="Đang khắc phục", en="Being remedied")),
     Choice(value="not_started", label=Text(vi="Chưa khắc phục", en="Not yet remedied")),
 )
+# The remediation outline's count of the items the conclusion requires (2.1.a): told, not
+# refused, when it differs from the items the VP office recorded (either may be wrong).
+TOTAL_QUESTION: Final = "conclusion_items_total"
 # Long enough for a requirement of a few lines, short enough to keep a chat message readable.
 QUOTED_LENGTH: Final = 300
 
@@ -69,7 +73,8 @@ def with_conclusion_items(outline: Outline, requirements: Sequence[str]) -> Outl
                                       for q in item_questions(number, text)))
     after = max((index for index, s in enumerate(outline.sections) if s.part == section.part),
                 default=len(outline.sections) - 1)
-    sections = (*outline.sections[:after + 1], section, *outline.sections[after + 1:])
+    checked = tuple(_with_total_check(s, len(requirements)) for s in outline.sections)
+    sections = (*checked[:after + 1], section, *checked[after + 1:])
     # A new Outline, not a copy: its name index is built from the sections it is given.
     return Outline(meta=outline.meta, parts=outline.parts, sections=sections, path=outline.path,
                    text=outline.text)
@@ -78,6 +83,23 @@ def with_conclusion_items(outline: Outline, requirements: Sequence[str]) -> Outl
 def item_count(outline: Outline) -> int:
     """How many conclusion items the outline asks about (0 for a plain outline)."""
     return sum(1 for q in outline.questions if q.section_number == ITEMS_SECTION and q.type == "select_one")
+
+
+def _with_total_check(section: Section, count: int) -> Section:
+    """The section with 2.1.a warning when its count differs from the items recorded."""
+    questions = tuple(
+        q.model_copy(update={
+            "warning": Expression.parse(f". != {count}"),
+            "warning_message": Text(
+                vi=f"Văn phòng UBND thành phố đã ghi {count} nội dung của Kết luận kiểm tra đối với đơn "
+                   f"vị, khác số nội dung anh/chị báo cáo tại mục {q.number} ({{value}}). Vui lòng kiểm "
+                   "tra lại số liệu hoặc liên hệ Văn phòng UBND thành phố.",
+                en=f"The VP office recorded {count} items of the conclusion for your unit, which differs "
+                   f"from the items you reported in item {q.number} ({{value}}). Please check the figure "
+                   "or contact the VP office.")})
+        if q.name == TOTAL_QUESTION and q.warning is None else q
+        for q in section.questions)
+    return section if questions == section.questions else section.model_copy(update={"questions": questions})
 
 
 def _has_part(outline: Outline, number: str) -> bool:

@@ -20,12 +20,14 @@ from bot.cli import main
 from bot.config import Settings, get_settings
 from bot.seed import seed_if_empty
 from deadlines.workdays import WorkingCalendar
+from engine.answers import Answer
 from engine.conclusion_items import measures_name, status_name, with_conclusion_items
 from engine.conversation import ReportEngine
 from engine.outline import load_outline
 from engine.views import State
 from handlers.campaigns import create_campaign, outline_for, record_conclusion_items, set_conclusion
 from handlers.documents import report_of, unit_report_docx
+from locales.translation import translator
 from storage.database import Database
 from storage.models import UnitLevel
 from storage.units import list_units
@@ -36,6 +38,7 @@ from tests.test_storage import asking, officer_report, say, stored_answers
 COMMUNE = "31120"  # Phường Cái Khế, from the seed
 ITEMS = ("Niêm yết công khai đầy đủ thủ tục hành chính tại Bộ phận Một cửa",
          "Xin lỗi người dân đối với hồ sơ giải quyết quá hạn")
+VI = translator("vi")
 MEASURES_1 = "Niêm yết lại 45 thủ tục tại Bộ phận Một cửa (Biên bản ngày 03/12/2026)"
 
 
@@ -72,6 +75,14 @@ def test_each_item_is_asked_after_the_counts_citing_its_requirement() -> None:
     engine = ReportEngine(expanded)
     assert {q.name for q in engine.relevant_questions(State(answers={}, unit_level="commune"))} >= {
         "item_1_status", "item_2_measures"}
+    # 2.1.a (the items the conclusion requires) is checked against the items recorded: told, not refused.
+    told = engine.warnings(State(answers={"conclusion_items_total": Answer.of(3)}))
+    assert [n.message.render(VI) for n in told] == [
+        "Văn phòng UBND thành phố đã ghi 2 nội dung của Kết luận kiểm tra đối với đơn vị, khác số nội "
+        "dung anh/chị báo cáo tại mục 2.1.a (3). Vui lòng kiểm tra lại số liệu hoặc liên hệ Văn phòng "
+        "UBND thành phố."]
+    assert engine.warnings(State(answers={"conclusion_items_total": Answer.of(2)})) == ()
+    assert ReportEngine(outline).warnings(State(answers={"conclusion_items_total": Answer.of(3)})) == ()
 
 
 def test_recorded_items_are_answered_in_the_chat_and_reported_in_the_docx(
