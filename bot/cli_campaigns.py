@@ -20,11 +20,13 @@ from handlers.campaigns import (
     campaign_by_code,
     create_campaign,
     outline_for,
+    record_conclusion_items,
     set_conclusion,
     set_visit,
     unit_deadlines,
 )
 from storage.campaigns import campaign_period, open_campaigns
+from storage.conclusion_items import conclusion_items
 from storage.database import Database
 from storage.units import unit_by_code
 
@@ -135,6 +137,35 @@ def campaign_conclusion(code: str, unit_code: str, received: str) -> None:
         raise click.ClickException(str(problem)) from problem
     due = remediation_due(day, settings.working_calendar())
     click.echo(f"conclusion received {day:%d/%m/%Y} recorded; the report is due {due:%d/%m/%Y}")
+
+
+@campaign.command("conclusion-items")
+@click.argument("code")
+@click.argument("unit_code")
+@click.argument("requirements", nargs=-1)
+def campaign_conclusion_items(code: str, unit_code: str, requirements: tuple[str, ...]) -> None:
+    """Record what each item of a unit's inspection conclusion required, item 1 first (each
+    REQUIREMENT one argument; they replace those recorded before). The unit's report then asks,
+    item by item, what was done. With no REQUIREMENT: show the items recorded."""
+    settings = get_settings()
+    if requirements and not any(text.strip() for text in requirements):
+        raise click.BadParameter("every requirement given is blank", param_hint="REQUIREMENTS")
+
+    async def work(database: Database) -> tuple[str, ...]:
+        async with database.transaction() as session:
+            found, unit = await _campaign_and_unit(session, code, unit_code)
+            if not requirements:
+                return await conclusion_items(session, found.id, unit.id)
+            return await record_conclusion_items(session, found, unit, requirements)
+
+    try:
+        items = run_async(with_database(settings, work))
+    except CampaignProblem as problem:
+        raise click.ClickException(str(problem)) from problem
+    if not items:
+        click.echo(f"no conclusion items recorded for {unit_code} in {code}")
+    for number, text in enumerate(items, start=1):
+        click.echo(f"{number}\t{text}")
 
 
 @campaign.command("deadlines")

@@ -211,9 +211,10 @@ class AdministrativeDocument:
         return paragraph
 
     def grid(self, columns: Sequence[str], rows: Sequence[Sequence[str]],
-             widths_mm: Sequence[float]) -> Table:
+             widths_mm: Sequence[float], words: bool = False) -> Table:
         """A ruled table of figures: the column titles bold and centred (repeated on every page
-        the table runs onto), the first column left, the figures right; 13 pt."""
+        the table runs onto), the first column left, the figures right; 13 pt. With `words`, a
+        table of sentences: the first column (STT) centred, the others left."""
         self.document.add_paragraph().paragraph_format.space_after = Pt(0)
         table: Table = self.document.add_table(rows=1 + len(rows), cols=len(columns))
         table.style = self.document.styles["Table Grid"]
@@ -226,8 +227,9 @@ class AdministrativeDocument:
             for column, (cell, text) in enumerate(zip(row.cells, texts, strict=True)):
                 cell.width = Mm(widths_mm[column])
                 paragraph = cell.paragraphs[0]
-                paragraph.alignment = (WD_ALIGN_PARAGRAPH.CENTER if index == 0 else
-                                       WD_ALIGN_PARAGRAPH.LEFT if column == 0 else WD_ALIGN_PARAGRAPH.RIGHT)
+                paragraph.alignment = (WD_ALIGN_PARAGRAPH.CENTER if index == 0 or (words and column == 0) else
+                                       WD_ALIGN_PARAGRAPH.LEFT if column == 0 or words else
+                                       WD_ALIGN_PARAGRAPH.RIGHT)
                 self._run(paragraph, clean(text), size=TABLE_PT, bold=index == 0)
         return table
 

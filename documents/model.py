@@ -95,6 +95,9 @@ class UnitReport:
     calculated: Mapping[str, CalculatedValue] = field(default_factory=dict)
     # The unit's answers in the previous campaign of the same kind (cùng kỳ năm trước), if any.
     previous: Mapping[str, Answer] = field(default_factory=dict)
+    # What each item of the unit's inspection conclusion required, item 1 first (a report of a
+    # campaign of kind after_conclusion; engine.conclusion_items asks about each).
+    conclusion_items: tuple[str, ...] = ()
 
     @property
     def submitted(self) -> bool:

@@ -9,11 +9,13 @@ import re
 from dataclasses import replace
 
 from documents.compare import change_text
+from documents.conclusion_table import ITEM_COLUMNS, ITEM_WIDTHS_MM, conclusion_rows
 from documents.layout import TEXT_WIDTH_MM, AdministrativeDocument, Span, basis
 from documents.model import ReportDocumentInfo, UnitReport
 from documents.shares import share_text
 from documents.subject import lower_first, report_opening, report_subject
 from engine.answers import AnswerKind
+from engine.conclusion_items import ITEMS_SECTION
 from engine.conversation import ReportEngine
 from engine.figures import NOT_ARISING
 from engine.i18n import Translator
@@ -79,6 +81,10 @@ def build_report_docx(
                 document.heading(f"{section_number(section)}. {section.title.get(locale)}")
             if not given:
                 document.paragraph([Span(NOT_APPLICABLE, italic=True)])
+            elif section.number == ITEMS_SECTION and report.conclusion_items:
+                document.grid(ITEM_COLUMNS, conclusion_rows(outline, report.conclusion_items, report.answers,
+                                                            translator), ITEM_WIDTHS_MM, words=True)
+                continue
             for numeric, run in itertools.groupby(given, key=lambda item: item.question.numeric):
                 if numeric:
                     document.grid(FIGURE_COLUMNS, [figure_row(item, translator) for item in run],

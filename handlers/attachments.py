@@ -191,7 +191,7 @@ async def list_attachments(session: AsyncSession, submission_id: int) -> list[At
     parts = await submission_parts(session, submission_id)
     if parts is None:
         return []
-    outline = (await outline_of(session, parts[2])).outline  # the campaign's own version
+    outline = (await outline_of(session, parts[2], parts[1])).outline  # the campaign's own version
     return [_info(row, outline) for row in await attachments_of(session, submission_id)]
 
 

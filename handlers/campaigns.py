@@ -20,6 +20,7 @@ from handlers.outline_versions import outline_engine
 from handlers.overview import Progress, campaign_overview
 from handlers.reminders import campaign_members
 from storage.campaigns import ensure_campaign
+from storage.conclusion_items import set_conclusion_items
 from storage.models import Campaign, CampaignUnit, Unit
 from storage.outbox import drop_unit_reminders
 
@@ -95,6 +96,15 @@ async def set_conclusion(session: AsyncSession, campaign: Campaign, unit: Unit, 
     record = await _unit_dates(session, campaign, unit)
     record.conclusion_date = received
     await drop_unit_reminders(session, campaign.id, unit.id, "conclusion date moved")
+
+
+async def record_conclusion_items(session: AsyncSession, campaign: Campaign, unit: Unit,
+                                  requirements: Sequence[str]) -> tuple[str, ...]:
+    """Record what each item of the unit's inspection conclusion required: the unit's report
+    then asks about each (handlers.outline_versions.outline_of)."""
+    if campaign.deadline_kind != DeadlineKind.AFTER_CONCLUSION:
+        raise CampaignProblem("only a campaign of kind after_conclusion reports on conclusion items")
+    return await set_conclusion_items(session, campaign.id, unit.id, requirements)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from handlers.reminders import campaign_members
 from handlers.report import engine_level, submission_parts
 from locales.translation import translator
 from storage.campaigns import campaign_period
+from storage.conclusion_items import conclusion_items
 from storage.models import AnswerRow, Campaign, Submission, Unit, UnitLevel, as_utc
 from storage.previous import previous_answers, previous_campaign
 from storage.reports import load_answers
@@ -58,7 +59,7 @@ async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: 
         return None
     submission, unit, campaign = parts
     parent = await session.get(Unit, unit.parent_id) if unit.parent_id else None
-    engine = await outline_of(session, campaign)
+    engine = await outline_of(session, campaign, unit)
     answers = await load_answers(session, submission, engine.outline)
     progress = {item.unit.id: item.progress for item in (await campaign_overview(session, campaign)).units}
     report = UnitReport(
@@ -68,7 +69,8 @@ async def unit_report_docx(session: AsyncSession, submission_id: int, calendar: 
         submitted_at=as_utc(submission.submitted_at),
         deadline=calendar.last_working_day_on_or_before(campaign.deadline),
         answers=answers, calculated=engine.calculated(State(answers=answers, unit_level=engine_level(unit))),
-        previous=await previous_answers(session, campaign, unit.id, engine.outline))
+        previous=await previous_answers(session, campaign, unit.id, engine.outline),
+        conclusion_items=await conclusion_items(session, campaign.id, unit.id))
     handed_in = as_utc(submission.submitted_at)
     day = local_datetime(handed_in).date() if handed_in else today
     recipients = campaign_recipients(campaign) or ReportDocumentInfo.recipients

@@ -10,9 +10,12 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import outlines
+from deadlines.schedule import DeadlineKind
+from engine.conclusion_items import with_conclusion_items
 from engine.conversation import ReportEngine
 from engine.outline import load_outline, parse_outline
-from storage.models import Campaign
+from storage.conclusion_items import conclusion_items
+from storage.models import Campaign, Unit
 from storage.outline_versions import version_by_checksum
 
 OUTLINES_DIR = Path(outlines.__file__).resolve().parent
@@ -20,6 +23,8 @@ OUTLINES_DIR = Path(outlines.__file__).resolve().parent
 # any process and whatever database it came from; only its size is bounded.
 ENGINES_KEPT = 16
 _engines: OrderedDict[str, ReportEngine] = OrderedDict()
+# A unit's outline with its conclusion items, by the campaign's checksum and the items' text.
+_item_engines: OrderedDict[tuple[str, tuple[str, ...]], ReportEngine] = OrderedDict()
 
 
 class OutlineVersionMissing(LookupError):
@@ -50,8 +55,29 @@ def _file_engine(path: Path, modified_ns: int, size: int) -> ReportEngine:
     return engine
 
 
-async def outline_of(session: AsyncSession, campaign: Campaign) -> ReportEngine:
-    """The campaign's own outline: the version stored when it was opened."""
+async def outline_of(session: AsyncSession, campaign: Campaign, unit: Unit | None = None) -> ReportEngine:
+    """The campaign's own outline: the version stored when it was opened. For `unit`, with a
+    question pair on each item of the inspection conclusion the VP office recorded for it
+    (engine.conclusion_items); every place that asks, reviews or prints one unit's report passes
+    the unit, places about the whole campaign do not (the items' answers are the unit's alone)."""
+    engine = await _campaign_engine(session, campaign)
+    if unit is None or campaign.deadline_kind != DeadlineKind.AFTER_CONCLUSION:
+        return engine  # no query for the items where there can be none (it runs on every answer)
+    items = await conclusion_items(session, campaign.id, unit.id)
+    if not items:
+        return engine
+    key = (campaign.outline_checksum, items)
+    found = _item_engines.get(key)
+    if found is None:
+        found = ReportEngine(with_conclusion_items(engine.outline, items))
+        _item_engines[key] = found
+        while len(_item_engines) > ENGINES_KEPT:
+            _item_engines.popitem(last=False)
+    _item_engines.move_to_end(key)
+    return found
+
+
+async def _campaign_engine(session: AsyncSession, campaign: Campaign) -> ReportEngine:
     checksum = campaign.outline_checksum
     engine = _engines.get(checksum)
     if engine is not None:

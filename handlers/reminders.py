@@ -233,7 +233,7 @@ async def word_reminder(session: AsyncSession, payload: dict[str, Any], now: dat
         Submission.campaign_id == campaign.id, Submission.unit_id == unit.id))
     if submission is not None and SubmissionStatus(submission.status).handed_in:
         return None
-    engine = await outline_of(session, campaign)
+    engine = await outline_of(session, campaign, unit)
     answers = await load_answers(session, submission, engine.outline) if submission else {}
     given, _none, total = engine.counts(State(answers=answers, unit_level=engine_level(unit)))
     t = translator(officer.locale)

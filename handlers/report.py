@@ -92,7 +92,8 @@ async def open_report(
             Conversation.officer_id == officer.id, Submission.campaign_id == rounds.current.id,
             Submission.unit_id == unit.id)) is not None:
         left = None  # already moved on to this round
-    return Report(officer, unit, rounds.current, channel, await outline_of(session, rounds.current), left)
+    return Report(officer, unit, rounds.current, channel, await outline_of(session, rounds.current, unit),
+                  left)
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,7 @@ async def submission_review(session: AsyncSession, submission_id: int) -> tuple[
     if parts is None:
         return None
     submission, unit, campaign = parts
-    engine = await outline_of(session, campaign)
+    engine = await outline_of(session, campaign, unit)
     answers = await load_answers(session, submission, engine.outline)
     state = State(answers=answers, unit_level=engine_level(unit))
     return f"{unit.name} ({unit.code}) — {campaign.title}", engine.review(state)

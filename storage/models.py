@@ -217,6 +217,19 @@ class CampaignUnit(Base):
     conclusion_date: Mapped[date | None] = mapped_column(Date)
 
 
+class ConclusionItem(Base):
+    """One item of the inspection conclusion a unit received in a campaign of kind
+    after_conclusion: what it required; the unit reports on each (engine.conclusion_items)."""
+
+    __tablename__ = "conclusion_items"
+    __table_args__ = (UniqueConstraint("campaign_id", "unit_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    requirement: Mapped[str] = mapped_column(Text)
+
+
 class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (UniqueConstraint("campaign_id", "unit_id"),)

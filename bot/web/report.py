@@ -88,7 +88,7 @@ async def report_page(request: web.Request) -> web.Response:
                     warnings=[], events=[], attachments=[],
                     state=t.gettext(PROGRESS_WORDS[Progress.NOT_STARTED]),
                     notice=shown_notice, handed_in=False)
-    engine = await outline_of(session, campaign)  # the campaign's own outline version
+    engine = await outline_of(session, campaign, unit)  # the campaign's own outline version
     answers = await load_answers(session, submission, engine.outline)
     status = SubmissionStatus(submission.status)
     view = engine.review(State(answers=answers, unit_level=engine_level(unit), submitted=status.handed_in,

@@ -1,0 +1,190 @@
+"""Reports on inspection conclusions item by item (issue 15): the VP office records what each item
+of a unit's conclusion required (`kstthc-bot campaign conclusion-items`), the officer answers each
+in the chat (`kstthc-bot chat`, a real subprocess), and the unit's .docx reports each item."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import main
+from bot.config import Settings, get_settings
+from bot.seed import seed_if_empty
+from deadlines.workdays import WorkingCalendar
+from engine.answers import Answer
+from engine.conclusion_items import measures_name, status_name, with_conclusion_items
+from engine.conversation import ReportEngine
+from engine.outline import load_outline
+from engine.views import State
+from handlers.campaigns import create_campaign, outline_for, record_conclusion_items, set_conclusion
+from handlers.documents import report_of, unit_report_docx
+from locales.translation import translator
+from storage.database import Database
+from storage.models import UnitLevel
+from storage.units import list_units
+from tests.conftest import REPO
+from tests.test_console_chat import run_chat
+from tests.test_storage import asking, officer_report, say, stored_answers
+
+COMMUNE = "31120"  # Phường Cái Khế, from the seed
+ITEMS = ("Niêm yết công khai đầy đủ thủ tục hành chính tại Bộ phận Một cửa",
+         "Xin lỗi người dân đối với hồ sơ giải quyết quá hạn")
+VI = translator("vi")
+MEASURES_1 = "Niêm yết lại 45 thủ tục tại Bộ phận Một cửa (Biên bản ngày 03/12/2026)"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    values = {"KSTTHC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.sqlite3'}"}
+    get_settings.cache_clear()
+    yield values
+    get_settings.cache_clear()
+
+
+def cli(env: dict[str, str], *args: str) -> Result:
+    get_settings.cache_clear()  # the settings are read once per process; each call is a new "process"
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def lines(result: Result) -> list[str]:
+    assert result.exit_code == 0, result.output
+    return [line for line in result.output.splitlines() if line.strip()]
+
+
+def test_each_item_is_asked_after_the_counts_citing_its_requirement() -> None:
+    outline = load_outline(REPO / "outlines" / "khac-phuc-ket-luan-kiem-tra-2021.yaml")
+    assert with_conclusion_items(outline, ()) is outline
+    expanded = with_conclusion_items(outline, ITEMS)
+    names = [q.name for q in expanded.questions]
+    assert names[names.index("remaining_items") + 1:] == [
+        "item_1_status", "item_1_measures", "item_2_status", "item_2_measures", "remediation_recommendations"]
+    status = expanded.question(status_name(2))
+    assert ITEMS[1] in status.label.vi and [c.label.vi for c in status.choices] == [
+        "Đã khắc phục", "Đang khắc phục", "Chưa khắc phục"]
+    assert ITEMS[0] in (expanded.question(measures_name(1)).hint or status.label).vi
+    assert not outline.has_question("item_1_status")  # the campaign's own outline is untouched
+    engine = ReportEngine(expanded)
+    assert {q.name for q in engine.relevant_questions(State(answers={}, unit_level="commune"))} >= {
+        "item_1_status", "item_2_measures"}
+    # 2.1.a (the items the conclusion requires) is checked against the items recorded: told, not refused.
+    told = engine.warnings(State(answers={"conclusion_items_total": Answer.of(3)}))
+    assert [n.message.render(VI) for n in told] == [
+        "Văn phòng UBND thành phố đã ghi 2 nội dung của Kết luận kiểm tra đối với đơn vị, khác số nội "
+        "dung anh/chị báo cáo tại mục 2.1.a (3). Vui lòng kiểm tra lại số liệu hoặc liên hệ Văn phòng "
+        "UBND thành phố."]
+    assert engine.warnings(State(answers={"conclusion_items_total": Answer.of(2)})) == ()
+    assert ReportEngine(outline).warnings(State(answers={"conclusion_items_total": Answer.of(3)})) == ()
+
+
+def test_recorded_items_are_answered_in_the_chat_and_reported_in_the_docx(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    lines(cli(env, "campaign", "create", "khac-phuc", "--title", "Báo cáo khắc phục", "--kind",
+              "after_conclusion"))
+    lines(cli(env, "campaign", "conclusion", "khac-phuc", COMMUNE, "01/12/2026"))
+    assert lines(cli(env, "campaign", "conclusion-items", "khac-phuc", COMMUNE)) == [
+        f"no conclusion items recorded for {COMMUNE} in khac-phuc"]
+    assert lines(cli(env, "campaign", "conclusion-items", "khac-phuc", COMMUNE, *ITEMS)) == [
+        f"1\t{ITEMS[0]}", f"2\t{ITEMS[1]}"]
+    assert lines(cli(env, "campaign", "conclusion-items", "khac-phuc", COMMUNE)) == [
+        f"1\t{ITEMS[0]}", f"2\t{ITEMS[1]}"]
+    # Bad input is refused and loses nothing recorded.
+    blank = cli(env, "campaign", "conclusion-items", "khac-phuc", COMMUNE, "  ")
+    assert blank.exit_code == 2 and "blank" in blank.output
+    lines(cli(env, "campaign", "create", "co-dinh", "--title", "x", "--deadline", "31/12/2027"))
+    wrong_kind = cli(env, "campaign", "conclusion-items", "co-dinh", COMMUNE, "x")
+    assert wrong_kind.exit_code == 1 and "after_conclusion" in wrong_kind.output
+    assert len(lines(cli(env, "campaign", "conclusion-items", "khac-phuc", COMMUNE))) == 2
+
+    chat = run_chat(tmp_path, [
+        "Kết luận số 12/KL-VPUB ngày 25/11/2026, nhận ngày 01/12/2026", "2", "1", "1",
+        "Đã niêm yết lại; đang tổ chức xin lỗi", "không", "Hoàn thành việc xin lỗi trước 31/12/2026",
+        "1", MEASURES_1,
+        "Đang khắc phục", "Đã gửi 3 thư xin lỗi, còn 2 hồ sơ", "không có",
+        "nộp", "xác nhận"], "--unit", COMMUNE)
+    assert chat.returncode == 0, chat.stderr
+    # Each item is asked citing what the conclusion required.
+    assert f"Nội dung kết luận số 1: “{ITEMS[0]}”" in chat.stdout
+    assert f"Nội dung kết luận số 2: “{ITEMS[1]}”" in chat.stdout
+    with sqlite3.connect(tmp_path / "chat.sqlite3") as connection:
+        saved = dict(connection.execute("select question, value from answers where question like 'item_%'"))
+        status = connection.execute("select s.status from submissions s join campaigns c on c.id = "
+                                    "s.campaign_id where c.code = 'khac-phuc'").fetchall()
+    assert set(saved) == {"item_1_status", "item_1_measures", "item_2_status", "item_2_measures"}
+    assert status == [("submitted",)], chat.stdout[-2000:]
+
+    lines(cli(env, "documents", "report", "khac-phuc", COMMUNE, "--out", str(tmp_path / "out")))
+    written = tmp_path / "out" / f"bao-cao-{COMMUNE}-khac-phuc.docx"
+    document = docx.Document(io.BytesIO(written.read_bytes()))
+    headings = [" ".join(p.text.split()) for p in document.paragraphs]
+    assert "5. Kết quả thực hiện từng nội dung kết luận" in headings
+    # Item by item, in one table: STT / what the conclusion required / result / measures taken.
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "STT")
+    assert [[" ".join(c.text.split()) for c in row.cells] for row in table.rows] == [
+        ["STT", "Nội dung Kết luận kiểm tra yêu cầu", "Kết quả thực hiện", "Biện pháp đã thực hiện"],
+        ["1", ITEMS[0], "Đã khắc phục", MEASURES_1],
+        ["2", ITEMS[1], "Đang khắc phục", "Đã gửi 3 thư xin lỗi, còn 2 hồ sơ"]]
+    # As printed (LibreOffice to PDF, pdftotext): every item's requirement beside its result.
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None or not shutil.which("pdftotext"):
+        pytest.skip("LibreOffice (soffice) and poppler-utils are needed; .ci/run installs them")
+    converted = subprocess.run(
+        [office, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path / "pdf"), str(written)], capture_output=True, text=True, timeout=180)
+    assert converted.returncode == 0, converted.stdout + converted.stderr
+    printed = subprocess.run(["pdftotext", str(tmp_path / "pdf" / written.with_suffix(".pdf").name), "-"],
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+    words = " ".join(printed.split())
+    assert "STT" in words.split() and "Đang khắc phục" in words  # neither broken across lines
+    for requirement, result in zip(ITEMS, ("Đã khắc phục", "Đang khắc phục"), strict=True):
+        assert " ".join(requirement.split()[:4]) in words
+        assert words.index(" ".join(requirement.split()[:4])) < words.index(result)
+    assert "Đã gửi 3 thư xin lỗi, còn 2 hồ sơ" in words
+
+
+async def test_items_are_the_units_own_and_survive_being_recorded_again(db: Database) -> None:
+    """On SQLite and PostgreSQL: only the unit whose items are recorded is asked them; recording
+    them again keeps the answers given to the items that keep their number; its .docx lists them."""
+    async with db.transaction() as session:
+        await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 1))  # type: ignore[call-arg]
+        campaign = await create_campaign(session, "khac-phuc", "Báo cáo khắc phục", "after_conclusion",
+                                         date(2026, 12, 1), outline_for("after_conclusion", ""))
+        first, second = (await list_units(session, UnitLevel.COMMUNE))[:2]
+        for unit in (first, second):
+            await set_conclusion(session, campaign, unit, date(2026, 12, 1))
+        await record_conclusion_items(session, campaign, first, ITEMS)
+        unit, codes = first, (first.code, second.code)
+    other = await officer_report(db, codes[1], "console", "other")
+    assert not other.outline.has_question("item_1_status")
+    report = await officer_report(db, codes[0], "console", "local")
+    assert report.campaign.code == "khac-phuc"
+    assert asking(await say(db, report, "mục lục 2.5.2.a")) == "item_2_status"
+    assert list((await say(db, report, "Chưa khắc phục")).saved) == ["item_2_status"]
+    assert list((await say(db, report, "Chờ kinh phí năm 2027")).saved) == ["item_2_measures"]
+    async with db.transaction() as session:
+        await record_conclusion_items(session, campaign, unit, [*ITEMS, "Rà soát quy trình nội bộ"])
+    report = await officer_report(db, codes[0], "console", "local")
+    assert report.outline.has_question("item_3_status")
+    kept = await stored_answers(db, report)
+    assert kept["item_2_status"].value == "not_started"
+    assert kept["item_2_measures"].value == "Chờ kinh phí năm 2027"
+    async with db.transaction() as session:
+        submission = await report_of(session, campaign.id, unit.id)
+        assert submission is not None
+        made = await unit_report_docx(session, submission, WorkingCalendar(), date(2026, 12, 10))
+    assert made is not None
+    tables = docx.Document(io.BytesIO(made.content)).tables
+    table = next(t for t in tables if t.rows[0].cells[0].text == "STT")
+    assert [[c.text for c in row.cells] for row in table.rows[1:]] == [
+        ["1", ITEMS[0], "Chưa báo cáo", "Chưa báo cáo"],
+        ["2", ITEMS[1], "Chưa khắc phục", "Chờ kinh phí năm 2027"],
+        ["3", "Rà soát quy trình nội bộ", "Chưa báo cáo", "Chưa báo cáo"]]
