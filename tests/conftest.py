@@ -40,9 +40,10 @@ SLOW = 1.0  # seconds: a test that takes longer is started before the quick ones
 UNTIMED_END_TO_END = 5.0
 END_TO_END = re.compile(r"running_bot|Popen|FakeTelegram\(|FakeZalo\(|\bcli\(")
 # Workers per CPU for `-n auto`. The end-to-end tests wait part of the time (a retry_after, a
-# drill's clock), but a bot process spends seconds of CPU starting: with 1.5 workers per CPU on
-# a busy 2-core machine bots took longer to start than the tests' 15 s for a first reply.
-WORKERS_PER_CPU = 1.0
+# drill's clock, a bot's replies), so a third worker on 2 cores fills those waits: 298 s against
+# 325 s for the whole suite on 2026-12-04. It once made bots miss the tests' 15 s for a first
+# reply, when a bot spent 4–6 s of CPU starting; it starts in about 1.6 s since the lazy imports.
+WORKERS_PER_CPU = 1.5
 
 
 @pytest.hookimpl(optionalhook=True)
