@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from engine.answers import NONE_ANSWER, SKIPPED_ANSWER, Answer, AnswerKind
+from engine.drafts import accepting, draft_for
 from engine.i18n import N_, Message
 from engine.outline import Outline
 from engine.qtypes import QUESTION_TYPES, AnswerProblem, AnswerWindow, format_number
@@ -81,6 +82,7 @@ class ReportEngine(ReportReading):
             period=state.period if question.period else None,
             previous=self.previous_figures(state).get(cursor) if question.numeric else None,
             comparisons=self.comparisons(state) if question.compare_figures else (),
+            draft=draft_for(state, cursor),
         )
 
     def resume(self, state: State) -> Outcome:
@@ -179,7 +181,8 @@ class ReportEngine(ReportReading):
         if question.type in CHOICE_TYPES and fold(turn.text) == "0":
             return self._record(state, question, NONE_ANSWER)
         try:
-            value = QUESTION_TYPES[question.type].read(turn.text, question, AnswerWindow(state.deadline))
+            text = accepting(state, cursor, turn.text)
+            value = QUESTION_TYPES[question.type].read(text, question, AnswerWindow(state.deadline))
         except AnswerProblem as problem:
             return self._at(state, cursor, Notice(NoticeKind.ERROR, problem.message))
         return self._record(state, question, Answer.of(value))

@@ -112,6 +112,7 @@ class QuestionView:
     previous: Any = None  # the unit's figure in the previous campaign of the same kind
     # For an item comparing this period with last: (figure, this period's, last period's).
     comparisons: tuple[tuple[Question, Any, Any], ...] = ()
+    draft: str | None = None  # a drafted answer the officer may accept (engine/drafts.py)
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,8 @@ class State:
     period: tuple[date, date] | None = None  # the campaign's reporting period (first, last day)
     # The unit's answers in the previous campaign of the same kind (last period), if any.
     previous: dict[str, Answer] | None = None
+    # Drafted answers by question name, from the unit's other reports (engine/drafts.py).
+    drafts: dict[str, str] | None = None
     deadline: date | None = None  # the campaign's: dates far beyond it are refused
     mode_since: datetime | None = None  # when the long paste of a long mode was sent
 

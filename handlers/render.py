@@ -118,6 +118,9 @@ def question_text(view: QuestionView, translator: Translator, words: bool = True
             for figure, now, before in view.comparisons)
     if question.hint:
         lines.append(f"💡 {question.hint.get(locale)}")
+    if view.draft is not None:
+        lines.extend(["📋 " + _("Dự thảo từ báo cáo khắc phục đơn vị đã nộp:"), view.draft,
+                      _("Gõ “đồng ý” để dùng dự thảo này, hoặc gõ nội dung khác.")])
     lines.extend(choice_lines(question, translator))
     if question.type == "text":  # said up front, on every channel: a longer paste is refused
         lines.append(_("(Trả lời tối đa {limit} ký tự.)").format(

@@ -14,6 +14,7 @@ from deadlines.schedule import DeadlineKind
 from engine.conversation import ReportEngine
 from engine.outline import Outline
 from engine.views import Mode, Outcome, ReviewView, State, Turn
+from handlers.followup_draft import followup_drafts
 from handlers.notifications import notify_submitted
 from handlers.outline_versions import OUTLINES_DIR as OUTLINES_DIR
 from handlers.outline_versions import outline_engine as outline_engine
@@ -167,6 +168,7 @@ async def load_state(
         submitted=SubmissionStatus(submission.status).handed_in,
         period=_period_of(report.campaign),
         previous=await previous_answers(session, report.campaign, report.unit.id, report.outline),
+        drafts=await followup_drafts(session, report.unit, report.outline, answers),
         deadline=report.campaign.deadline,
         # In a long-paste mode, the row's time is when the paste was sent (see _save).
         mode_since=as_utc(conversation.updated_at) if mode in LONG_MODES else None,

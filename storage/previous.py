@@ -42,6 +42,15 @@ async def previous_answers(session: AsyncSession, campaign: Campaign, unit_id: i
             for name, kind, value in rows.rows if outline.has_question(name)}
 
 
+async def last_handed_in(session: AsyncSession, unit_id: int, kind: str) -> Submission | None:
+    """The unit's report handed in last in a campaign of `kind` (its remediation report, say)."""
+    return await session.scalar(
+        select(Submission).join(Campaign, Campaign.id == Submission.campaign_id)
+        .where(Submission.unit_id == unit_id, Campaign.deadline_kind == kind,
+               Submission.status.in_(HANDED_IN))
+        .order_by(Submission.submitted_at.desc(), Submission.id.desc()).limit(1))
+
+
 # Both run with every answer (load_state): compiled once (storage/direct_sql.py).
 SAME_KIND = DirectStatement(
     select(Campaign.id, Campaign.period_start, Campaign.period_end, Campaign.deadline).where(

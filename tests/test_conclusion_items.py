@@ -24,12 +24,14 @@ from engine.answers import Answer
 from engine.conclusion_items import measures_name, status_name, with_conclusion_items
 from engine.conversation import ReportEngine
 from engine.outline import load_outline
-from engine.views import State
+from engine.views import Outcome, QuestionView, State
 from handlers.campaigns import create_campaign, outline_for, record_conclusion_items, set_conclusion
 from handlers.documents import report_of, unit_report_docx
+from handlers.render import question_text
 from locales.translation import translator
 from storage.database import Database
 from storage.models import UnitLevel
+from storage.reports import mark_submitted, submission_for
 from storage.units import list_units
 from tests.conftest import REPO
 from tests.test_console_chat import run_chat
@@ -188,3 +190,58 @@ async def test_items_are_the_units_own_and_survive_being_recorded_again(db: Data
         ["1", ITEMS[0], "Chưa báo cáo", "Chưa báo cáo"],
         ["2", ITEMS[1], "Chưa khắc phục", "Chờ kinh phí năm 2027"],
         ["3", "Rà soát quy trình nội bộ", "Chưa báo cáo", "Chưa báo cáo"]]
+
+
+async def test_the_next_inspection_drafts_its_follow_up_from_the_remediation_report(db: Database) -> None:
+    """Issue 15: 11.1 (follow-up of the last inspection) of the next self-inspection report shows
+    a draft of the unit's handed-in remediation report, item by item or by its counts; "đồng ý"
+    saves it. A unit that handed in no remediation report is asked the plain question."""
+    async with db.transaction() as session:
+        await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 1))  # type: ignore[call-arg]
+        remediation = await create_campaign(session, "khac-phuc", "Báo cáo khắc phục", "after_conclusion",
+                                            date(2026, 12, 1), outline_for("after_conclusion", ""))
+        with_items, by_counts, without = (await list_units(session, UnitLevel.COMMUNE))[:3]
+        for unit in (with_items, by_counts):
+            await set_conclusion(session, remediation, unit, date(2026, 12, 1))
+        await record_conclusion_items(session, remediation, with_items, ITEMS)
+        codes = (with_items.code, by_counts.code, without.code)
+    itemised = await officer_report(db, codes[0], "console", "items")
+    for line in ("mục lục 2.5.1.a", "Đã khắc phục", MEASURES_1, "Đang khắc phục", "Đã gửi 3 thư xin lỗi"):
+        await say(db, itemised, line)
+    counted = await officer_report(db, codes[1], "console", "counts")
+    for line in ("mục lục 2.1.a", "3", "2", "1"):
+        await say(db, counted, line)
+    async with db.transaction() as session:  # handed in (what "nộp", "xác nhận" do once all is answered)
+        for report in (itemised, counted):
+            await mark_submitted(session, await submission_for(session, report.campaign, report.unit.id),
+                                 report.actor)
+        plan = outline_for("fixed_date", Settings(_env_file=None).outline_file)  # type: ignore[call-arg]
+        await create_campaign(session, "tu-kiem-tra", "Tự kiểm tra", "fixed_date", date(2027, 10, 31), plan)
+
+    def shown_at_followup(outcome: Outcome) -> str:
+        assert asking(outcome) == "prior_inspection_followup"
+        assert isinstance(outcome.view, QuestionView)
+        return question_text(outcome.view, VI)
+
+    report = await officer_report(db, codes[0], "console", "items")
+    assert report.campaign.code == "tu-kiem-tra"
+    text = shown_at_followup(await say(db, report, "mục lục 11.1"))
+    assert "Dự thảo từ báo cáo khắc phục đơn vị đã nộp:" in text and "Gõ “đồng ý”" in text
+    assert f"1. {ITEMS[0]} — Đã khắc phục — {MEASURES_1}" in text
+    assert f"2. {ITEMS[1]} — Đang khắc phục — Đã gửi 3 thư xin lỗi" in text
+    saved = (await say(db, report, "Đồng ý")).saved["prior_inspection_followup"].value
+    assert saved.startswith("Kết quả thực hiện Kết luận kiểm tra") and MEASURES_1 in saved
+    assert (await stored_answers(db, report))["prior_inspection_followup"].value == saved
+    # Answered, it is no longer offered: going back shows the answer, not the draft.
+    assert "Dự thảo" not in shown_at_followup(await say(db, report, "mục lục 11.1"))
+
+    report = await officer_report(db, codes[1], "console", "counts")
+    text = shown_at_followup(await say(db, report, "mục lục 11.1"))
+    assert "Tổng số nội dung Kết luận kiểm tra yêu cầu: 3; đã khắc phục: 2; đang khắc phục: 1." in text
+    own = "Đã khắc phục 2/3 nội dung; nội dung còn lại hoàn thành trong quý I/2027"
+    assert (await say(db, report, own)).saved["prior_inspection_followup"].value == own  # their own text
+
+    report = await officer_report(db, codes[2], "console", "none")
+    text = shown_at_followup(await say(db, report, "mục lục 11.1"))
+    assert "Dự thảo" not in text and "đồng ý" not in text
+    assert (await say(db, report, "đồng ý")).saved["prior_inspection_followup"].value == "đồng ý"
