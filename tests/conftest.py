@@ -13,6 +13,7 @@ module-scoped one would be made again each time its module came back to the work
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import secrets
@@ -35,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 # ----- running in parallel ---------------------------------------------------------------------
 
 DURATIONS = "kstthc/durations"  # pytest cache key: seconds per test id, from the runs before
+DURATIONS_FILE = "durations.json"  # the same, from one quiet run, for a checkout with no cache
 SLOW = 1.0  # seconds: a test that takes longer is started before the quick ones
 # A test not timed yet that starts the bot or a fake Bot API counts as this slow.
 UNTIMED_END_TO_END = 5.0
@@ -68,6 +70,9 @@ def _timed(config: pytest.Config) -> dict[str, float]:
     if not hasattr(config, "_kstthc_timed"):
         cache = getattr(config, "cache", None)
         timed = cache.get(DURATIONS, {}) if cache is not None else {}
+        if not timed or not isinstance(timed, dict):
+            # A fresh checkout (CI) has no cache yet: the durations of a run kept in the tree.
+            timed = json.loads((Path(__file__).with_name(DURATIONS_FILE)).read_text(encoding="utf-8"))
         config._kstthc_timed = timed if isinstance(timed, dict) else {}  # type: ignore[attr-defined]
     return config._kstthc_timed  # type: ignore[attr-defined,no-any-return]
 
