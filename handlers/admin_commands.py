@@ -244,6 +244,16 @@ async def report_to_view(session: AsyncSession, unit_code: str) -> int | None:
     return None if submission is None else submission.id
 
 
+async def named_report(session: AsyncSession, code: str, t: Translator, syntax: str) -> int | str:
+    """The report a command names by its unit's code (/xembaocao, /tailieu), or the words saying
+    why there is none: the command's syntax when no code was given."""
+    code = code.strip()
+    if not code:
+        return t.gettext(syntax)
+    submission_id = await report_to_view(session, code)
+    return t.gettext(NO_REPORT).format(code=code) if submission_id is None else submission_id
+
+
 VIEW_SYNTAX = N_("Cú pháp: /xembaocao MÃ_ĐƠN_VỊ (ví dụ: /xembaocao 31135). Gõ /tiendo để xem mã các đơn vị.")
 NO_REPORT = N_("Không tìm thấy báo cáo của đơn vị có mã “{code}”. Gõ /tiendo để xem mã các đơn vị.")
 

@@ -22,6 +22,7 @@ from handlers.admin_commands import (
     VIEW_SYNTAX,
     AdminContext,
     admin_help,
+    named_report,
     report_to_view,
     run_admin_command,
     web_link,
@@ -219,11 +220,10 @@ async def _view_report(ctx: TextContext, t: Translator, code: str) -> list[str]:
 
 async def _unit_files(ctx: TextContext, t: Translator, code: str) -> list[str]:
     """/tailieu here: the list of a unit's files, and where to download them."""
-    code = code.strip()
-    submission_id = await report_to_view(ctx.session, code) if code else None
-    if submission_id is None:
-        return [t.gettext(NO_REPORT).format(code=code) if code else t.gettext(ATTACHMENTS_SYNTAX)]
-    listed = await review_attachments(ctx.session, submission_id, t)
+    named = await named_report(ctx.session, code, t, ATTACHMENTS_SYNTAX)
+    if isinstance(named, str):
+        return [named]
+    listed = await review_attachments(ctx.session, named, t)
     return [*(listed or [t.gettext("Đơn vị chưa gửi tài liệu kèm theo.")]), t.gettext(FILES_ONLY_ON_TELEGRAM)]
 
 

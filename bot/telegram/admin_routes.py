@@ -23,11 +23,10 @@ from bot.telegram.render import (
 from deadlines.workdays import VN_TZ
 from handlers.admin_commands import (
     COMMANDS,
-    NO_REPORT,
     VIEW_SYNTAX,
     AdminContext,
     admin_help,
-    report_to_view,
+    named_report,
     run_admin_command,
     web_link,
 )
@@ -90,13 +89,11 @@ def admin_router() -> Router:
     @router.message(Command("xembaocao"))
     async def view_report(message: Message, command: CommandObject, **data: Any) -> None:
         t: Translator = data["t"]
-        code = (command.args or "").strip()
-        submission_id = await report_to_view(data["session"], code) if code else None
-        if submission_id is None:
-            text = t.gettext(NO_REPORT).format(code=code) if code else t.gettext(VIEW_SYNTAX)
-            data["replies"].send(message.chat.id, TelegramMessage(escape(text)))
+        named = await named_report(data["session"], command.args or "", t, VIEW_SYNTAX)
+        if isinstance(named, str):
+            data["replies"].send(message.chat.id, TelegramMessage(escape(named)))
             return
-        await show_submission(message.chat.id, submission_id, data)
+        await show_submission(message.chat.id, named, data)
 
     @router.callback_query(Review.filter())
     async def review_pressed(callback: CallbackQuery, callback_data: Review, **data: Any) -> None:

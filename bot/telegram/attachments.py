@@ -24,7 +24,7 @@ from bot.telegram.chat import chat_of, is_admin, is_unit_officer, say_outcome, u
 from bot.telegram.middleware import CHANNEL
 from bot.telegram.render import TelegramMessage, escape, escaped_pieces
 from deadlines.workdays import VN_TZ
-from handlers.admin_commands import NO_REPORT, report_to_view
+from handlers.admin_commands import named_report
 from handlers.attachments import Attached, Incoming, Verdict, attach_file, before_download
 from handlers.attachments_office import ATTACHMENTS_SYNTAX, office_files
 from handlers.registration import HOW_TO_REGISTER
@@ -150,14 +150,11 @@ def attachment_router() -> Router:
     async def unit_files(message: Message, command: CommandObject, **data: Any) -> None:
         t: Translator = data["t"]
         settings: Settings = data["settings"]
-        code = (command.args or "").strip()
-        submission_id = await report_to_view(data["session"], code) if code else None
-        if submission_id is None:
-            text = t.gettext(NO_REPORT).format(code=code) if code else t.gettext(ATTACHMENTS_SYNTAX)
-            data["replies"].send(message.chat.id, TelegramMessage(escape(text)))
+        named = await named_report(data["session"], command.args or "", t, ATTACHMENTS_SYNTAX)
+        if isinstance(named, str):
+            data["replies"].send(message.chat.id, TelegramMessage(escape(named)))
             return
-        summary, files = await office_files(data["session"], FileStore(settings.attachments_dir),
-                                            submission_id, t)
+        summary, files = await office_files(data["session"], FileStore(settings.attachments_dir), named, t)
         for text in escaped_pieces([summary]):  # fifty files' lines may pass Telegram's 4,096
             data["replies"].send(message.chat.id, TelegramMessage(text))
         for info in files:
