@@ -11,6 +11,7 @@ from engine.answers import Answer, AnswerKind
 from engine.conclusion_items import item_count, measures_name, status_name
 from engine.i18n import N_
 from engine.outline import Outline
+from engine.views import Outcome, State
 from handlers.outline_versions import outline_of
 from locales.translation import translator
 from storage.conclusion_items import conclusion_items
@@ -28,6 +29,13 @@ COUNTS = (
 TEXTS = ("remediation_measures", "remaining_items")  # 2.2 measures taken, 2.4 what remains
 # The draft is part of the unit's report, written in Vietnamese whatever the officer reads in.
 REPORT_LANGUAGE = translator("vi")
+
+
+def drafted_at(state: State, outcome: Outcome) -> bool:
+    """Whether the turn stood at 11.1, answered it (perhaps accepting its draft) or shows it next."""
+    shown = outcome.question_shown
+    return FOLLOWUP_QUESTION in outcome.saved or \
+        FOLLOWUP_QUESTION in (state.cursor, None if shown is None else shown.question.name)
 
 
 async def followup_drafts(session: AsyncSession, unit: Unit, outline: Outline,

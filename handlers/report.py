@@ -3,7 +3,8 @@ outcome. Every channel calls these; the caller's transaction commits before anyt
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import bindparam, exists, select
@@ -14,7 +15,7 @@ from deadlines.schedule import DeadlineKind
 from engine.conversation import ReportEngine
 from engine.outline import Outline
 from engine.views import Mode, Outcome, ReviewView, State, Turn
-from handlers.followup_draft import followup_drafts
+from handlers.followup_draft import drafted_at, followup_drafts
 from handlers.notifications import notify_submitted
 from handlers.outline_versions import OUTLINES_DIR as OUTLINES_DIR
 from handlers.outline_versions import outline_engine as outline_engine
@@ -168,7 +169,6 @@ async def load_state(
         submitted=SubmissionStatus(submission.status).handed_in,
         period=_period_of(report.campaign),
         previous=await previous_answers(session, report.campaign, report.unit.id, report.outline),
-        drafts=await followup_drafts(session, report.unit, report.outline, answers),
         deadline=report.campaign.deadline,
         # In a long-paste mode, the row's time is when the paste was sent (see _save).
         mode_since=as_utc(conversation.updated_at) if mode in LONG_MODES else None,
@@ -194,6 +194,18 @@ async def _save(
     await session.flush()
 
 
+async def with_drafts(session: AsyncSession, report: Report, state: State,
+                      run: Callable[[State], Outcome]) -> Outcome:
+    """`run` on the state, then again with the drafted answers when the turn stood at, or moved
+    to, a drafted question: reading a draft takes queries that every other answer is spared
+    (the engine is pure, so running it twice changes nothing)."""
+    outcome = run(state)
+    if not drafted_at(state, outcome):
+        return outcome
+    drafts = await followup_drafts(session, report.unit, report.outline, state.answers)
+    return run(replace(state, drafts=drafts)) if drafts else outcome
+
+
 async def take_turn(
     session: AsyncSession, report: Report, turn: Turn, on_question: str | None = None,
     notify_chats: dict[str, list[str]] | None = None,
@@ -206,7 +218,7 @@ async def take_turn(
     state, conversation = await load_state(session, report, submission)
     if on_question is not None and not report.engine.is_current(state, on_question):
         return None
-    outcome = report.engine.step(state, turn)
+    outcome = await with_drafts(session, report, state, lambda drafted: report.engine.step(drafted, turn))
     await _save(session, report, submission, conversation, outcome)
     if outcome.submit:
         given, none_count, total = report.engine.counts(outcome.state)
@@ -226,7 +238,7 @@ async def remember_asked(session: AsyncSession, identity: Identity, outcome: Out
 async def resume(session: AsyncSession, report: Report) -> Outcome:
     submission = await submission_for(session, report.campaign, report.unit.id)
     state, conversation = await load_state(session, report, submission)
-    outcome = report.engine.resume(state)
+    outcome = await with_drafts(session, report, state, report.engine.resume)
     await _save(session, report, submission, conversation, outcome)
     return outcome
 

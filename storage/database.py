@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.schema_version import is_current
-from storage.sqlite_connection import loop_thread_connector
+from storage.sqlite_connection import LoopThreadConnection, loop_thread_connector
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -69,6 +69,9 @@ def _prepare_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         if connection.info.get(_SYNCHRONOUS) != wanted:
             connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
             connection.info[_SYNCHRONOUS] = wanted
+            driver = connection.connection.driver_connection
+            if isinstance(driver, LoopThreadConnection):
+                driver.commit_waits_for_disk = wanted != "OFF"
         # A read-only peek (Database.reading) neither waits for the write lock nor holds it.
         connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
 

@@ -6,6 +6,11 @@ hand-over costs many times more: measured here, an ORM select inside a transacti
 through the thread and 0.22 ms on the loop's thread. The bot's hot path ran about fifteen
 statements per answer (about ten now), so the hand-over, not SQLite, limited answers per second.
 
+A commit that waits for the disk (synchronous FULL or NORMAL) is the exception: it goes to the
+worker thread, as the fsync is long beside everything else an answer costs (measured with the
+answers benchmark, a quarter of the loop's time), and the loop has other chats' replies to send
+meanwhile. The process's next writer still waits for it (storage/database.py queues writers).
+
 What is given up: while SQLite waits for another *process's* write lock (the busy timeout),
 the loop waits too. Within the process, `Database.transaction()` queues writers before they
 reach SQLite, so that wait only happens when a second process writes (a CLI command, a short
@@ -14,11 +19,14 @@ transaction), which is how a single-server SQLite deployment runs."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 import aiosqlite
+
+# aiosqlite's own way: the call queued to the connection's thread, its result awaited.
+_ON_WORKER_THREAD: Callable[..., Awaitable[Any]] = aiosqlite.Connection._execute
 
 
 class LoopThreadConnection(aiosqlite.Connection):
@@ -28,10 +36,20 @@ class LoopThreadConnection(aiosqlite.Connection):
     use its queue for those), which is why the sqlite3 connection is shared across threads;
     the calls never overlap, as every one finishes before the next is made."""
 
+    # Set before each transaction begins (storage/database.py): False when its commit does not
+    # wait for the disk (synchronous=OFF), and so is as short as any other call.
+    commit_waits_for_disk = True
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
+
+    async def commit(self) -> None:
+        if self.commit_waits_for_disk:
+            await _ON_WORKER_THREAD(self, self._conn.commit)
+        else:
+            await self._execute(self._conn.commit)
 
     @property
     def sqlite(self) -> sqlite3.Connection | None:

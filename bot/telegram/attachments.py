@@ -10,7 +10,7 @@ import logging
 from functools import partial
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.inbox_workers import Download
 from bot.prefetched_files import PrefetchedFiles
-from bot.telegram.chat import chat_of, is_admin, is_unit_officer, say_outcome, unregistered
+from bot.telegram.chat import carries_file, chat_of, is_admin, is_unit_officer, say_outcome, unregistered
 from bot.telegram.middleware import CHANNEL
 from bot.telegram.render import TelegramMessage, escape, escaped_pieces
 from deadlines.workdays import VN_TZ
@@ -111,7 +111,7 @@ async def _download(bot: Bot, file_id: str, filename: str, size: int | None) -> 
 def attachment_router() -> Router:
     router = Router(name="attachments")
 
-    @router.message(is_unit_officer, F.document | F.photo)
+    @router.message(is_unit_officer, carries_file)
     async def file_sent(message: Message, bot: Bot, **data: Any) -> None:
         chat = chat_of(message, data)
         settings: Settings = data["settings"]
@@ -141,7 +141,7 @@ def attachment_router() -> Router:
             await remember_asked(chat.session, chat.identity, attached.answered)
             say_outcome(chat, report, attached.answered)
 
-    @router.message(unregistered, F.document | F.photo)
+    @router.message(unregistered, carries_file)
     async def file_before_registering(message: Message, **data: Any) -> None:
         t: Translator = data["t"]
         data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(HOW_TO_REGISTER))))

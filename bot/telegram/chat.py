@@ -48,6 +48,12 @@ async def has_text(message: Message) -> bool:
     return message.text is not None
 
 
+async def carries_file(message: Message) -> bool:
+    """A document or a photo. Filters are coroutines here: aiogram runs a plain function (a magic
+    filter such as `F.photo` included) in a thread, a hand-over on every message it checks."""
+    return message.document is not None or message.photo is not None
+
+
 async def leaving_office(message: Message) -> bool:
     """"xác nhận ABCD-EFGH": a VP office account agreeing to become a unit's officer."""
     return confirmed_code(message.text or "") is not None
