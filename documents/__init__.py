@@ -2,8 +2,8 @@
 workbook (.xlsx) and CSV, and charts (.png). Pure builders: plain data in, bytes out; no
 database, no chat platform.
 
-The .docx and .xlsx builders bring python-docx and openpyxl (with numpy) along, about a second
-of CPU: their modules are imported when one of their names is first used, not when the bot
+The .docx and .xlsx builders bring python-docx and XlsxWriter along, up to a second of CPU:
+their modules are imported when one of their names is first used, not when the bot
 starts; the light ones (model, totals, charts, whose matplotlib loads inside) as usual."""
 
 from __future__ import annotations

@@ -8,14 +8,13 @@ under its percent format."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
-
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from documents.model import UnitReport, status_label
 from engine.answers import Answer, AnswerKind
@@ -29,6 +28,8 @@ YES_NO_TEXT = {"yes": "Có", "no": "Không"}
 UNIT_HEADERS = ("Mã đơn vị", "Tên đơn vị", "Trạng thái")
 PREVIOUS_SUFFIX = " (kỳ trước)"  # row 1 of a last-period column: "4.3.a (kỳ trước)"
 CellValue = int | float | Decimal | str | date | datetime | None
+# Control characters other than tab and line breaks: XML cannot hold them, a cell drops them.
+_CONTROL_CHARACTERS = re.compile(r"[\000-\010\013\014\016-\037]")
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ def _identity(value: Any) -> CellValue:
 
 
 def text(value: Any) -> str:
-    return str(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+    return _CONTROL_CHARACTERS.sub("", str(value))
 
 
 class Source(Enum):

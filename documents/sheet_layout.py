@@ -8,13 +8,11 @@ import math
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.properties import PageSetupProperties
+from xlsxwriter.worksheet import Worksheet
 
 from deadlines.periods import Period
 
-A4 = "9"  # paperSize 9: A4 (ECMA-376 §18.3.1.63)
+A4 = 9  # paperSize 9: A4 (ECMA-376 §18.3.1.63)
 MIN_WIDTH, MAX_WIDTH = 10.0, 60.0
 # A wrapped header reads well on up to three lines: a column needs a third of its label's width.
 HEADER_LINES = 3
@@ -23,6 +21,10 @@ LINE_POINTS = 15.0  # a line of the default font, in points
 # Characters of text per unit of column width (the width of a "0"): measured in LibreOffice on
 # Vietnamese labels, whose letters are narrower than a digit on average.
 CHARACTERS_PER_WIDTH = 1.25
+# Pixels per unit of column width (a "0" of the default font, XlsxWriter's max_digit_width): a
+# width is given in (fractional) pixels so that the file stores the width itself, to 1/256,
+# without the cell padding XlsxWriter adds to a width given in characters.
+DIGIT_PIXELS = 7
 
 
 def wrapped_height(cells: Iterable[tuple[str, float]]) -> float:
@@ -64,33 +66,26 @@ def fitted_widths(headers: Sequence[str], rows: Iterable[Sequence[object]], *,
     return [min(max(width + 2, MIN_WIDTH), MAX_WIDTH) for width in widths]
 
 
-def set_widths(sheet: WriteOnlyWorksheet, widths: Sequence[float]) -> None:
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+def set_widths(sheet: Worksheet, widths: Sequence[float]) -> None:
+    for index, width in enumerate(widths):
+        sheet.set_column_pixels(index, index, width * DIGIT_PIXELS)
 
 
-def print_setup(sheet: WriteOnlyWorksheet, *, title_rows: str, title_columns: str | None = None,
+def print_setup(sheet: Worksheet, *, title_rows: tuple[int, int], title_columns: str | None = None,
                 fit_width: bool = True, scale: int | None = None, heading: str | None = None) -> None:
-    """A4 landscape; `title_rows` (e.g. "1:2") repeated atop every page and `title_columns`
-    (e.g. "A:B") at the left; all columns on one page's width when `fit_width` (as many pages
-    down as it takes), else at `scale` per cent; the sheet's name and `heading` in the page
-    header, "Trang 2/5" below.
-    Must be called before the first row is written (the fit is a sheet property written first)."""
-    setup = sheet.page_setup
-    setup.orientation = "landscape"
-    setup.paperSize = A4
+    """A4 landscape; `title_rows` (first and last, numbered from 1 as on screen) repeated atop
+    every page and `title_columns` (e.g. "A:B") at the left; all columns on one page's width
+    when `fit_width` (as many pages down as it takes), else at `scale` per cent; the sheet's
+    name and `heading` in the page header, "Trang 2/5" below."""
+    sheet.set_landscape()
+    sheet.set_paper(A4)
     if fit_width:
-        sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        setup.fitToWidth = 1
-        setup.fitToHeight = 0
+        sheet.fit_to_pages(1, 0)
     if scale is not None:
-        setup.scale = scale
-    sheet.print_title_rows = title_rows
+        sheet.set_print_scale(scale)
+    sheet.repeat_rows(title_rows[0] - 1, title_rows[1] - 1)
     if title_columns:
-        sheet.print_title_cols = title_columns
-    margins = sheet.page_margins
-    margins.left = margins.right = MARGIN_INCHES
-    margins.top = margins.bottom = 0.6
-    margins.header = margins.footer = 0.3
-    sheet.oddHeader.center.text = sheet.title + (f" — {heading}" if heading else "")
-    sheet.oddFooter.center.text = "Trang &P/&N"
+        sheet.repeat_columns(title_columns)
+    sheet.set_margins(left=MARGIN_INCHES, right=MARGIN_INCHES, top=0.6, bottom=0.6)
+    sheet.set_header("&C" + sheet.get_name() + (f" — {heading}" if heading else ""), {"margin": 0.3})
+    sheet.set_footer("&CTrang &P/&N", {"margin": 0.3})

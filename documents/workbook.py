@@ -1,6 +1,6 @@
 """The VP office's spreadsheet of every unit's report (.xlsx).
 
-Layout (openpyxl in write-only mode, so 10,000 units stream through):
+Layout (written row after row, documents.sheet_rows, so 10,000 units stream through):
 
 - "Đơn vị": one row per unit: code, name, level, superior unit, status, time of (last)
   submission, deadline, late ("Có"/"Không"); a last row of totals.
@@ -21,13 +21,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Collection, Iterable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from deadlines.periods import Period
 from documents.answer_cells import (
@@ -36,7 +31,6 @@ from documents.answer_cells import (
     PREVIOUS_SUFFIX,
     UNIT_HEADERS,
     AnswerColumn,
-    CellValue,
     Plan,
     Source,
     answer_columns,
@@ -47,6 +41,7 @@ from documents.answer_cells import (
 from documents.model import LEVEL_LABELS, SUBMITTED_STATUSES, UnitReport, local_datetime, status_label
 from documents.shares import COUNT_FORMAT, DECIMAL_FORMAT, SHARE_FORMAT, share_fraction
 from documents.sheet_layout import fitted_widths, period_heading, print_setup, set_widths, wrapped_height
+from documents.sheet_rows import Formats, SheetRows, Styled, streaming_workbook
 from documents.totals import Totals, totals
 from documents.workbook_csv import build_csv
 from documents.workbook_totals import DEFAULT_TITLE, totals_sheet
@@ -79,93 +74,33 @@ def build_workbook(
     file's properties; `previous`, the totals of the previous campaign of the same kind, adds to
     "Tổng hợp" last period's figure and the change; `title` is the campaign's title."""
     reports = list(reports)
-    workbook = Workbook(write_only=True)
-    heading = period_heading(period)
-    workbook.properties.title = (title or DEFAULT_TITLE.capitalize()) + (
-        f" — Kỳ báo cáo: {period.text()}" if period is not None else "")
-    cells = _Cells(workbook)
-    _units_sheet(workbook.create_sheet("Đơn vị"), reports, today, cells, heading)
-    summary = totals(outline, reports, statuses=statuses)
-    _answers_sheet(workbook.create_sheet("Trả lời"), reports, answer_columns(outline), cells, heading,
-                   summary)
-    totals_sheet(workbook.create_sheet("Tổng hợp"), cells, outline, reports, summary, today,
-                 every_report=statuses is None, period=period, previous=previous, title=title)
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    heading = period_heading(period)
+    with streaming_workbook(buffer) as workbook:  # closing it writes the file
+        workbook.set_properties({"title": (title or DEFAULT_TITLE.capitalize()) + (
+            f" — Kỳ báo cáo: {period.text()}" if period is not None else "")})
+        cells = Formats(workbook)
+        _units_sheet(SheetRows(workbook.add_worksheet("Đơn vị")), reports, today, cells, heading)
+        summary = totals(outline, reports, statuses=statuses)
+        _answers_sheet(SheetRows(workbook.add_worksheet("Trả lời")), reports, answer_columns(outline), cells,
+                       heading, summary)
+        totals_sheet(SheetRows(workbook.add_worksheet("Tổng hợp")), cells, outline, reports, summary, today,
+                     every_report=statuses is None, period=period, previous=previous, title=title)
     return buffer.getvalue()
 
 
-class _Cells:
-    """Styled write-only cells, built on demand (a plain value needs no cell object)."""
-
-    def __init__(self, workbook: Workbook) -> None:
-        self.workbook = workbook
-        self.bold = Font(bold=True)
-        # At the bottom, as the figures beside them: a label's last line reads with its figure.
-        self.wrap = Alignment(wrap_text=True, vertical="bottom")
-
-    def sheet_cell(self, sheet: WriteOnlyWorksheet, value: CellValue) -> Any:
-        """`value` as written: dates in Vietnamese order, text that looks like a formula kept text."""
-        if isinstance(value, datetime):
-            return self._formatted(sheet, value, DATETIME_FORMAT)
-        if isinstance(value, date):
-            return self._formatted(sheet, value, DATE_FORMAT)
-        if isinstance(value, str) and value.startswith("="):
-            cell = WriteOnlyCell(sheet, value)
-            cell.data_type = "s"
-            return cell
-        return value
-
-    def text(self, sheet: WriteOnlyWorksheet, value: str) -> Any:
-        return self.sheet_cell(sheet, value) if value.startswith("=") else value
-
-    def header(self, sheet: WriteOnlyWorksheet, value: Any, wrap: bool = False) -> Any:
-        cell = WriteOnlyCell(sheet, value)
-        cell.font = self.bold
-        if wrap:
-            cell.alignment = self.wrap
-        return cell
-
-    def wrapped(self, sheet: WriteOnlyWorksheet, value: str) -> Any:
-        cell = WriteOnlyCell(sheet, value)
-        cell.alignment = self.wrap
-        return cell
-
-    @staticmethod
-    def formatted_column(sheet: WriteOnlyWorksheet, number_format: str) -> Callable[[Any], Any]:
-        """A writer of one column's formatted values that reuses a single cell: a write-only
-        sheet writes each row as it is appended, so the cell is free again for the next row.
-        (A styled cell per value costs more than the rest of the row.)"""
-        cell = WriteOnlyCell(sheet)
-        cell.number_format = number_format
-
-        def bound(value: Any) -> Any:
-            if value is None or isinstance(value, str):  # "Không có", "—" stay plain text
-                return value
-            cell.value = value
-            return cell
-
-        return bound
-
-    @staticmethod
-    def _formatted(sheet: WriteOnlyWorksheet, value: Any, number_format: str) -> Any:
-        cell = WriteOnlyCell(sheet, value)
-        cell.number_format = number_format
-        return cell
-
-
-def _units_sheet(sheet: WriteOnlyWorksheet, reports: list[UnitReport], today: date, cells: _Cells,
+def _units_sheet(sheet: SheetRows, reports: list[UnitReport], today: date, cells: Formats,
                  heading: str | None) -> None:
     headers = (*UNIT_HEADERS[:2], "Cấp", "Đơn vị cấp trên", "Trạng thái", "Thời điểm nộp",
                "Hạn nộp", "Trễ hạn")
     rows = [[r.unit_code, r.unit_name, LEVEL_LABELS.get(r.unit_level, r.unit_level), r.parent_name,
              status_label(r.status), r.submitted_at, r.deadline, "Không"] for r in reports[:SAMPLED_ROWS]]
-    set_widths(sheet, fitted_widths(headers, rows))
-    print_setup(sheet, title_rows="1:1", heading=heading)
-    sheet.freeze_panes = "C2"
-    sheet.append([cells.header(sheet, text) for text in headers])
-    submitted_cell = cells.formatted_column(sheet, DATETIME_FORMAT)
-    deadline_cell = cells.formatted_column(sheet, DATE_FORMAT)
+    set_widths(sheet.worksheet, fitted_widths(headers, rows))
+    print_setup(sheet.worksheet, title_rows=(1, 1), heading=heading)
+    sheet.worksheet.freeze_panes("C2")
+    sheet.append([cells.header(text) for text in headers])
+    submitted_cell = cells.formatted_column(DATETIME_FORMAT)
+    deadline_cell = cells.formatted_column(DATE_FORMAT)
     late = handed_in = 0
     for report in reports:
         is_late = report.late_as_of(today)
@@ -173,21 +108,21 @@ def _units_sheet(sheet: WriteOnlyWorksheet, reports: list[UnitReport], today: da
         handed_in += report.submitted
         sheet.append([
             report.unit_code,
-            cells.text(sheet, text(report.unit_name)),
+            text(report.unit_name),
             LEVEL_LABELS.get(report.unit_level, report.unit_level),
-            cells.text(sheet, text(report.parent_name)) if report.parent_name else None,
+            text(report.parent_name) if report.parent_name else None,
             status_label(report.status),
             submitted_cell(local_datetime(report.submitted_at) if report.submitted_at else None),
             deadline_cell(report.deadline),
             "Có" if is_late else "Không",
         ])
-    sheet.append([cells.header(sheet, TOTALS_LABEL), cells.header(sheet, f"{len(reports)} đơn vị"), None,
-                  None, cells.header(sheet, f"Đã nộp: {handed_in}"), None, None,
-                  cells.header(sheet, f"Có: {late}")])
+    sheet.append([cells.header(TOTALS_LABEL), cells.header(f"{len(reports)} đơn vị"), None,
+                  None, cells.header(f"Đã nộp: {handed_in}"), None, None,
+                  cells.header(f"Có: {late}")])
 
 
-def _answers_sheet(sheet: WriteOnlyWorksheet, reports: list[UnitReport], columns: list[AnswerColumn],
-                   cells: _Cells, heading: str | None, summary: Totals) -> None:
+def _answers_sheet(sheet: SheetRows, reports: list[UnitReport], columns: list[AnswerColumn],
+                   cells: Formats, heading: str | None, summary: Totals) -> None:
     # A last-period column beside each figure some unit reported last period.
     had_before = {name for report in reports for name in report.previous}
     laid_out: list[tuple[AnswerColumn, bool]] = []
@@ -200,37 +135,33 @@ def _answers_sheet(sheet: WriteOnlyWorksheet, reports: list[UnitReport], columns
     question_widths = fitted_widths([c.label for c in columns], [row[3:] for row in sampled],
                                     wrapped_headers=True)
     width_of = {c.question.name: min(max(w, 12), 30) for c, w in zip(columns, question_widths, strict=True)}
-    set_widths(sheet, [*unit_widths, *(width_of[c.question.name] for c, _ in laid_out)])
+    set_widths(sheet.worksheet, [*unit_widths, *(width_of[c.question.name] for c, _ in laid_out)])
     # Too many columns to fit one page's width: at half size, the unit's code and name repeat
     # at the left of every page.
-    print_setup(sheet, title_rows="1:2", title_columns="A:B", fit_width=False, scale=ANSWERS_SCALE,
-                heading=heading)
-    sheet.row_dimensions[2].height = wrapped_height(
-        (("Kỳ trước: " if before else "") + c.label, width_of[c.question.name]) for c, before in laid_out)
-    sheet.freeze_panes = "C3"
-    blanks = ["" for _ in UNIT_HEADERS]
-    sheet.append([*(cells.header(sheet, h) for h in UNIT_HEADERS),
-                  *(cells.header(sheet, c.number + (PREVIOUS_SUFFIX if before else ""))
-                    for c, before in laid_out)])
-    sheet.append([*blanks, *(cells.header(sheet, ("Kỳ trước: " if before else "") + c.label, wrap=True)
-                             for c, before in laid_out)])
+    print_setup(sheet.worksheet, title_rows=(1, 2), title_columns="A:B", fit_width=False,
+                scale=ANSWERS_SCALE, heading=heading)
+    sheet.worksheet.freeze_panes("C3")
+    sheet.append([*(cells.header(h) for h in UNIT_HEADERS),
+                  *(cells.header(c.number + (PREVIOUS_SUFFIX if before else "")) for c, before in laid_out)])
+    labels = [(("Kỳ trước: " if before else "") + c.label, width_of[c.question.name])
+              for c, before in laid_out]
+    sheet.append([*(None for _ in UNIT_HEADERS), *(cells.header(label, wrap=True) for label, _ in labels)],
+                 height=wrapped_height(labels))
 
     def for_sheet(column: AnswerColumn) -> Callable[[Any], Any]:
-        # Only formatted values and formula-like text need a cell object; the rest go in as they are.
+        # Only formatted values need a format; the rest go in as they are.
         convert, kind = column.value, column.question.type
         if kind == "date":
-            dated = cells.formatted_column(sheet, DATE_FORMAT)
+            dated = cells.formatted_column(DATE_FORMAT)
             return lambda value: dated(convert(value))
-        if kind == "text":
-            return lambda value: cells.text(sheet, text(value))
         if column.rate:
-            rate = cells.formatted_column(sheet, SHARE_FORMAT)
+            rate = cells.formatted_column(SHARE_FORMAT)
             return lambda value: rate(share_fraction(value))
         if kind == "decimal" or (kind == "calculate" and column.question.format == "decimal"):
-            decimal = cells.formatted_column(sheet, DECIMAL_FORMAT)
+            decimal = cells.formatted_column(DECIMAL_FORMAT)
             return lambda value: decimal(convert(value))
         if kind in ("integer", "calculate"):
-            count = cells.formatted_column(sheet, COUNT_FORMAT)
+            count = cells.formatted_column(COUNT_FORMAT)
             return lambda value: count(convert(value))
         return convert
 
@@ -239,26 +170,21 @@ def _answers_sheet(sheet: WriteOnlyWorksheet, reports: list[UnitReport], columns
         name, source, convert = plan([column], for_sheet)[0]
         steps.append((name, Source.PREVIOUS if before else source, convert))
     for report in reports:
-        row = row_values(report, steps)
-        row[1] = cells.text(sheet, row[1])
-        sheet.append(row)
-    sheet.append(_totals_row(laid_out, summary, cells, sheet))
+        sheet.append(row_values(report, steps))
+    sheet.append(_totals_row(laid_out, summary, cells))
 
 
-def _totals_row(laid_out: list[tuple[AnswerColumn, bool]], summary: Totals, cells: _Cells,
-                sheet: WriteOnlyWorksheet) -> list[Any]:
+def _totals_row(laid_out: list[tuple[AnswerColumn, bool]], summary: Totals, cells: Formats) -> list[Any]:
     """The city's totals and recomputed rates under the units' columns (those of "Tổng hợp")."""
-    row: list[Any] = [cells.header(sheet, TOTALS_LABEL),
-                      cells.header(sheet, f"{summary.units} báo cáo đã nộp"), None]
+    row: list[Any] = [cells.header(TOTALS_LABEL), cells.header(f"{summary.units} báo cáo đã nộp"), None]
     for column, before in laid_out:
         value = None if before else summary.get(column.question.name)
         if value is None or isinstance(value, NotArising) or column.question.type == "percent":
             row.append(NOT_ARISING_TEXT if value is NOT_ARISING else None)
         else:
-            cell = WriteOnlyCell(sheet, share_fraction(value) if column.rate else
-                                 float(value) if column.question.type == "decimal" else int(value))
-            cell.number_format = SHARE_FORMAT if column.rate else (
+            number_format = SHARE_FORMAT if column.rate else (
                 DECIMAL_FORMAT if column.question.type == "decimal" else COUNT_FORMAT)
-            cell.font = cells.bold
-            row.append(cell)
+            row.append(Styled(share_fraction(value) if column.rate else
+                              float(value) if column.question.type == "decimal" else int(value),
+                              cells.get(number_format, bold=True)))
     return row

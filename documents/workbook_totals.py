@@ -11,14 +11,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-
 from deadlines.periods import Period
 from documents.answer_cells import NOT_ARISING_TEXT
 from documents.compare import change_percent
 from documents.model import STATUS_LABELS, UnitReport
 from documents.shares import COUNT_FORMAT, DECIMAL_FORMAT, SHARE_FORMAT, share, share_fraction
 from documents.sheet_layout import LINE_POINTS, period_heading, print_setup, set_widths, wrapped_height
+from documents.sheet_rows import Formats, SheetRows
 from documents.totals import SUMMED_TYPES, Totals
 from engine.figures import NOT_ARISING
 from engine.outline import Outline
@@ -31,40 +30,35 @@ WIDTHS = (8, 62, 14, 12, 12, 14, 16)
 POINTS_FORMAT = "+0.0;-0.0;0.0"  # a rate's change, in percentage points
 
 
-def totals_sheet(sheet: WriteOnlyWorksheet, cells: Any, outline: Outline, reports: list[UnitReport],
+def totals_sheet(sheet: SheetRows, cells: Formats, outline: Outline, reports: list[UnitReport],
                  summary: Totals, today: date, *, every_report: bool, period: Period | None,
                  previous: Totals | None, title: str | None) -> None:
     widths = WIDTHS if previous is not None else WIDTHS[:5]
-    set_widths(sheet, widths)
-    row_number = 0
+    set_widths(sheet.worksheet, widths)
 
     def append(values: list[Any], tallest: Iterable[tuple[str, float]] = ()) -> None:
-        nonlocal row_number
-        row_number += 1
         height = wrapped_height(tallest)
-        if height > LINE_POINTS:
-            sheet.row_dimensions[row_number].height = height
-        sheet.append(values)
+        sheet.append(values, height if height > LINE_POINTS else None)
 
     heading_row = 5 if period is not None else 4
-    print_setup(sheet, title_rows=f"{heading_row}:{heading_row}", heading=period_heading(period))
-    append([cells.header(sheet, DEFAULT_TITLE + (f": {title.upper()}" if title else ""))])
+    print_setup(sheet.worksheet, title_rows=(heading_row, heading_row), heading=period_heading(period))
+    append([cells.header(DEFAULT_TITLE + (f": {title.upper()}" if title else ""))])
     if period is not None:
-        append([cells.header(sheet, "Kỳ báo cáo: " + period.text())])
+        append([cells.header("Kỳ báo cáo: " + period.text())])
     counted = (f"báo cáo của tất cả {summary.all_units} đơn vị, kể cả báo cáo chưa nộp" if every_report
                else f"{summary.units} báo cáo đã nộp trên tổng số {summary.all_units} đơn vị")
     note = (f"Số liệu tổng hợp từ {counted} (tính đến ngày {today:%d/%m/%Y}). Tỷ lệ được tính lại từ số "
             "liệu tổng hợp; “—”: không phát sinh (mẫu số bằng 0).")
-    append([None, cells.wrapped(sheet, note)], [(note, widths[1])])
+    append([None, cells.wrapped(note)], [(note, widths[1])])
     append([])
     headings = [*HEADINGS, *(COMPARED if previous is not None else ())]
-    append([cells.header(sheet, text, wrap=True) for text in headings], zip(headings, widths, strict=True))
-    count, rate = cells.formatted_column(sheet, COUNT_FORMAT), cells.formatted_column(sheet, SHARE_FORMAT)
-    decimal = cells.formatted_column(sheet, DECIMAL_FORMAT)
-    before_count = cells.formatted_column(sheet, COUNT_FORMAT)
-    before_rate = cells.formatted_column(sheet, SHARE_FORMAT)
-    change_rate = cells.formatted_column(sheet, SHARE_FORMAT)
-    points = cells.formatted_column(sheet, POINTS_FORMAT)
+    append([cells.header(text, wrap=True) for text in headings], zip(headings, widths, strict=True))
+    count, rate = cells.formatted_column(COUNT_FORMAT), cells.formatted_column(SHARE_FORMAT)
+    decimal = cells.formatted_column(DECIMAL_FORMAT)
+    before_count = cells.formatted_column(COUNT_FORMAT)
+    before_rate = cells.formatted_column(SHARE_FORMAT)
+    change_rate = cells.formatted_column(SHARE_FORMAT)
+    points = cells.formatted_column(POINTS_FORMAT)
 
     def figure(question: Question, value: Any, counts: Any, shares: Any) -> Any:
         if value is None:
@@ -94,7 +88,7 @@ def totals_sheet(sheet: WriteOnlyWorksheet, cells: Any, outline: Outline, report
 
     for question in outline.questions:
         words = " ".join(question.label.vi.split())
-        label, tallest = cells.wrapped(sheet, words), [(words, widths[1])]
+        label, tallest = cells.wrapped(words), [(words, widths[1])]
         if question.type == "calculate":
             later = beside(question)
             append([question.number, label, figure(question, summary.get(question.name), count, rate),
@@ -107,10 +101,10 @@ def totals_sheet(sheet: WriteOnlyWorksheet, cells: Any, outline: Outline, report
             append([question.number, label, None, summary.given[question.name],
                     summary.none[question.name]], tallest)
     append([])
-    append([cells.header(sheet, "Tình hình nộp báo cáo"), None, cells.header(sheet, "Số đơn vị")])
+    append([cells.header("Tình hình nộp báo cáo"), None, cells.header("Số đơn vị")])
     by_status = Counter(report.status for report in reports)
     for status, status_text in STATUS_LABELS.items():
         append([None, status_text, by_status.get(status, 0)])
     append([None, "Trễ hạn (nộp sau hạn hoặc quá hạn chưa nộp)",
                   sum(1 for report in reports if report.late_as_of(today))])
-    append([None, cells.header(sheet, "Tổng số đơn vị"), cells.header(sheet, len(reports))])
+    append([None, cells.header("Tổng số đơn vị"), cells.header(len(reports))])

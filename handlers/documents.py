@@ -124,7 +124,7 @@ async def campaign_reports(session: AsyncSession, campaign: Campaign, calendar: 
 async def campaign_exports(session: AsyncSession, campaign: Campaign, calendar: WorkingCalendar,
                            today: date) -> list[Document]:
     """The workbook, its CSV twin and the city summary, for the VP office's own report."""
-    # openpyxl and python-docx: imported when first needed, not when the bot starts.
+    # XlsxWriter and python-docx: imported when first needed, not when the bot starts.
     from documents.city_summary import build_city_summary_docx
     from documents.workbook import build_csv, build_workbook
 

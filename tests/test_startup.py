@@ -1,6 +1,6 @@
 """What a restart loads before its first answer (bench/restart.py times it): aiogram's Telegram
 types built on first use and validating exactly as when aiogram builds them all at import, and
-the document builders (python-docx, openpyxl, matplotlib) and alembic left until needed."""
+the document builders (python-docx, XlsxWriter, openpyxl, matplotlib) and alembic left until needed."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ warnings.simplefilter("ignore")  # aiogram's defaults are not JSON: the schema s
 import bot.cli, bot.run
 aiogram_before_telegram = "aiogram" in sys.modules  # a Zalo-only bot never loads it
 import bot.telegram.runner, bot.zalo.channel  # bot.telegram imports aiogram
-heavy = sorted(m for m in ("docx", "openpyxl", "matplotlib", "alembic", "numpy") if m in sys.modules)
+heavy = sorted(m for m in ("docx", "openpyxl", "xlsxwriter", "matplotlib", "alembic", "numpy")
+               if m in sys.modules)
 from pydantic import BaseModel
 import aiogram.methods, aiogram.types
 from aiogram.types import Update

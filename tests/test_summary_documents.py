@@ -273,7 +273,10 @@ def test_the_workbook_is_titled_by_the_period_and_formatted_as_figures(
     for sheet in book.worksheets:  # A4 landscape, header rows on every page
         assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
         assert sheet.print_title_rows
-    assert summary.page_setup.fitToWidth == 1 and summary.sheet_properties.pageSetUpPr.fitToPage
+    # One page wide (fitToWidth left out means 1, ECMA-376 §18.3.1.63), as many pages down as it takes.
+    setup = summary.page_setup
+    assert summary.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1)
+    assert setup.fitToHeight == 0
     # Columns wide enough for their labels.
     places = book["Đơn vị"]
     for cell in places[1]:
