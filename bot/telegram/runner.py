@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -40,6 +39,7 @@ from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxS
 from bot.prefetched_files import PrefetchedFiles
 from bot.telegram.attachments import file_to_prefetch, may_carry_file
 from bot.telegram.middleware import CHANNEL, EventContext
+from bot.telegram.prompts import PromptIds
 from bot.telegram.render import escape
 from bot.telegram.replies import AnswerCallback, Edit, Replies, Reply, Send, SendStoredFile, SetMenu
 from bot.telegram.routers import build_router
@@ -52,7 +52,6 @@ from locales.translation import translator
 from storage.database import Database
 from storage.files import FileStore
 from storage.inbox import IncomingEvent, TakenEvent, as_payload
-from storage.officers import remember_prompt
 from storage.outbox import Outgoing
 
 log = logging.getLogger(__name__)
@@ -106,6 +105,7 @@ class TelegramChannel:
         self.dispatcher.include_router(build_router())
         # Files are downloaded before their event's transaction (bot.prefetched_files).
         self.files = PrefetchedFiles(FileStore(settings.attachments_dir), settings.attachment_max_bytes)
+        self.prompts = PromptIds(db)
         self.inbox = InboxWorkers(db, CHANNEL, settings.telegram_workers, self.process, self.apologise,
                                   prefetch=self.prefetch, carries_file=may_carry_file)
         self.notify_chats = {CHANNEL: settings.telegram_notify_chat_list}
@@ -149,12 +149,20 @@ class TelegramChannel:
 
     async def process(self, session: AsyncSession, event: TakenEvent) -> AfterCommit:
         """Apply the update in the inbox worker's transaction; what to say comes after commit."""
-        update = Update.model_validate(json.loads(event.payload), context={"bot": self.bot})
+        stored = json.loads(event.payload)
+        update = Update.model_validate(stored, context={"bot": self.bot})
+        key = chat_key(stored)
+        prompt = await self.prompts.write_chat(session, key)  # before the turn reads it
         replies = Replies()
         await self.dispatcher.feed_update(self.bot, update, session=session, replies=replies,
                                           notify_chats=self.notify_chats, settings=self.settings,
                                           prefetched=self.files)
-        return partial(self.say, replies)
+
+        async def after_commit() -> None:
+            self.prompts.committed(key, prompt)
+            await self.say(replies)
+
+        return after_commit
 
     async def prefetch(self, session: AsyncSession, event: TakenEvent) -> Download | None:
         return await file_to_prefetch(session, event, self.bot, self.files,
@@ -190,7 +198,7 @@ class TelegramChannel:
             sent = await self.bot.send_message(reply.chat_id, reply.message.text,
                                                reply_markup=reply.message.keyboard)
             if reply.prompt_for is not None:
-                await self.remember_prompt(*reply.prompt_for, message_id=sent.message_id)
+                self.prompts.said(str(reply.chat_id), *reply.prompt_for, message_id=sent.message_id)
         elif isinstance(reply, Edit):
             # Unchanged, or deleted by the officer: the record is in the database anyway.
             with contextlib.suppress(TelegramBadRequest):
@@ -214,13 +222,6 @@ class TelegramChannel:
             await self.bot.send_photo(chat_id, upload, caption=caption or None)
         else:
             await self.bot.send_document(chat_id, upload, caption=caption or None)
-
-    async def remember_prompt(self, identity_id: int, question: str, message_id: int) -> None:
-        """The question message to edit once answered, in the database, as the chat's next update
-        may be applied by another process. Not durable (a power cut costs an edit, no answer),
-        and never replacing a later message (Telegram numbers a chat's messages in order)."""
-        async with self.db.transaction(durable=False) as session:
-            await remember_prompt(session, identity_id, question, message_id)
 
     async def deliver_outgoing(self, chat_id: str, message: Outgoing) -> None:
         keyboard = None
@@ -283,6 +284,7 @@ class TelegramChannel:
         await self.set_commands()
         await run_until_stopped(self.inbox, self.outbox, self.stopping, self.settings.shutdown_grace,
                                 self.start_receiving)
+        await self.prompts.close()
         await self.bot.session.close()
 
     async def start_receiving(self) -> Receiving:
