@@ -2,8 +2,7 @@
 own while the bot is busy.
 
 The message id is known only once the question is sent, after the turn's commit. Writing it at
-once took a transaction per answer (the answers benchmark: one answer in three of its database
-work). Instead it waits here, and goes into the database with the chat's next turn in this process,
+once took a second transaction per answer, beside the turn's own. Instead it waits here, and goes into the database with the chat's next turn in this process,
 before that turn reads it, or, if no such turn comes within `delay`, with the others waiting, in one
 transaction. Another process applying the chat's next update sooner than that finds the older id:
 the answered question is then not edited, and the record is said in a message of its own; the
