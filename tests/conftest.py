@@ -12,15 +12,17 @@ module-scoped one would be made again each time its module came back to the work
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import os
+import pickle
 import re
 import secrets
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -192,6 +194,31 @@ def _free_port() -> int:
     with socket.socket() as probe:  # this worker's range used up: any free port
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+T = TypeVar("T")
+
+
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[], T]) -> T:
+    """What `make()` returns, made by the first worker that asks and read back by the others: a
+    session fixture that costs seconds of CPU (documents made by the CLI and rendered by
+    LibreOffice, a fresh interpreter's imports) is otherwise made again on every worker that
+    runs one of its tests. The others wait for it meanwhile, which costs less on a busy machine
+    than making it again. Only for what its tests read, never change."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, shared by its workers (each has its own below)
+    made = root / f"{name}.pickle"
+    with (root / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if made.exists():
+            value: T = pickle.loads(made.read_bytes())
+            return value
+        value = make()
+        partial = made.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(value))
+        partial.replace(made)
+        return value
 
 
 @pytest.fixture
