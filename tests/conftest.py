@@ -12,15 +12,17 @@ module-scoped one would be made again each time its module came back to the work
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import os
+import pickle
 import re
 import secrets
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -46,6 +48,29 @@ END_TO_END = re.compile(r"running_bot|Popen|FakeTelegram\(|FakeZalo\(|\bcli\(")
 # 325 s for the whole suite on 2026-12-04. It once made bots miss the tests' 15 s for a first
 # reply, when a bot spent 4–6 s of CPU starting; it starts in about 1.6 s since the lazy imports.
 WORKERS_PER_CPU = 1.5
+
+
+IN_MEMORY = Path("/dev/shm")
+IN_MEMORY_FREE = 1 << 30  # bytes free there, at least, to keep the suite's temporary files in it
+
+
+def _temporary_files_in_memory() -> None:
+    """tmp_path on /dev/shm (a tmpfs) when nobody chose a temporary folder: the tests' SQLite
+    files keep synchronous=FULL, but a commit's fsync then costs nothing, where on a disk shared
+    with other work it waited 1–10 ms, a thousand times per end-to-end test. Nothing a test checks
+    depends on the data reaching a disk (a SIGKILL loses nothing the kernel holds either)."""
+    if any(os.environ.get(name) for name in ("PYTEST_DEBUG_TEMPROOT", "TMPDIR", "TEMP", "TMP")):
+        return
+    try:
+        free = os.statvfs(IN_MEMORY)
+    except OSError:
+        return
+    if os.access(IN_MEMORY, os.W_OK | os.X_OK) and free.f_bavail * free.f_frsize >= IN_MEMORY_FREE:
+        # Read by pytest where --basetemp is not given; xdist's workers get the controller's.
+        os.environ["PYTEST_DEBUG_TEMPROOT"] = str(IN_MEMORY)
+
+
+_temporary_files_in_memory()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -169,6 +194,31 @@ def _free_port() -> int:
     with socket.socket() as probe:  # this worker's range used up: any free port
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+T = TypeVar("T")
+
+
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[], T]) -> T:
+    """What `make()` returns, made by the first worker that asks and read back by the others: a
+    session fixture that costs seconds of CPU (documents made by the CLI and rendered by
+    LibreOffice, a fresh interpreter's imports) is otherwise made again on every worker that
+    runs one of its tests. The others wait for it meanwhile, which costs less on a busy machine
+    than making it again. Only for what its tests read, never change."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, shared by its workers (each has its own below)
+    made = root / f"{name}.pickle"
+    with (root / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if made.exists():
+            value: T = pickle.loads(made.read_bytes())
+            return value
+        value = make()
+        partial = made.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(value))
+        partial.replace(made)
+        return value
 
 
 @pytest.fixture

@@ -329,7 +329,7 @@ async def test_forged_choices_split_pastes_and_odd_text_on_telegram(
     tg: FakeTelegram, tmp_path: Path, outline: Outline,
 ) -> None:
     code = cli(tmp_path, tg, "invite", "31135")
-    with running_bot(tmp_path, tg):
+    async with running_bot(tmp_path, tg):
         officer = TelegramOfficer(tg, OFFICER, outline)
         await officer.says(f"/start {code}", expect="câu 1/")
         first = officer.current_question()

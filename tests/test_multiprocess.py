@@ -148,7 +148,7 @@ async def wait_for_schema(db: Database, timeout: float = 60) -> None:
         except Exception:
             pass
         assert asyncio.get_running_loop().time() < deadline, "the bots did not set the database up"
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.1)
 
 
 async def invites_for(db: Database, count: int) -> list[tuple[str, str]]:
@@ -205,7 +205,7 @@ async def all_applied(db: Database, count: int, timeout: float = 120) -> None:
         if (answers or 0) >= count and pending == 0:
             return
         assert asyncio.get_running_loop().time() < deadline, f"{answers} of {count} answers applied"
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.1)
 
 
 async def officers_answer_at_once(db: Database, workdir: Path, outline: Outline, channel: str,

@@ -41,7 +41,7 @@ from storage.models import stamping_clock
 from storage.officers import bind_identity
 from storage.reports import Actor, mark_submitted, save_answer, submission_for
 from storage.units import list_units
-from tests.conftest import REPO
+from tests.conftest import REPO, made_once
 from tests.scripted_officer import BY_TYPE, script_for
 
 IMAGES = REPO / "docs" / "images"
@@ -152,7 +152,13 @@ class Made:
 
 @pytest.fixture(scope="session")
 def made(tmp_path_factory: pytest.TempPathFactory, engine: ReportEngine) -> Iterator[Made]:
-    """The documents of the module, made through the CLI and rendered by one soffice call."""
+    """The documents of the module, made through the CLI and rendered by one soffice call, by one
+    worker (the tests that run the CLI again change nothing the others read)."""
+    yield made_once(tmp_path_factory, "report-document", lambda: _make(tmp_path_factory, engine))
+    get_settings.cache_clear()
+
+
+def _make(tmp_path_factory: pytest.TempPathFactory, engine: ReportEngine) -> Made:
     office = _office()
     if office is None or not shutil.which("pdftotext"):
         pytest.skip("LibreOffice (soffice) and poppler-utils are needed; .ci/run installs them")
@@ -193,8 +199,7 @@ def made(tmp_path_factory: pytest.TempPathFactory, engine: ReportEngine) -> Iter
             subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
                             str(IMAGES / f"bao-cao-don-vi-{'da-nop' if name == 'filled' else 'du-thao'}")],
                            check=True, timeout=60)
-    yield Made(env, out, filled, draft, files, rendered)
-    get_settings.cache_clear()
+    return Made(env, out, filled, draft, files, rendered)
 
 
 # ----- the filled report -----------------------------------------------------------------------

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import made_once
+
 # Run in a fresh interpreter: aiogram must not have been imported before bot.telegram. First
 # what `kstthc-bot run` imports before it serves (both channels' modules), then every model.
 STARTUP = r"""
@@ -57,11 +59,14 @@ print(json.dumps({"built_at_import": built_at_import, "unbuildable": unbuildable
 
 
 @pytest.fixture(scope="session")
-def startup() -> dict[str, Any]:
-    result = subprocess.run([sys.executable, "-c", STARTUP], capture_output=True, text=True, timeout=180,
-                            check=True)
-    outcome: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
-    return outcome
+def startup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        result = subprocess.run([sys.executable, "-c", STARTUP], capture_output=True, text=True,
+                                timeout=180, check=True)
+        outcome: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+        return outcome
+
+    return made_once(tmp_path_factory, "startup", run)
 
 
 def test_telegram_types_are_built_on_first_use_and_validate_as_aiogram_builds_them(

@@ -36,7 +36,7 @@ from engine.conversation import ReportEngine
 from engine.outline import Outline
 from locales.translation import translator
 from tests import summary_campaign as campaign
-from tests.conftest import REPO
+from tests.conftest import REPO, made_once
 from tests.test_documents import summary_rows
 from tests.test_report_document import CODE
 
@@ -66,16 +66,23 @@ def _office() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def units(engine: ReportEngine) -> Campaign:
-    answers = unit_documents.answers_of_script(engine, "commune")
-    reports = campaign.campaign_units(engine, answers)
-    return Campaign(reports, totals(engine.outline, reports),
-                    totals(engine.outline, campaign.previous_reports(engine, answers)))
+def units(engine: ReportEngine, tmp_path_factory: pytest.TempPathFactory) -> Campaign:
+    def make() -> Campaign:
+        answers = unit_documents.answers_of_script(engine, "commune")
+        reports = campaign.campaign_units(engine, answers)
+        return Campaign(reports, totals(engine.outline, reports),
+                        totals(engine.outline, campaign.previous_reports(engine, answers)))
+
+    return made_once(tmp_path_factory, "summary-units", make)
 
 
 @pytest.fixture(scope="session")
 def rendered(engine: ReportEngine, units: Campaign, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
-    """Both documents built, and rendered to PDF by LibreOffice in one call."""
+    """Both documents built, and rendered to PDF by LibreOffice in one call (by one worker)."""
+    return made_once(tmp_path_factory, "summary-rendered", lambda: _render(engine, units, tmp_path_factory))
+
+
+def _render(engine: ReportEngine, units: Campaign, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     office = _office()
     if office is None or not shutil.which("pdftotext"):
         pytest.skip("LibreOffice and poppler-utils are needed; .ci/run installs them")

@@ -41,7 +41,7 @@ async def test_an_officer_registers_fills_in_the_whole_outline_and_submits(
 ) -> None:
     admin_code = cli(tmp_path, tg, "invite", "--admin", **clock)
     unit_code = cli(tmp_path, tg, "invite", "31135", **clock)
-    with running_bot(tmp_path, tg, **clock) as process:
+    async with running_bot(tmp_path, tg, **clock) as process:
         admin = Officer(tg, ADMIN, outline)
         await admin.says(f"/start {admin_code}", expect="Văn phòng UBND thành phố")
         officer = Officer(tg, OFFICER, outline)
@@ -114,10 +114,14 @@ async def test_a_drill_clock_runs_on_so_the_next_reminder_comes(
 ) -> None:
     """A drill started just before a reminder day's 07:30 opening (the −3 working-day one before
     the 30/10/2026 self-inspection deadline): once the drill's clock reaches 07:30, the reminder
-    goes out, as it would on the day. (A clock frozen at KSTTHC_NOW never got there.)"""
-    drill = {"KSTTHC_NOW": "2026-10-27T07:29:35+07:00", "KSTTHC_PLANNER_INTERVAL": "0.5"}
+    goes out, as it would on the day. (A clock frozen at KSTTHC_NOW never got there.)
+
+    The drill's clock starts when the bot has read its settings, after the /start is sent: with
+    07:30 15 s away, a reply to the /start within says()'s 15 s is always before 07:30, however
+    slow the machine, and the test waits 15 s for the clock rather than 25."""
+    drill = {"KSTTHC_NOW": "2026-10-27T07:29:45+07:00", "KSTTHC_PLANNER_INTERVAL": "0.5"}
     unit_code = cli(tmp_path, tg, "invite", "31135", **drill)
-    with running_bot(tmp_path, tg, **drill):
+    async with running_bot(tmp_path, tg, **drill):
         officer = Officer(tg, OFFICER, outline)
         await officer.says(f"/start {unit_code}", expect="câu 1/")
         assert not any("còn 3 ngày làm việc" in m.plain_text for m in officer.messages())
@@ -130,7 +134,7 @@ async def test_forged_and_stale_buttons_change_nothing(
 ) -> None:
     first_unit = cli(tmp_path, tg, "invite", "31135")
     second_unit = cli(tmp_path, tg, "invite", "31120")
-    with running_bot(tmp_path, tg):
+    async with running_bot(tmp_path, tg):
         officer = Officer(tg, OFFICER, outline)
         other = Officer(tg, OTHER, outline)
         await officer.says(f"/start {first_unit}", expect="câu 1/")

@@ -321,7 +321,7 @@ async def test_rate_limits_and_server_errors_delay_replies_but_lose_and_double_n
     code = cli(tmp_path, tg, "invite", "31135")
     script = answer_script(engine, 1, 4)
     assert [line.unique for line in script[:3]] == [True, True, True]
-    with running_bot(tmp_path, tg):
+    async with running_bot(tmp_path, tg):
         officer = Officer(tg, user, outline)
         await officer.says(f"/start {code}", expect="câu 1/")
 
@@ -725,7 +725,7 @@ async def test_an_answer_that_cannot_be_saved_is_retried_then_set_aside_with_a_r
         connection.executescript(FAULT)
     officer = Officer(tg, 7_100_001, outline)
     history = "select count(*) from history where event = 'answer'"
-    with running_bot(tmp_path, tg) as process:
+    async with running_bot(tmp_path, tg) as process:
         await officer.says(f"/start {invite}", expect="câu 1/")
         first = officer.question_on_screen()
 
@@ -763,7 +763,7 @@ async def test_an_answer_that_cannot_be_saved_is_retried_then_set_aside_with_a_r
         assert await stop_within(process, 10) < 10
 
     # Restarted, the bot does not replay the set-aside answer after the later one.
-    with running_bot(tmp_path, tg):
+    async with running_bot(tmp_path, tg):
         await officer.says("/tiendo", expect="TIẾN ĐỘ BÁO CÁO: đã trả lời 2/")
         assert query(tmp_path, history) == [(2,)]
         assert not any(RESEND in m.text for m in officer.messages()[seen:])
@@ -777,7 +777,7 @@ async def test_on_a_slow_network_the_next_question_does_not_wait_for_the_edit(
     (code,) = commune_codes(tmp_path, tg, 1)
     (invite,) = await invites_for(tmp_path, [code])
     officer = Officer(tg, 7_100_002, outline)
-    with running_bot(tmp_path, tg):
+    async with running_bot(tmp_path, tg):
         await officer.says(f"/start {invite}", expect="câu 1/")
         first = officer.question_on_screen()
         # Editing the answered question into its record takes Telegram 3 seconds today.

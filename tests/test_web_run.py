@@ -43,29 +43,28 @@ async def test_run_serves_the_desk_and_a_return_reaches_the_officers_chat(
     await desk.db.close()
     port = unused_tcp_port
     base = f"http://127.0.0.1:{port}"
-    async with FakeTelegram() as tg:
-        with running_bot(tmp_path, tg, KSTTHC_WEB_PORT=str(port), KSTTHC_NOW=NOW,
-                         KSTTHC_WEB_PUBLIC_URL=base) as bot:
-            await desk_listening(base)
-            tg.user_sends_text(ADMIN_CHAT, "/web", first_name="Văn phòng")
-            reply = await tg.wait_for_message(ADMIN_CHAT, contains="/login?token=", timeout=20)
-            link = re.search(rf"{re.escape(base)}/login\?token=([\w-]+)", reply.plain_text or reply.text)
-            assert link is not None and "15 phút" in reply.text
-            (unit_id,) = query(tmp_path, f"SELECT id FROM units WHERE code = '{SUBMITTED[0]}'")[0]
-            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:  # an IP
-                signed = await browser.post(f"{base}/login", data={"token": link.group(1)})
-                assert signed.status == 200 and "Phường Ninh Kiều" in await signed.text()  # the board
-                report = await (await browser.get(f"{base}/campaigns/1/units/{unit_id}")).text()
-                csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', report)
-                assert csrf is not None
-                returned = await browser.post(f"{base}/campaigns/1/units/{unit_id}/return", data={
-                    "csrf": csrf.group(1), "reason": "Bổ sung số liệu mục 4.3"})
-                assert "Đã trả lại báo cáo của Phường Ninh Kiều" in await returned.text()
-            notice = await tg.wait_for_message(OFFICER_CHAT, contains="Bổ sung số liệu mục 4.3", timeout=20)
-            assert "đề nghị chỉnh sửa báo cáo" in notice.text
-            statuses = query(tmp_path, f"SELECT status FROM submissions WHERE unit_id = {unit_id}")
-            assert statuses == [("returned",)]
-            assert await stop_within(bot, 10) < 10  # the desk stops with the channels
+    env = {"KSTTHC_WEB_PORT": str(port), "KSTTHC_NOW": NOW, "KSTTHC_WEB_PUBLIC_URL": base}
+    async with FakeTelegram() as tg, running_bot(tmp_path, tg, **env) as bot:
+        await desk_listening(base)
+        tg.user_sends_text(ADMIN_CHAT, "/web", first_name="Văn phòng")
+        reply = await tg.wait_for_message(ADMIN_CHAT, contains="/login?token=", timeout=20)
+        link = re.search(rf"{re.escape(base)}/login\?token=([\w-]+)", reply.plain_text or reply.text)
+        assert link is not None and "15 phút" in reply.text
+        (unit_id,) = query(tmp_path, f"SELECT id FROM units WHERE code = '{SUBMITTED[0]}'")[0]
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:  # an IP
+            signed = await browser.post(f"{base}/login", data={"token": link.group(1)})
+            assert signed.status == 200 and "Phường Ninh Kiều" in await signed.text()  # the board
+            report = await (await browser.get(f"{base}/campaigns/1/units/{unit_id}")).text()
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', report)
+            assert csrf is not None
+            returned = await browser.post(f"{base}/campaigns/1/units/{unit_id}/return", data={
+                "csrf": csrf.group(1), "reason": "Bổ sung số liệu mục 4.3"})
+            assert "Đã trả lại báo cáo của Phường Ninh Kiều" in await returned.text()
+        notice = await tg.wait_for_message(OFFICER_CHAT, contains="Bổ sung số liệu mục 4.3", timeout=20)
+        assert "đề nghị chỉnh sửa báo cáo" in notice.text
+        statuses = query(tmp_path, f"SELECT status FROM submissions WHERE unit_id = {unit_id}")
+        assert statuses == [("returned",)]
+        assert await stop_within(bot, 10) < 10  # the desk stops with the channels
 
 
 async def test_a_served_webhook_keeps_its_port_and_the_desk_says_so(
