@@ -161,6 +161,7 @@ def cpu_seconds(pid: int) -> float:
 class Phase:
     seconds: float
     cpu_seconds: float  # of the bot's process, over the same span
+    fake_cpu_seconds: float  # of this process, the fake Bot API server's, over the same span
 
 
 async def timed_phase(tg: FakeTelegram, replies: Replies, process: subprocess.Popen[str],
@@ -168,13 +169,13 @@ async def timed_phase(tg: FakeTelegram, replies: Replies, process: subprocess.Po
     replies.scan()
     wanted = {user: replies.counts[user] + len(lines) for user, lines in scripts.items()}
     longest = max(len(lines) for lines in scripts.values())
-    started, cpu_before = time.monotonic(), cpu_seconds(process.pid)
+    started, cpu_before, fake_before = time.monotonic(), cpu_seconds(process.pid), time.process_time()
     for index in range(longest):  # interleaved, as officers typing at once would be
         for user, lines in scripts.items():
             if index < len(lines):
                 tg.user_sends_text(user, lines[index])
     finished = await replies.wait(wanted, timeout, process)
-    return Phase(finished - started, cpu_seconds(process.pid) - cpu_before)
+    return Phase(finished - started, cpu_seconds(process.pid) - cpu_before, time.process_time() - fake_before)
 
 
 def environment(tg: FakeTelegram, workdir: Path, workers: int | None) -> dict[str, str]:
@@ -272,6 +273,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     total = args.officers * args.answers
     rates: dict[str, list[float]] = {name: [] for name in BOTS}
     cpu: dict[str, list[float]] = {name: [] for name in BOTS}
+    fake_cpu: dict[str, list[float]] = {name: [] for name in BOTS}
     async with FakeTelegram() as tg:
         replies = Replies(tg)
         for round_index in range(args.rounds):
@@ -284,6 +286,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
             for name, phase in phases.items():
                 rates[name].append(total / phase.seconds)
                 cpu[name].append(1000 * phase.cpu_seconds / total)
+                fake_cpu[name].append(1000 * phase.fake_cpu_seconds / total)
             print(f"round {round_index + 1}, {total} answers: " + "; ".join(
                 f"{BOTS[name]} {rates[name][-1]:.1f}/s ({cpu[name][-1]:.2f} ms CPU each)" for name in BOTS)
                 + f"; ratio {rates['bot'][-1] / rates['plain_echo'][-1]:.3f}", flush=True)
@@ -322,6 +325,8 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         "echo_cpu_ms_per_answer": round(median(cpu["plain_echo"]), 2),
         "edit_echo_cpu_ms_per_answer": round(median(cpu["edit_echo"]), 2),
         "durable_echo_cpu_ms_per_answer": round(median(cpu["durable_echo"]), 2),
+        # The fake Bot API server's CPU time per answer (this process), serving each bot.
+        "fake_cpu_ms_per_answer": {name: round(median(fake_cpu[name]), 2) for name in BOTS},
         "officers": args.officers,
         "answers": total,
         "answers_per_officer": args.answers,

@@ -1,13 +1,13 @@
 """Which message showed a chat its question, written to the database without a transaction of its
 own while the bot is busy.
 
-The message id is known only once the question is sent, after the turn's commit. Writing it at
-once took a second transaction per answer, beside the turn's own. Instead it waits here, and goes into the database with the chat's next turn in this process,
-before that turn reads it, or, if no such turn comes within `delay`, with the others waiting, in one
-transaction. Another process applying the chat's next update sooner than that finds the older id:
-the answered question is then not edited, and the record is said in a message of its own; the
-answer itself never depends on this. Like the write it replaces, it is not durable: a crash costs
-an edit, never an answer."""
+The message id is known only once the question is sent, after the turn's commit. Writing it at once
+took a second transaction per answer, beside the turn's own. Instead it waits here, and goes into
+the database with the chat's next turn in this process, before that turn reads it, or, if no such
+turn comes within `delay`, with the others waiting, in one transaction. Another process applying the
+chat's next update sooner than that finds the older id: the answered question is then not edited,
+and the record is said in a message of its own; the answer itself never depends on this. Like the
+write it replaces, it is not durable: a crash costs an edit, never an answer."""
 
 from __future__ import annotations
 

@@ -175,12 +175,7 @@ def officer_router() -> Router:
         data["replies"].send(message.chat.id, TelegramMessage(escape(t.gettext(
             "Chỉ cán bộ Văn phòng UBND thành phố mới dùng được lệnh này."))))
 
-    @router.message(has_text)
-    async def text(message: Message, **data: Any) -> None:
-        chat = chat_of(message, data)
-        # When it was sent: a paste longer than one message arrives as several (see Mode.OVERLONG).
-        await run_turn(chat, replace(parse_text(message.text or ""), question=chat.identity.asked_question,
-                                     sent_at=message.date))
+    router.message.register(answer_typed, has_text)
 
     @router.callback_query(Pick.filter())
     async def pick(callback: CallbackQuery, callback_data: Pick, **data: Any) -> None:
@@ -228,9 +223,31 @@ def officer_router() -> Router:
     return router
 
 
+async def answer_typed(message: Message, **data: Any) -> None:
+    chat = chat_of(message, data)
+    # When it was sent: a paste longer than one message arrives as several (see Mode.OVERLONG).
+    await run_turn(chat, replace(parse_text(message.text or ""), question=chat.identity.asked_question,
+                                 sent_at=message.date))
+
+
+async def plain_answer(message: Message) -> bool:
+    """Text that no handler before the officer's own takes: not a command, not "mã ABCD-EFGH"."""
+    text = message.text
+    return text is not None and not text.startswith("/") and named_code(text) is None
+
+
+def answer_router() -> Router:
+    """A unit officer's typed answer, the commonest update by far, taken first: it would reach the
+    same handler after every other router's filters had said no (a dozen and more checks)."""
+    router = Router(name="answers")
+    router.message.filter(is_unit_officer)
+    router.message.register(answer_typed, plain_answer)
+    return router
+
+
 def build_router() -> Router:
     root = Router(name="kstthc")
     # Files before the VP office's catch-all help (its /tailieu is there).
-    root.include_routers(registration_router(), common_router(), attachment_router(), admin_router(),
-                         officer_router())
+    root.include_routers(answer_router(), registration_router(), common_router(), attachment_router(),
+                         admin_router(), officer_router())
     return root

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -39,7 +40,7 @@ from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxS
 from bot.prefetched_files import PrefetchedFiles
 from bot.telegram.attachments import file_to_prefetch, may_carry_file
 from bot.telegram.middleware import CHANNEL, EventContext
-from bot.telegram.prompts import PromptIds
+from bot.telegram.prompts import PromptIds, Waiting
 from bot.telegram.render import escape
 from bot.telegram.replies import AnswerCallback, Edit, Replies, Reply, Send, SendStoredFile, SetMenu
 from bot.telegram.routers import build_router
@@ -157,12 +158,11 @@ class TelegramChannel:
         await self.dispatcher.feed_update(self.bot, update, session=session, replies=replies,
                                           notify_chats=self.notify_chats, settings=self.settings,
                                           prefetched=self.files)
+        return partial(self.say_after_commit, replies, key, prompt)
 
-        async def after_commit() -> None:
-            self.prompts.committed(key, prompt)
-            await self.say(replies)
-
-        return after_commit
+    async def say_after_commit(self, replies: Replies, chat: str, prompt: Waiting | None) -> None:
+        self.prompts.committed(chat, prompt)
+        await self.say(replies)
 
     async def prefetch(self, session: AsyncSession, event: TakenEvent) -> Download | None:
         return await file_to_prefetch(session, event, self.bot, self.files,
