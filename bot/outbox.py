@@ -7,7 +7,6 @@ it. A process killed mid-request leaves the row "sending"; when its claim runs o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -93,17 +92,22 @@ class OutboxSender:
             self._wake.set()
 
     async def run(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                delivered = await self.drain_once()
-            except Exception:
-                log.exception("outbox round failed")
-                delivered = 0
-            if delivered:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+        stopped = asyncio.ensure_future(stopping.wait())  # ends the wait at once, not a second later
+        try:
+            while not stopping.is_set():
+                try:
+                    delivered = await self.drain_once()
+                except Exception:
+                    log.exception("outbox round failed")
+                    delivered = 0
+                if delivered:
+                    continue
+                self._wake.clear()
+                woken = asyncio.ensure_future(self._wake.wait())
+                await asyncio.wait([woken, stopped], timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+                woken.cancel()
+        finally:
+            stopped.cancel()
 
     async def drain_once(self, batch: int = 50) -> int:
         """Deliver what is due now; returns how many rows were handled."""
