@@ -32,6 +32,8 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _not_durable: ContextVar[bool] = ContextVar("not_durable", default=False)
 _read_only: ContextVar[bool] = ContextVar("read_only", default=False)
 _SYNCHRONOUS = "kstthc_synchronous"
+# The levels at which a commit in WAL mode waits for the disk (NORMAL syncs only at checkpoints).
+SYNCING_COMMITS = frozenset({"FULL", "EXTRA"})
 NOT_DURABLE_POSTGRES = text("SET LOCAL synchronous_commit TO OFF")
 
 
@@ -71,7 +73,7 @@ def _prepare_sqlite(engine: AsyncEngine, synchronous: str) -> None:
             connection.info[_SYNCHRONOUS] = wanted
             driver = connection.connection.driver_connection
             if isinstance(driver, LoopThreadConnection):
-                driver.commit_waits_for_disk = wanted != "OFF"
+                driver.commit_waits_for_disk = wanted in SYNCING_COMMITS
         # A read-only peek (Database.reading) neither waits for the write lock nor holds it.
         connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
 

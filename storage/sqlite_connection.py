@@ -6,7 +6,7 @@ hand-over costs many times more: measured here, an ORM select inside a transacti
 through the thread and 0.22 ms on the loop's thread. The bot's hot path ran about fifteen
 statements per answer (about ten now), so the hand-over, not SQLite, limited answers per second.
 
-A commit that waits for the disk (synchronous FULL or NORMAL) is the exception: it goes to the
+A commit that waits for the disk (synchronous FULL or EXTRA) is the exception: it goes to the
 worker thread, as the fsync is long beside everything else an answer costs (measured with the
 answers benchmark, a quarter of the loop's time), and the loop has other chats' replies to send
 meanwhile. The process's next writer still waits for it (storage/database.py queues writers).
@@ -37,7 +37,7 @@ class LoopThreadConnection(aiosqlite.Connection):
     the calls never overlap, as every one finishes before the next is made."""
 
     # Set before each transaction begins (storage/database.py): False when its commit does not
-    # wait for the disk (synchronous=OFF), and so is as short as any other call.
+    # wait for the disk (synchronous OFF, or NORMAL in WAL mode), and so is as short as any other.
     commit_waits_for_disk = True
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
