@@ -20,7 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.inbox_workers import Download
 from bot.prefetched_files import PrefetchedFiles
-from bot.telegram.chat import carries_file, chat_of, is_admin, is_unit_officer, say_outcome, unregistered
+from bot.telegram.chat import (
+    carries_file,
+    chat_of,
+    is_admin,
+    is_unit_officer,
+    report_for_turn,
+    say_outcome,
+    unregistered,
+)
 from bot.telegram.middleware import CHANNEL
 from bot.telegram.render import TelegramMessage, escape, escaped_pieces
 from deadlines.workdays import VN_TZ
@@ -28,8 +36,7 @@ from handlers.admin_commands import named_report
 from handlers.attachments import Attached, Incoming, Verdict, attach_file, before_download
 from handlers.attachments_office import ATTACHMENTS_SYNTAX, office_files
 from handlers.registration import HOW_TO_REGISTER
-from handlers.report import remember_asked, resume
-from handlers.rounds import moved_on
+from handlers.report import remember_asked
 from locales.translation import Translator
 from storage.files import FileStore
 from storage.inbox import TakenEvent
@@ -115,16 +122,8 @@ def attachment_router() -> Router:
     async def file_sent(message: Message, bot: Bot, **data: Any) -> None:
         chat = chat_of(message, data)
         settings: Settings = data["settings"]
-        report = await chat.report()
+        report = await report_for_turn(chat)
         if report is None:
-            chat.say(await chat.no_round())
-            return
-        closed = moved_on(report, chat.t, typed=True)
-        if closed is not None:  # the file was meant for the round the VP office has closed
-            chat.say(escape(closed))
-            moved = await resume(chat.session, report)
-            await remember_asked(chat.session, chat.identity, moved)
-            say_outcome(chat, report, moved)
             return
         file_id, filename, size = _file_of(message)
         attached = before_download(filename, size, settings.attachment_max_bytes)

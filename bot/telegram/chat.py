@@ -134,20 +134,30 @@ def say_outcome(chat: Chat, report: Report, outcome: Outcome) -> None:
                           None if shown is None else (identity.id, shown.question.name))
 
 
-async def run_turn(chat: Chat, turn: Turn, on_question: str | None = None,
-                   callback: CallbackQuery | None = None) -> None:
+async def report_for_turn(chat: Chat, callback: CallbackQuery | None = None) -> Report | None:
+    """The report what the officer sent applies to; else None, once they have been told why: no
+    round open, or the round it was meant for closed by the VP office (then they are shown where
+    they are in the next one)."""
     report = await chat.report()
     if report is None:
         chat.say(await chat.no_round())
-        return
+        return None
     closed = moved_on(report, chat.t, typed=True)
-    if closed is not None:  # the turn was meant for the round the VP office has closed
-        if callback is not None:
-            chat.replies.answer_callback(callback.id)
-        chat.say(escape(closed))
-        moved = await resume(chat.session, report)
-        await remember_asked(chat.session, chat.identity, moved)
-        say_outcome(chat, report, moved)
+    if closed is None:
+        return report
+    if callback is not None:
+        chat.replies.answer_callback(callback.id)
+    chat.say(escape(closed))
+    moved = await resume(chat.session, report)
+    await remember_asked(chat.session, chat.identity, moved)
+    say_outcome(chat, report, moved)
+    return None
+
+
+async def run_turn(chat: Chat, turn: Turn, on_question: str | None = None,
+                   callback: CallbackQuery | None = None) -> None:
+    report = await report_for_turn(chat, callback)
+    if report is None:
         return
     outcome = await take_turn(chat.session, report, turn, on_question, chat.notify_chats)
     if outcome is not None:
