@@ -11,12 +11,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from bot.cli import main
 from bot.config import get_settings
 from deadlines.workdays import WorkingCalendar
+from tests.commands import cli_in_process as cli
 from tests.commands import command
+from tests.commands import output_lines as lines
 
 CAL = WorkingCalendar()
 COMMUNE = "31120"  # Phường Cái Khế, from the seed
@@ -29,16 +29,6 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     get_settings.cache_clear()
     yield values
     get_settings.cache_clear()
-
-
-def cli(env: dict[str, str], *args: str) -> Result:
-    get_settings.cache_clear()  # the settings are read once per process; each call is a new "process"
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-
-def lines(result: Result) -> list[str]:
-    assert result.exit_code == 0, result.output
-    return [line for line in result.output.splitlines() if line.strip()]
 
 
 def test_create_list_and_a_sunday_deadline(env: dict[str, str]) -> None:

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from click.testing import CliRunner, Result
 
-from bot.cli import main
 from bot.config import Settings, get_settings
 from bot.seed import seed_if_empty
 from deadlines.workdays import WorkingCalendar
@@ -33,6 +31,8 @@ from storage.database import Database
 from storage.models import UnitLevel
 from storage.reports import mark_submitted, submission_for
 from storage.units import list_units
+from tests.commands import cli_in_process as cli
+from tests.commands import output_lines as lines
 from tests.conftest import REPO
 from tests.test_console_chat import run_chat
 from tests.test_storage import asking, officer_report, say, stored_answers
@@ -50,16 +50,6 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     get_settings.cache_clear()
     yield values
     get_settings.cache_clear()
-
-
-def cli(env: dict[str, str], *args: str) -> Result:
-    get_settings.cache_clear()  # the settings are read once per process; each call is a new "process"
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-
-def lines(result: Result) -> list[str]:
-    assert result.exit_code == 0, result.output
-    return [line for line in result.output.splitlines() if line.strip()]
 
 
 def test_each_item_is_asked_after_the_counts_citing_its_requirement() -> None:

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
+from click.testing import Result
 from docx import Document as read_docx
 from openpyxl import load_workbook
 
-from bot.cli import main
 from bot.config import get_settings
 from deadlines.workdays import WorkingCalendar
 from documents.outline_form_read import read_outline_form
@@ -37,6 +36,7 @@ from storage.officers import bind_identity
 from storage.outline_versions import version_uses
 from storage.reports import submission_for
 from storage.units import UnitRecord, import_units, unit_by_code
+from tests.commands import cli_in_process as cli
 from tests.commands import command
 
 VERSION = load_outline(default_outline_path()).meta.version  # the shipped outline's label
@@ -146,14 +146,6 @@ async def test_migration_keeps_the_current_outline_file_for_existing_campaigns(
 
 
 # ----- from the VP office's terminal -------------------------------------------------------------
-
-
-def cli(env: dict[str, str], *args: str) -> Result:
-    get_settings.cache_clear()  # settings are read once per process; each call is a new "process"
-    try:
-        return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-    finally:
-        get_settings.cache_clear()
 
 
 def ok(result: Result) -> list[str]:

@@ -19,10 +19,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
-from bot.cli import main
 from bot.config import get_settings
 from deadlines.periods import Period
 from documents import ReportDocumentInfo, UnitReport
@@ -41,6 +39,8 @@ from storage.models import stamping_clock
 from storage.officers import bind_identity
 from storage.reports import Actor, mark_submitted, save_answer, submission_for
 from storage.units import list_units
+from tests.commands import cli_in_process as cli
+from tests.commands import output_lines as ok
 from tests.conftest import REPO, made_once
 from tests.scripted_officer import BY_TYPE, script_for
 
@@ -90,16 +90,6 @@ def recipients_block(page: str) -> list[str]:
     """The left-hand column of the closing: "- X;" lines under "Nơi nhận:"."""
     lines = page.split("Nơi nhận:", 1)[1].splitlines()[1:]
     return [re.split(r"\s{2,}", line.strip())[0] for line in lines if line.startswith("- ")]
-
-
-def cli(env: dict[str, str], *args: str) -> Result:
-    get_settings.cache_clear()  # read once per process; each call here is a new "process"
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-
-
-def ok(result: Result) -> list[str]:
-    assert result.exit_code == 0, result.output
-    return [line for line in result.output.splitlines() if line.strip()]
 
 
 def scripted_answers(engine: ReportEngine) -> dict[str, Answer]:
