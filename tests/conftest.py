@@ -264,13 +264,19 @@ async def database_url(
 
 
 @pytest.fixture
-async def db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
-    """A migrated, empty database of each kind the machine has (a test module may define its
-    own `db`: seeded, or not yet migrated)."""
+async def unmigrated_db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
+    """An empty database of each kind the machine has, no schema made yet (a migration's test)."""
     url, schema = database_url
     database = Database(url, schema=schema)
-    await database.upgrade()
     try:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture
+async def db(unmigrated_db: Database) -> Database:
+    """A migrated, empty database of each kind the machine has (a test module may define its
+    own `db`: seeded, say)."""
+    await unmigrated_db.upgrade()
+    return unmigrated_db

@@ -3,7 +3,6 @@ question's type (migration 0012: II.2 from a choice of three levels to the unit'
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -16,13 +15,8 @@ NOW = datetime(2027, 5, 1, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
-    url, schema = database_url
-    database = Database(url, schema=schema)
-    try:
-        yield database
-    finally:
-        await database.close()
+def db(unmigrated_db: Database) -> Database:
+    return unmigrated_db  # the migrations under test make the schema
 
 
 def downgrade(connection: sa.Connection, revision: str) -> None:

@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -97,13 +96,8 @@ def test_the_due_date_is_the_plans_wording_with_the_working_day_it_means() -> No
 # ----- in the database: migration, /taodot, /hannop, progress, the documents ---------------------
 
 @pytest.fixture
-async def db(database_url: tuple[str, str | None]) -> AsyncIterator[Database]:
-    url, schema = database_url
-    database = Database(url, schema=schema)
-    try:
-        yield database
-    finally:
-        await database.close()
+def db(unmigrated_db: Database) -> Database:
+    return unmigrated_db  # the migrations under test make the schema
 
 
 async def test_migration_0007_gives_older_campaigns_their_default_period(db: Database) -> None:
