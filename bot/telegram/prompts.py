@@ -33,6 +33,8 @@ class PromptIds:
         self.writer: asyncio.Task[None] | None = None
 
     def said(self, chat_key: str, identity_id: int, question: str, message_id: int) -> None:
+        """`chat_key` as the inbox keys the chat (its sender, which in an officer's private chat is
+        the chat itself); a key no turn comes for is written by the writer all the same."""
         known = self.waiting.get(chat_key)
         if known is None or known[2] < message_id:
             self.waiting[chat_key] = (identity_id, question, message_id)
