@@ -160,8 +160,9 @@ class TelegramChannel:
                                           prefetched=self.files)
         return partial(self.say_after_commit, replies, key, prompt)
 
-    async def say_after_commit(self, replies: Replies, chat: str, prompt: Waiting | None) -> None:
-        self.prompts.committed(chat, prompt)
+    async def say_after_commit(self, replies: Replies, key: str, prompt: Waiting | None) -> None:
+        """The turn committed: its prompt id is in the database, and the replies can be said."""
+        self.prompts.committed(key, prompt)
         await self.say(replies)
 
     async def prefetch(self, session: AsyncSession, event: TakenEvent) -> Download | None:
