@@ -27,6 +27,7 @@ from tests.zalo_harness import bot_environment as plain_environment
 
 UNITS = ("31135", "31120", "31147")
 ANSWERS_EACH = 40
+MOST_ANSWERS = 70  # of the 77 a commune is asked
 ANSWERS = ("select a.id, a.submission_id, a.question, a.kind, a.value, a.officer_id from answers a "
            "order by a.id")
 
@@ -54,9 +55,16 @@ async def test_backup_during_answers_then_restore(tmp_path: Path, outline: Outli
             for officer, code in zip(officers, codes, strict=True):
                 await officer.says(f"/start {code}", expect="câu 1/", timeout=30)
 
+            first_backup_made = asyncio.Event()
+
             async def answer(officer: Officer) -> None:
                 for _ in range(ANSWERS_EACH):
                     await officer.answer_current()
+                # The bot may answer faster than a backup command starts: go on answering until
+                # one is made, and once more after, so that it is taken while answers come in.
+                while not first_backup_made.is_set() and len(officer.answered) < MOST_ANSWERS:
+                    await officer.answer_current()
+                await officer.answer_current()
 
             # Backups one after another for as long as the officers answer.
             answering = asyncio.gather(*(answer(o) for o in officers))
@@ -68,6 +76,7 @@ async def test_backup_during_answers_then_restore(tmp_path: Path, outline: Outli
                 result = await asyncio.to_thread(kstthc, tmp_path, env, "backup",
                                                  f"during-{backups}.sqlite3")
                 assert result.returncode == 0, result.stderr
+                first_backup_made.set()
             await answering
         finally:
             await stop_within(bot, 15)
