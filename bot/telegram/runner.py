@@ -13,14 +13,15 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
 )
+from aiogram.methods import GetUpdates
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
@@ -38,6 +39,7 @@ from bot.config import Settings
 from bot.inbox_workers import NOT_PROCESSED, AfterCommit, Download, InboxWorkers
 from bot.outbox import DeliveryFailed, DeliveryRefused, DeliveryUnknown, OutboxSender
 from bot.prefetched_files import PrefetchedFiles
+from bot.telegram.api_session import BotApiSession
 from bot.telegram.attachments import file_to_prefetch, may_carry_file
 from bot.telegram.middleware import CHANNEL, EventContext
 from bot.telegram.prompts import PromptIds, Waiting
@@ -80,6 +82,14 @@ def chat_key(update: dict[str, Any]) -> str:
     return "0"
 
 
+def update_id(update: object) -> int | None:
+    """An update's id, if it has one the inbox can order by."""
+    found = update.get("update_id") if isinstance(update, dict) else None
+    if not isinstance(found, int) or isinstance(found, bool) or not 0 <= found <= MAX_UPDATE_ID:
+        return None
+    return found
+
+
 def reply_chat_id(update: dict[str, Any]) -> int | None:
     """Where an answer to the update goes: its chat (a button's message's chat)."""
     event = update.get("message") or update.get("edited_message") or update.get("callback_query")
@@ -96,9 +106,9 @@ class TelegramChannel:
         self.settings = settings
         self.db = db
         self.stopping = asyncio.Event()
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
-        session.middleware(RetryRequests(stopping=self.stopping))
-        self.bot = Bot(settings.telegram_token, session=session,
+        self.session = BotApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
+        self.session.middleware(RetryRequests(stopping=self.stopping))
+        self.bot = Bot(settings.telegram_token, session=self.session,
                        default=DefaultBotProperties(parse_mode="HTML"))
         # No aiogram FSM: where an officer is in the report lives in the database.
         self.dispatcher = Dispatcher(disable_fsm=True)
@@ -126,25 +136,28 @@ class TelegramChannel:
         timeout = self.settings.telegram_poll_timeout
         while not self.stopping.is_set():
             try:
-                updates = await self.bot.get_updates(offset=offset, timeout=timeout,
-                                                     allowed_updates=ALLOWED_UPDATES)
-            except TelegramAPIError as error:
+                received = await self.session.updates_as_received(self.bot, GetUpdates(
+                    offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES))
+            except (TelegramAPIError, ClientDecodeError) as error:
                 log.warning("getUpdates failed: %s", type(error).__name__)
                 await asyncio.sleep(1)
                 continue
-            if not updates:
-                continue
-            try:
-                await self.receive([u.model_dump(mode="json", exclude_none=True, by_alias=True)
-                                    for u in updates])
-            except Exception:
-                # Not stored, so not acknowledged: the next call gets the same updates again.
-                # (Left to propagate, it would end polling for good while the process runs on.)
-                log.exception("storing %d updates failed", len(updates))
-                await asyncio.sleep(1)
-                continue
+            ids = [update_id(u) for u in received]
+            updates = [u for u, known in zip(received, ids, strict=True) if known is not None]
+            if updates:
+                try:
+                    await self.receive(updates)
+                except Exception:
+                    # Not stored, so not acknowledged: the next call gets the same updates again.
+                    # (Left to propagate, it would end polling for good while the process runs on.)
+                    log.exception("storing %d updates failed", len(updates))
+                    await asyncio.sleep(1)
+                    continue
+            if len(updates) < len(received):
+                log.warning("skipped %d updates without an update id", len(received) - len(updates))
             # Only now, with the updates committed, does the next call acknowledge them.
-            offset = updates[-1].update_id + 1
+            if any(known is not None for known in ids):
+                offset = max(known for known in ids if known is not None) + 1
 
     # ----- processing ------------------------------------------------------------------------
 
@@ -312,9 +325,7 @@ class TelegramChannel:
             return web.Response(status=401)
         try:
             update = await json_body(request, self.settings.telegram_webhook_max_body)
-            update_id = update.get("update_id") if isinstance(update, dict) else None
-            if not isinstance(update_id, int) or isinstance(update_id, bool) \
-                    or not 0 <= update_id <= MAX_UPDATE_ID:
+            if update_id(update) is None:
                 raise Refused(400)
             Update.model_validate(update)
             if not storable_key(chat_key(update)):

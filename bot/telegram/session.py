@@ -30,10 +30,12 @@ repeat_after_timeout: contextvars.ContextVar[bool] = contextvars.ContextVar(
 _RESPONSE_TYPES: dict[type[TelegramMethod[Any]], type[Response[Any]]] = {}
 
 
-def keep_response_type(method: TelegramMethod[Any]) -> None:
+def response_type(method: TelegramMethod[Any]) -> type[Response[Any]]:
     kind = type(method)
-    if kind not in _RESPONSE_TYPES:
-        _RESPONSE_TYPES[kind] = Response[method.__returning__]  # type: ignore[name-defined]
+    found = _RESPONSE_TYPES.get(kind)
+    if found is None:
+        found = _RESPONSE_TYPES[kind] = Response[method.__returning__]  # type: ignore[name-defined]
+    return found
 
 
 def is_timeout(error: TelegramNetworkError) -> bool:
@@ -58,7 +60,7 @@ class RetryRequests(BaseRequestMiddleware):
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        keep_response_type(method)
+        response_type(method)
         attempt = 0
         while True:
             attempt += 1
