@@ -358,18 +358,27 @@ async def test_rate_limits_and_server_errors_delay_replies_but_lose_and_double_n
         await edit_delivered(tg, mark, user, "the edit delivered after its 503s")
         assert [r.status for r in sends_after(tg, mark, "sendMessage", user)] == [503, 503, 503, 200]
         assert [r.status for r in sends_after(tg, mark, "editMessageText", user)] == [503, 503, 200]
+
+        # getUpdates answered with something unreadable (cut short on the way): polling goes on,
+        # and the answer it carried comes again with the next call.
+        mark = len(tg.request_log)
+        tg.garble_next("getUpdates")
+        await tg.wait_for(lambda s: any(r.method == "getUpdates" for r in s.request_log[mark:]),
+                          timeout=10, message="getUpdates garbled")
+        await officer.says(script[3].text, expect="câu 5/", timeout=20)
         await asyncio.sleep(0.5)  # anything doubled would have arrived by now
 
     # Each answer is recorded once; each question was sent once and its message edited once.
     rows = query(tmp_path, "select question, value from history where event = 'answer' order by id")
-    assert rows == [(line.question, line.text) for line in script[:3]]
-    assert query(tmp_path, "select count(*) from answers")[0][0] == 3
+    assert rows == [(line.question, line.text) for line in script[:4]]
+    assert query(tmp_path, "select count(*) from answers")[0][0] == 4
     questions = [m for m in officer.messages() if "câu " in m.plain_text or "✅" in m.plain_text]
-    assert len(questions) == 4
-    assert [m.edit_count for m in questions] == [1, 1, 1, 0]
-    assert all(f"✅ {line.text}" in m.plain_text for m, line in zip(questions[:3], script[:3], strict=True))
+    assert len(questions) == 5
+    assert [m.edit_count for m in questions] == [1, 1, 1, 1, 0]
+    assert all(f"✅ {line.text}" in m.plain_text for m, line in zip(questions[:4], script[:4], strict=True))
     log = (tmp_path / "bot.log").read_text()
     assert log.count("Telegram asked to wait 1s") == 3
+    assert "getUpdates failed: ClientDecodeError" in log
     assert "Traceback" not in log and " ERROR " not in log, log
 
 
