@@ -23,8 +23,7 @@ from sqlalchemy import Column, Table, inspect
 from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm import Mapper, class_mapper, make_transient_to_detached
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -138,10 +137,14 @@ def adopt(session: AsyncSession, model: type[M], row: Sequence[Any]) -> M:
     ignored) as a query would give it: the session's own if it holds it already, else made from
     the values and attached as loaded and unchanged."""
     names, key_index = _attribute_names(model)
-    held = session.sync_session.identity_map.get(identity_key(model, row[key_index]))
+    mapper = _mapper(model)
+    held = session.sync_session.identity_map.get(mapper.identity_key_from_primary_key((row[key_index],)))
     if held is not None:
-        return held
-    made = model(**dict(zip(names, row[:len(names)], strict=True)))
+        return cast(M, held)
+    # Filled as SQLAlchemy fills an object it loads (its __init__ would record each value as a
+    # change, for make_transient_to_detached to reset at once: twice the cost).
+    made = cast(M, mapper.class_manager.new_instance())
+    made.__dict__.update(zip(names, row[:len(names)], strict=True))
     make_transient_to_detached(made)
     session.add(made)
     return made
@@ -162,6 +165,11 @@ def adopt_row(session: AsyncSession, models: Sequence[type[Base]], row: Sequence
 
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
+
+
+@lru_cache(maxsize=32)
+def _mapper(model: type[Base]) -> Mapper[Any]:
+    return class_mapper(model)  # configured (all mappers), as a query would have them
 
 
 @lru_cache(maxsize=32)
