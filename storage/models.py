@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -248,8 +249,7 @@ class InboxUpdate(Base):
     processed from here: a crash loses nothing, a redelivery changes nothing."""
 
     __tablename__ = "inbox"
-    __table_args__ = (UniqueConstraint("channel", "update_id"),
-                      Index("ix_inbox_pending_by_chat", "channel", "chat_key", "processed_at", "seq"))
+    __table_args__ = (UniqueConstraint("channel", "update_id"),)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     update_id: Mapped[str] = mapped_column(String(64))
@@ -263,6 +263,12 @@ class InboxUpdate(Base):
     # after the chat's later events; the failure says why, for the IT person.
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failure: Mapped[str | None] = mapped_column(String(255))
+
+
+# A chat's pending events in the order they are applied (storage/inbox.py's OLDEST_PENDING).
+Index("ix_inbox_pending_in_order", InboxUpdate.channel, InboxUpdate.chat_key,
+      func.coalesce(InboxUpdate.seq, InboxUpdate.id), InboxUpdate.id,
+      sqlite_where=InboxUpdate.processed_at.is_(None), postgresql_where=InboxUpdate.processed_at.is_(None))
 
 
 class OutboxMessage(Base):
