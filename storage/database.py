@@ -145,13 +145,23 @@ class Database:
         token = _not_durable.set(not durable)
         try:
             if self._sqlite_turn is None:
-                async with self._sessions() as session, session.begin():
+                async with self._sessions() as session:
                     if not durable:
                         await session.execute(NOT_DURABLE_POSTGRES)
                     yield session
+                    await session.commit()
             else:
-                async with self._sqlite_turn, self._sessions() as session, session.begin():
-                    yield session
+                async with self._sqlite_turn:
+                    session = self._sessions()
+                    try:
+                        yield session
+                        await session.commit()
+                    finally:
+                        # Closed here rather than by `async with session`, which closes in a
+                        # task of its own so that a cancellation cannot cut the close short:
+                        # on SQLite the close never waits (storage/sqlite_connection.py runs
+                        # each call at once), and the task cost every event a turn of the loop.
+                        await session.close()
         finally:
             _not_durable.reset(token)
         for listener in self._after_commit:
