@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import bisect
 import contextlib
 import dataclasses
 import inspect
@@ -1123,6 +1124,11 @@ class FakeTelegram(RecordedState, _Waiting):
     def pending_updates(self) -> list[dict[str, Any]]:
         """Updates not yet confirmed by getUpdates' offset."""
         return list(self._queue)
+
+    def pending_after(self, update_id: int) -> list[dict[str, Any]]:
+        """The pending updates newer than `update_id` (the queue is kept in update_id order):
+        what a test feeding the bot itself takes next, without copying all that went before."""
+        return self._queue[bisect.bisect_right(self._queue, update_id, key=lambda u: int(u["update_id"])):]
 
     # -- fault injection -------------------------------------------------------------------
     def fail_next(

@@ -478,7 +478,7 @@ class InProcessBot:
 
     def take(self) -> list[dict[str, Any]]:
         """The updates queued at the fake since the last call (nobody polls it here)."""
-        new = [u for u in self.tg.pending_updates if u["update_id"] > self.fed]
+        new = self.tg.pending_after(self.fed)
         if new:
             self.fed = new[-1]["update_id"]
         return new
