@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.direct_sql import DirectStatement
 from storage.models import InboxUpdate, utcnow
-from storage.upsert import insert_ignoring_duplicates
+from storage.upsert import insert_all_ignoring_duplicates
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ async def store_events(session: AsyncSession, channel: str, events: Sequence[Inc
     """Insert events; one already stored (a redelivery) is left as it is."""
     if not events:
         return
-    await insert_ignoring_duplicates(
+    await insert_all_ignoring_duplicates(
         session, InboxUpdate,
         [{"channel": channel, "update_id": e.update_id, "chat_key": e.chat_key, "payload": e.payload,
           "seq": e.seq, "received_at": utcnow()} for e in events],

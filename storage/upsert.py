@@ -27,6 +27,23 @@ async def insert_ignoring_duplicates(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def insert_all_ignoring_duplicates(
+    session: AsyncSession, model: type[Base], rows: Sequence[dict[str, Any]], unique: Sequence[str]
+) -> None:
+    """`insert_ignoring_duplicates` where the count inserted is not needed: one statement, built and
+    compiled once, run for every row. Rows in one multi-row VALUES made a new statement for every
+    number of rows, compiled again each time (4 % of a busy bot's time, by the answers benchmark)."""
+    if rows:
+        dialect = session.get_bind().dialect.name
+        await session.execute(_ignoring_statement(dialect, model, tuple(unique)), list(rows))
+
+
+@lru_cache(maxsize=64)
+def _ignoring_statement(dialect: str, model: type[Base], unique: tuple[str, ...]) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(cast(Table, model.__table__)).on_conflict_do_nothing(index_elements=list(unique))
+
+
 async def upsert(
     session: AsyncSession, model: type[Base], values: dict[str, Any], unique: Sequence[str]
 ) -> None:
