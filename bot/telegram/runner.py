@@ -142,22 +142,21 @@ class TelegramChannel:
                 log.warning("getUpdates failed: %s", type(error).__name__)
                 await asyncio.sleep(1)
                 continue
-            ids = [update_id(u) for u in received]
-            updates = [u for u, known in zip(received, ids, strict=True) if known is not None]
-            if updates:
-                try:
-                    await self.receive(updates)
-                except Exception:
-                    # Not stored, so not acknowledged: the next call gets the same updates again.
-                    # (Left to propagate, it would end polling for good while the process runs on.)
-                    log.exception("storing %d updates failed", len(updates))
-                    await asyncio.sleep(1)
-                    continue
+            updates = [u for u in received if update_id(u) is not None]
             if len(updates) < len(received):
                 log.warning("skipped %d updates without an update id", len(received) - len(updates))
+            if not updates:
+                continue
+            try:
+                await self.receive(updates)
+            except Exception:
+                # Not stored, so not acknowledged: the next call gets the same updates again.
+                # (Left to propagate, it would end polling for good while the process runs on.)
+                log.exception("storing %d updates failed", len(updates))
+                await asyncio.sleep(1)
+                continue
             # Only now, with the updates committed, does the next call acknowledge them.
-            if any(known is not None for known in ids):
-                offset = max(known for known in ids if known is not None) + 1
+            offset = max(u["update_id"] for u in updates) + 1
 
     # ----- processing ------------------------------------------------------------------------
 
