@@ -1,6 +1,7 @@
 """What a restart loads before its first answer (bench/restart.py times it): aiogram's Telegram
 types built on first use and validating exactly as when aiogram builds them all at import, and
-the document builders (python-docx, XlsxWriter, openpyxl, matplotlib) and alembic left until needed."""
+the document builders (python-docx, XlsxWriter, openpyxl, matplotlib), alembic and the web desk's
+template engine (Jinja2) left until needed."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ warnings.simplefilter("ignore")  # aiogram's defaults are not JSON: the schema s
 import bot.cli, bot.run
 aiogram_before_telegram = "aiogram" in sys.modules  # a Zalo-only bot never loads it
 import bot.telegram.runner, bot.zalo.channel  # bot.telegram imports aiogram
-heavy = sorted(m for m in ("docx", "openpyxl", "xlsxwriter", "matplotlib", "alembic", "numpy")
+import bot.web.app  # the desk starts beside the channels; its templates load with the first page
+heavy = sorted(m for m in ("docx", "openpyxl", "xlsxwriter", "matplotlib", "alembic", "numpy", "jinja2")
                if m in sys.modules)
 from pydantic import BaseModel
 import aiogram.methods, aiogram.types

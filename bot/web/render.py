@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import jinja2
 from aiohttp import web
 
 from bot.web.keys import CSRF, OFFICER
 from deadlines.workdays import VN_TZ
 from engine.text import fold
 from locales.translation import Translator, translator
+
+if TYPE_CHECKING:
+    import jinja2
 
 # Pages carry personal data: no cache, no framing, no referrer (a sign-in link is in a URL),
 # and nothing loaded from anywhere but the desk itself (inline SVG for the QR codes).
@@ -29,6 +31,10 @@ SECURITY_HEADERS = {
 
 @cache
 def environment() -> jinja2.Environment:
+    # Imported with the first page, not when the desk starts beside the bot: Jinja2's lexer
+    # compiles a large Unicode pattern at import (about 25 ms of every start, with Jinja2 itself).
+    import jinja2
+
     return jinja2.Environment(loader=jinja2.PackageLoader("bot.web", "templates"),
                               autoescape=True, trim_blocks=True, lstrip_blocks=True,
                               undefined=jinja2.StrictUndefined)
