@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Any
 
@@ -24,6 +25,8 @@ from storage.models import stamping_clock
 @click.group()
 def main() -> None:
     """kstthc-bot: báo cáo kiểm soát thủ tục hành chính qua Telegram, Zalo và console."""
+    if click.get_current_context().invoked_subcommand != "run":
+        gc.enable()  # held off while starting (bot/entry.py); `run` turns it on once it has started
     # Vietnamese text must reach pipes and Windows consoles intact.
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):

@@ -81,8 +81,10 @@ def set_start_heap_aside() -> None:
     heap, and alive until it stops) out of the garbage collector's full passes, which went through
     all of it: 40–85 ms measured in the answers benchmark, in which no chat was answered, 12 ms
     with it set aside (CPython's `gc.freeze`). Not collected first: that pass would cost the
-    restart as much, for the little garbage starting leaves."""
+    restart as much, for the little garbage starting leaves. The collector, held off while the
+    command started (bot/entry.py), runs from here on."""
     gc.freeze()
+    gc.enable()
 
 
 async def keep_running(make: Callable[[], Channel], settings: Settings, stopping: asyncio.Event,

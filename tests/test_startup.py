@@ -5,9 +5,11 @@ template engine (Jinja2) left until needed."""
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -82,3 +84,28 @@ def test_the_running_bot_leaves_documents_migrations_and_unused_channels_until_n
         startup: dict[str, Any]) -> None:
     assert startup["heavy"] == []
     assert not startup["aiogram_before_telegram"]
+
+
+def test_the_collector_held_off_at_start_is_back_on_once_a_command_runs() -> None:
+    """`kstthc-bot` holds the garbage collector off while it starts (bot/entry.py): every command
+    but `run` turns it back on as it begins, and `run` once its channels are built and their
+    start heap set aside. Left off, a bot that runs for weeks would never free a cycle."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from bot.run import set_start_heap_aside
+
+    outline = Path(__file__).resolve().parents[1] / "outlines" / "ke-hoach-20-2021.yaml"
+    gc.disable()
+    try:
+        result = CliRunner().invoke(main, ["outline", "check", str(outline)])
+        assert result.exit_code == 0, result.output
+        assert gc.isenabled()
+
+        gc.disable()
+        set_start_heap_aside()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()  # this test process's own heap is not the bot's to keep
+        gc.enable()
