@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from storage.direct_sql import DirectStatement
 from storage.models import Base
@@ -20,8 +21,7 @@ async def insert_ignoring_duplicates(
     """Insert rows, skipping those whose `unique` columns exist already; returns rows inserted."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _insert_for(session.get_bind().dialect.name)
     statement = insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=list(unique))
     result = await session.execute(statement)
     return int(getattr(result, "rowcount", 0) or 0)
@@ -39,8 +39,8 @@ async def insert_all_ignoring_duplicates(
 
 
 @lru_cache(maxsize=64)
-def _ignoring_statement(dialect: str, model: type[Base], unique: tuple[str, ...]) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _ignoring_statement(dialect: str, model: type[Base], unique: tuple[str, ...]) -> Executable:
+    insert = _insert_for(dialect)
     return insert(cast(Table, model.__table__)).on_conflict_do_nothing(index_elements=list(unique))
 
 
@@ -58,7 +58,11 @@ def _upsert_statement(dialect: str, model: type[Base], columns: tuple[str, ...],
                       unique: tuple[str, ...]) -> DirectStatement:
     """Built once per shape: building it (the `excluded` columns above all) costs several times
     more than running it. On the table, so the values go in as parameters."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(cast(Table, model.__table__))
+    statement = _insert_for(dialect)(cast(Table, model.__table__))
     changed = {key: statement.excluded[key] for key in columns if key not in unique}
     return DirectStatement(statement.on_conflict_do_update(index_elements=list(unique), set_=changed))
+
+
+def _insert_for(dialect: str) -> Callable[[Any], sqlite.Insert | postgresql.Insert]:
+    """The INSERT construct that knows the dialect's ON CONFLICT."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
