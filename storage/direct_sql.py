@@ -23,7 +23,8 @@ from sqlalchemy import Column, Table, inspect
 from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapper, class_mapper, make_transient_to_detached
+from sqlalchemy.orm import Mapper, class_mapper
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -138,15 +139,20 @@ def adopt(session: AsyncSession, model: type[M], row: Sequence[Any]) -> M:
     the values and attached as loaded and unchanged."""
     names, key_index = _attribute_names(model)
     mapper = _mapper(model)
-    held = session.sync_session.identity_map.get(mapper.identity_key_from_primary_key((row[key_index],)))
+    key = mapper.identity_key_from_primary_key((row[key_index],))
+    identity_map = session.sync_session.identity_map
+    held = identity_map.get(key)
     if held is not None:
         return cast(M, held)
-    # Filled as SQLAlchemy fills an object it loads (its __init__ would record each value as a
-    # change, for make_transient_to_detached to reset at once: twice the cost).
+    # Made, filled and attached as SQLAlchemy's loader does it (sqlalchemy.orm.loading): its
+    # __init__ would record each value as a change, and make_transient_to_detached with
+    # session.add undo that and walk the object's relationships, at four times the cost.
     made = cast(M, mapper.class_manager.new_instance())
     made.__dict__.update(zip(names, row[:len(names)], strict=True))
-    make_transient_to_detached(made)
-    session.add(made)
+    state = instance_state(made)
+    state.key = key
+    state.session_id = session.sync_session.hash_key
+    identity_map._add_unpresent(state, key)
     return made
 
 
