@@ -7,10 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation, localcontext
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, parse_pattern
 
 from engine.figures import NOT_ARISING, SHARE_DECIMALS, share_rounded
 from engine.i18n import N_, Message, Translator
@@ -53,6 +55,15 @@ def parse_number(text: str) -> Decimal | None:
         return None
 
 
+# babel's format_decimal with this pattern, parsed once (with the locale, most of its cost).
+NUMBER_PATTERN = parse_pattern("#,##0.##")
+
+
+@lru_cache(maxsize=8)
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
 def format_number(value: Decimal | int | float, locale: str) -> str:
     """A figure as the officer writes it ("1.234,5"), whatever its size: the decimal context's
     default 28 digits would make a 27-digit figure fail to round, so it gets the digits it needs."""
@@ -62,7 +73,7 @@ def format_number(value: Decimal | int | float, locale: str) -> str:
     with localcontext() as context:
         context.prec = max(28, number.adjusted() + 8)
         context.Emax = max(context.Emax, number.adjusted() + 8)
-        return format_decimal(number, format="#,##0.##", locale=locale)
+        return str(NUMBER_PATTERN.apply(number, _locale(locale)))
 
 
 def _negative(text: str) -> bool:

@@ -35,6 +35,7 @@ class ReportReading:
     def __init__(self, outline: Outline) -> None:
         self.outline = outline
         self._values_memo: tuple[Mapping[str, Answer], str, dict[str, Any]] | None = None
+        self._relevance_memo: tuple[dict[str, Any], list[tuple[Question, bool | None]]] | None = None
         self._asked_names = frozenset(q.name for q in outline.asked_questions)
         self._dependents: dict[str, tuple[Question, ...]] = {
             q.name: tuple(
@@ -123,16 +124,24 @@ class ReportReading:
 
     def relevant_questions(self, state: State) -> list[Question]:
         """The questions to ask now, in order."""
-        values = self.values(state)
-        return [q for q in self.outline.asked_questions if self.is_relevant(q, state, values)]
+        return [q for q, relevant in self._asked_relevance(state) if relevant is True]
 
     def counted_questions(self, state: State) -> list[Question]:
         """The questions the officer may still be asked: those to ask now and those waiting on
         an earlier answer (a "nếu có" detail before its yes/no). Counting these keeps "câu N/M"
         steady until an answer really removes items."""
+        return [q for q, relevant in self._asked_relevance(state) if relevant is not False]
+
+    def _asked_relevance(self, state: State) -> list[tuple[Question, bool | None]]:
+        """Each asked question with its relevance, kept with the values it was worked out from
+        (a step asks for it several times, as for the values)."""
         values = self.values(state)
-        return [q for q in self.outline.asked_questions
-                if self.relevance(q, state, values) is not False]
+        memo = self._relevance_memo
+        if memo is not None and memo[0] is values:
+            return memo[1]
+        relevance = [(q, self.relevance(q, state, values)) for q in self.outline.asked_questions]
+        self._relevance_memo = (values, relevance)
+        return relevance
 
     def section_progress(self, state: State) -> tuple[SectionProgress, ...]:
         values = self.values(state)
@@ -224,7 +233,9 @@ class ReportReading:
         (this runs several times in every step)."""
         if state.cursor is None or state.cursor not in self._asked_names:
             return False
-        return self.is_relevant(self.outline.question(state.cursor), state, self.values(state))
+        question = self.outline.question(state.cursor)
+        # Values only when its relevance needs them: most questions are always asked.
+        return question.relevant is None or self.is_relevant(question, state, self.values(state))
 
     def _current(self, state: State) -> str | None:
         return state.cursor if self._cursor_valid(state) else self.first_open(state)

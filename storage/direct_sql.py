@@ -45,15 +45,18 @@ class DirectResult:
 @dataclass(frozen=True)
 class _Compiled:
     compiled: SQLCompiler
-    names: tuple[str, ...]
+    # For each parameter in order: the caller's key, or None for a value the statement binds
+    # itself (a constant it compares to), which is then in `constants` already converted.
+    keys: tuple[str | None, ...]
+    constants: tuple[Any, ...]
     bind_processors: tuple[Processor, ...]
     result_processors: tuple[Processor, ...]
 
     def run(self, connection: sqlite3.Connection, params: Mapping[str, Any]) -> DirectResult:
-        values = self.compiled.construct_params(dict(params))
-        arguments = [value if process is None else process(value)
-                     for process, value in zip(self.bind_processors,
-                                               (values[name] for name in self.names), strict=True)]
+        # What SQLCompiler.construct_params would give, without its generality on every call.
+        arguments = [constant if key is None else params[key] if process is None else process(params[key])
+                     for key, constant, process in zip(self.keys, self.constants, self.bind_processors,
+                                                       strict=True)]
         try:
             cursor = connection.execute(self.compiled.string, arguments)
             rows: list[tuple[Any, ...]] = cursor.fetchall() if cursor.description else []
@@ -102,13 +105,18 @@ def _compile(statement: Executable, dialect: Dialect, keys: Sequence[str]) -> _C
     if compiled.insert_prefetch or compiled.update_prefetch or getattr(compiled, "postfetch", None) or \
             compiled.post_compile_params:
         raise ValueError(f"not a statement to run directly: {compiled.string}")
-    names = tuple(compiled.positiontup or ())
     by_name = {name: parameter for parameter, name in compiled.bind_names.items()}
-    bind_processors = tuple(dialect.type_descriptor(by_name[name].type).bind_processor(dialect)
-                            for name in names)
+    binds = [by_name[name] for name in compiled.positiontup or ()]
+    bind_processors = tuple(dialect.type_descriptor(bind.type).bind_processor(dialect) for bind in binds)
+    given = set(keys)
+    if any(bind.key not in given and (bind.required or bind.callable is not None) for bind in binds):
+        raise ValueError(f"a parameter is missing, or computed at execution: {compiled.string}")
+    constants = tuple(None if bind.key in given else bind.value if process is None else process(bind.value)
+                      for bind, process in zip(binds, bind_processors, strict=True))
     result_processors = tuple(dialect.type_descriptor(column.type).result_processor(dialect, None)
                               for column in getattr(statement, "selected_columns", ()))
-    return _Compiled(compiled, names, bind_processors, result_processors)
+    return _Compiled(compiled, tuple(bind.key if bind.key in given else None for bind in binds),
+                     constants, bind_processors, result_processors)
 
 
 async def _sqlite_connection(session: AsyncSession) -> sqlite3.Connection | None:
