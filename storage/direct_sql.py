@@ -72,25 +72,26 @@ class _Compiled:
 
 class DirectStatement:
     """A statement run with parameters of the same names each time (its compiled form is kept
-    per set of names, as SQLAlchemy's cache keys it)."""
+    per set of names in their order)."""
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._compiled: dict[tuple[str, frozenset[str]], _Compiled] = {}
+        self._compiled: dict[tuple[str, ...], _Compiled] = {}
 
     async def execute(self, session: AsyncSession, params: Mapping[str, Any]) -> DirectResult:
-        connection = await _sqlite_connection(session)
-        if connection is None:
+        direct = await _sqlite_connection(session)
+        if direct is None:
             result = await session.execute(self.statement, dict(params))
             if self.statement.is_select:
                 return DirectResult([tuple(row) for row in result], 0)
             return DirectResult([], cast(CursorResult[Any], result).rowcount)
-        if session.new or session.dirty or session.deleted:
+        if not session.sync_session._is_clean():
             await session.flush()  # as the session's autoflush would before a statement
-        return self._compiled_for(session.get_bind().dialect, params).run(connection, params)
+        connection, dialect = direct
+        return self._compiled_for(dialect, params).run(connection, params)
 
     def _compiled_for(self, dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
-        key = (dialect.name, frozenset(params))
+        key = tuple(params)  # the same call passes its parameters in the same order
         found = self._compiled.get(key)
         if found is None:
             found = self._compiled[key] = _compile(self.statement, dialect, list(params))
@@ -119,21 +120,23 @@ def _compile(statement: Executable, dialect: Dialect, keys: Sequence[str]) -> _C
                      constants, bind_processors, result_processors)
 
 
-async def _sqlite_connection(session: AsyncSession) -> sqlite3.Connection | None:
-    """The sqlite3 connection of the session's current transaction (begun here if need be);
-    None on another database."""
+async def _sqlite_connection(session: AsyncSession) -> tuple[sqlite3.Connection, Dialect] | None:
+    """The sqlite3 connection of the session's current transaction (begun here if need be), and
+    the dialect to compile for; None on another database."""
     transaction = session.sync_session.get_transaction()
     kept = session.info.get(_CONNECTION)
     if kept is not None and transaction is not None and kept[0] is transaction:
         return kept[1]  # type: ignore[no-any-return]
-    if session.get_bind().dialect.name != "sqlite":
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
         return None
     connection = await session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
     sqlite = driver.sqlite if isinstance(driver, LoopThreadConnection) else None
-    if sqlite is not None:
-        session.info[_CONNECTION] = (session.sync_session.get_transaction(), sqlite)
-    return sqlite
+    if sqlite is None:
+        return None
+    session.info[_CONNECTION] = (session.sync_session.get_transaction(), (sqlite, dialect))
+    return sqlite, dialect
 
 
 def columns_of(*models: type[Base]) -> list[Column[Any]]:
