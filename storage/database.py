@@ -17,6 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -140,6 +141,10 @@ class Database:
         # growing steps before trying again. Queueing this process's transactions here instead
         # hands the lock over at once; the busy timeout still arbitrates between processes.
         self._sqlite_turn = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
+        # On SQLite, the connection every write transaction of this process uses in its turn:
+        # taking one from the pool and giving it back cost each transaction a third of its own
+        # cost. Replaced after a transaction that failed, whatever state that left it in.
+        self._writer: AsyncConnection | None = None
         self._after_commit: list[Callable[[AsyncSession], None]] = []
 
     def after_commit(self, listener: Callable[[AsyncSession], None]) -> None:
@@ -164,16 +169,22 @@ class Database:
                     await session.commit()
             else:
                 async with self._sqlite_turn:
-                    session = self._sessions()
+                    if self._writer is None:
+                        self._writer = await self.engine.connect()
+                    session = self._sessions(bind=self._writer)
                     try:
                         yield session
                         await session.commit()
-                    finally:
-                        # Closed here rather than by `async with session`, which closes in a
-                        # task of its own so that a cancellation cannot cut the close short:
-                        # on SQLite the close never waits (storage/sqlite_connection.py runs
-                        # each call at once), and the task cost every event a turn of the loop.
+                    except BaseException:
+                        writer, self._writer = self._writer, None
                         await session.close()
+                        await writer.close()  # back to the pool, which rolls back what is left
+                        raise
+                    # Closed here rather than by `async with session`, which closes in a task of
+                    # its own so that a cancellation cannot cut the close short: on SQLite the
+                    # close never waits (storage/sqlite_connection.py runs each call at once),
+                    # and the task cost every event a turn of the loop.
+                    await session.close()
         finally:
             _not_durable.reset(token)
         for listener in self._after_commit:
@@ -206,4 +217,7 @@ class Database:
             await connection.run_sync(upgrade)
 
     async def close(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            await writer.close()
         await self.engine.dispose()
