@@ -31,8 +31,8 @@ from documents.synthesis import (
 )
 from documents.totals import COUNTED_CHOICE_TYPES, SUMMED_TYPES, Totals
 from engine.i18n import Translator
+from engine.number_format import format_number
 from engine.outline import Outline, Section
-from engine.qtypes import format_number
 from engine.question import Question
 
 NO_REPORT = "chưa có đơn vị báo cáo"

@@ -13,7 +13,7 @@ from typing import Any
 from babel.numbers import format_decimal
 
 from engine.figures import NOT_ARISING, NOT_ARISING_MARK, SHARE_DECIMALS, share_rounded
-from engine.qtypes import format_number
+from engine.number_format import format_number
 
 # Spreadsheet number formats: counts with thousands separators, shares as real percentages.
 COUNT_FORMAT = "#,##0"

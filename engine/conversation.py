@@ -11,8 +11,9 @@ from typing import Any
 from engine.answers import NONE_ANSWER, SKIPPED_ANSWER, Answer, AnswerKind
 from engine.drafts import accepting, draft_for
 from engine.i18n import N_, Message
+from engine.number_format import format_number
 from engine.outline import Outline
-from engine.qtypes import QUESTION_TYPES, AnswerProblem, AnswerWindow, format_number
+from engine.qtypes import QUESTION_TYPES, AnswerProblem, AnswerWindow
 from engine.question import Question
 from engine.reading import ReportReading
 from engine.text import fold

@@ -6,16 +6,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation, localcontext
-from functools import lru_cache
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal, parse_pattern
+from babel.numbers import format_decimal
 
 from engine.figures import NOT_ARISING, SHARE_DECIMALS, share_rounded
 from engine.i18n import N_, Message, Translator
+from engine.number_format import format_number
 from engine.question import Question
 from engine.text import clean, fold, visible
 
@@ -53,27 +52,6 @@ def parse_number(text: str) -> Decimal | None:
         return Decimal(cleaned.replace(",", "."))
     except InvalidOperation:
         return None
-
-
-# babel's format_decimal with this pattern, parsed once (with the locale, most of its cost).
-NUMBER_PATTERN = parse_pattern("#,##0.##")
-
-
-@lru_cache(maxsize=8)
-def _locale(name: str) -> Locale:
-    return Locale.parse(name)
-
-
-def format_number(value: Decimal | int | float, locale: str) -> str:
-    """A figure as the officer writes it ("1.234,5"), whatever its size: the decimal context's
-    default 28 digits would make a 27-digit figure fail to round, so it gets the digits it needs."""
-    number = value if isinstance(value, Decimal) else Decimal(value)
-    if not number.is_finite():
-        return str(number)
-    with localcontext() as context:
-        context.prec = max(28, number.adjusted() + 8)
-        context.Emax = max(context.Emax, number.adjusted() + 8)
-        return str(NUMBER_PATTERN.apply(number, _locale(locale)))
 
 
 def _negative(text: str) -> bool:

@@ -8,8 +8,9 @@ from typing import Any
 
 from engine.answers import Answer, AnswerKind
 from engine.i18n import N_, Translator
+from engine.number_format import format_number
 from engine.outline import Section
-from engine.qtypes import QUESTION_TYPES, format_number
+from engine.qtypes import QUESTION_TYPES
 from engine.question import Question
 from engine.views import (
     ClosedView,
