@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageText,
@@ -79,3 +80,15 @@ def test_a_sent_message_is_read_back_as_which_message_it_was() -> None:
     sent = SESSION._typed_result(BOT, method, 200, json.dumps(answer))
     assert (sent.message_id, sent.chat.id) == (55, 7001)
     assert sent.reply_markup is None and sent.text is None
+
+
+def test_a_question_sent_is_known_by_its_message_id_and_a_refusal_raises_as_in_aiogram() -> None:
+    method = SendMessage(chat_id=7001, text="x")
+    answer = {"ok": True, "result": {"message_id": 56, "date": 1_780_000_000, "text": "x",
+                                     "chat": {"id": 7001, "type": "private"}}}
+    assert SESSION._message_id(BOT, method, 200, json.dumps(answer)) == 56
+    assert SESSION._message_id(BOT, method, 200, json.dumps({"ok": True, "result": True})) is None
+    refused = {"ok": False, "error_code": 400, "description": "Bad Request: message is not modified"}
+    with pytest.raises(TelegramBadRequest, match="not modified"):
+        SESSION._message_id(BOT, EditMessageText(chat_id=7001, message_id=56, text="x"), 400,
+                            json.dumps(refused))

@@ -56,6 +56,16 @@ class BotApiSession(AiohttpSession):
         call = self.middleware.wrap_middlewares(request)
         return cast(list[dict[str, Any]], await call(bot, method))
 
+    async def message_id(self, bot: Bot, method: SendMessage | EditMessageText) -> int | None:
+        """Send or edit a message, through the session's middlewares as any call; which message it
+        was is all the bot reads of the answer (None if the answer does not say)."""
+
+        async def request(bot: Bot, method: TelegramMethod[Any]) -> Any:
+            return await self._request(bot, method, None, self._message_id)
+
+        call = self.middleware.wrap_middlewares(request)
+        return cast(int | None, await call(bot, method))
+
     async def _request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None,
                        read: ReadAnswer) -> Any:
         body = self._json_body(bot, method)
@@ -96,6 +106,14 @@ class BotApiSession(AiohttpSession):
         if isinstance(method, SENT_MESSAGES) and isinstance(result, dict):
             answer["result"] = {field: result[field] for field in KEPT_FIELDS if field in result}
         return response_type(method).model_validate(answer, context={"bot": bot}).result
+
+    def _message_id(self, bot: Bot, method: TelegramMethod[Any], status: int, content: str) -> Any:
+        answer = self._success(status, content)
+        if answer is None:
+            return self.check_response(bot=bot, method=method, status_code=status, content=content).result
+        result = answer.get("result")
+        found = result.get("message_id") if isinstance(result, dict) else None
+        return found if isinstance(found, int) and not isinstance(found, bool) else None
 
     def _updates(self, bot: Bot, method: TelegramMethod[Any], status: int, content: str) -> Any:
         answer = self._success(status, content)

@@ -21,7 +21,7 @@ from aiogram.exceptions import (
     TelegramForbiddenError,
     TelegramNetworkError,
 )
-from aiogram.methods import GetUpdates
+from aiogram.methods import EditMessageText, GetUpdates, SendMessage
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
@@ -208,16 +208,16 @@ class TelegramChannel:
 
     async def _say_one(self, reply: Reply) -> None:
         if isinstance(reply, Send):
-            sent = await self.bot.send_message(reply.chat_id, reply.message.text,
-                                               reply_markup=reply.message.keyboard)
-            if reply.prompt_for is not None:
-                self.prompts.said(str(reply.chat_id), *reply.prompt_for, message_id=sent.message_id)
+            sent = await self.session.message_id(self.bot, SendMessage(
+                chat_id=reply.chat_id, text=reply.message.text, reply_markup=reply.message.keyboard))
+            if reply.prompt_for is not None and sent is not None:
+                self.prompts.said(str(reply.chat_id), *reply.prompt_for, message_id=sent)
         elif isinstance(reply, Edit):
             # Unchanged, or deleted by the officer: the record is in the database anyway.
             with contextlib.suppress(TelegramBadRequest):
-                await self.bot.edit_message_text(text=reply.text, chat_id=reply.chat_id,
-                                                 message_id=reply.message_id,
-                                                 reply_markup=reply.keyboard)
+                await self.session.message_id(self.bot, EditMessageText(
+                    text=reply.text, chat_id=reply.chat_id, message_id=reply.message_id,
+                    reply_markup=reply.keyboard))
         elif isinstance(reply, AnswerCallback):
             await self.bot.answer_callback_query(reply.callback_id, text=reply.text or None,
                                                  show_alert=reply.alert)
