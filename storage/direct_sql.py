@@ -32,6 +32,7 @@ from storage.models import Base
 from storage.sqlite_connection import LoopThreadConnection
 
 Processor = Callable[[Any], Any] | None
+Conversions = tuple[tuple[int, Callable[[Any], Any]], ...]
 M = TypeVar("M", bound=Base)
 _CONNECTION = "direct_sql.sqlite"
 
@@ -50,7 +51,8 @@ class _Compiled:
     keys: tuple[str | None, ...]
     constants: tuple[Any, ...]
     bind_processors: tuple[Processor, ...]
-    result_processors: tuple[Processor, ...]
+    # The result's columns SQLAlchemy converts (a date from its text, say): index and how.
+    conversions: Conversions
 
     def run(self, connection: sqlite3.Connection, params: Mapping[str, Any]) -> DirectResult:
         # What SQLCompiler.construct_params would give, without its generality on every call.
@@ -63,11 +65,16 @@ class _Compiled:
         except sqlite3.Error as error:
             # Raised as SQLAlchemy raises it through the session, for callers to handle alike.
             raise DBAPIError.instance(self.compiled.string, arguments, error, sqlite3.Error) from error
-        if any(self.result_processors):
-            rows = [tuple(value if process is None else process(value)
-                          for process, value in zip(self.result_processors, row, strict=True))
-                    for row in rows]
+        if self.conversions:
+            rows = [_converted(row, self.conversions) for row in rows]
         return DirectResult(rows, cursor.rowcount)
+
+
+def _converted(row: tuple[Any, ...], conversions: Conversions) -> tuple[Any, ...]:
+    values = list(row)
+    for index, process in conversions:
+        values[index] = process(values[index])
+    return tuple(values)
 
 
 class DirectStatement:
@@ -116,8 +123,10 @@ def _compile(statement: Executable, dialect: Dialect, keys: Sequence[str]) -> _C
                       for bind, process in zip(binds, bind_processors, strict=True))
     result_processors = tuple(dialect.type_descriptor(column.type).result_processor(dialect, None)
                               for column in getattr(statement, "selected_columns", ()))
+    conversions = tuple((index, process) for index, process in enumerate(result_processors)
+                        if process is not None)
     return _Compiled(compiled, tuple(bind.key if bind.key in given else None for bind in binds),
-                     constants, bind_processors, result_processors)
+                     constants, bind_processors, conversions)
 
 
 async def _sqlite_connection(session: AsyncSession) -> tuple[sqlite3.Connection, Dialect] | None:

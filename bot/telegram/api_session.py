@@ -90,6 +90,8 @@ class BotApiSession(AiohttpSession):
         # JSON object; field by field, as dumping the whole method first cost as much again.
         fields = {}
         for name, value in chain(method.__dict__.items(), (method.__pydantic_extra__ or {}).items()):
+            if value is None:
+                continue  # most of a method's fields
             if isinstance(value, PLAIN_OBJECTS):
                 prepared = value.model_dump(warnings=False, exclude_none=True)
             else:
