@@ -37,6 +37,7 @@ class ReportReading:
         self._values_memo: tuple[Mapping[str, Answer], str, dict[str, Any]] | None = None
         self._relevance_memo: tuple[dict[str, Any], list[tuple[Question, bool | None]]] | None = None
         self._asked_names = frozenset(q.name for q in outline.asked_questions)
+        self._calculated_questions = tuple(q for q in outline.questions if q.calculate is not None)
         self._dependents: dict[str, tuple[Question, ...]] = {
             q.name: tuple(
                 other for other in outline.questions
@@ -66,9 +67,8 @@ class ReportReading:
 
     def _compute_values(self, state: State, answers: Mapping[str, Answer]) -> dict[str, Any]:
         values = expression_answers(self.outline, answers)
-        for question in self.outline.questions:
-            if question.calculate is None:
-                continue
+        for question in self._calculated_questions:
+            assert question.calculate is not None
             if question.relevant is not None and not self.is_relevant(question, state, values):
                 continue
             try:
@@ -84,9 +84,7 @@ class ReportReading:
         figures are all given but whose denominator is 0 is NOT_ARISING ("không phát sinh")."""
         values = self.values(state)
         result: dict[str, CalculatedValue] = {}
-        for question in self.outline.questions:
-            if question.calculate is None:
-                continue
+        for question in self._calculated_questions:
             if question.name in values:
                 result[question.name] = rounded(values[question.name])
             elif self._divides_by_zero(question, state, values):
@@ -139,7 +137,8 @@ class ReportReading:
         memo = self._relevance_memo
         if memo is not None and memo[0] is values:
             return memo[1]
-        relevance = [(q, self.relevance(q, state, values)) for q in self.outline.asked_questions]
+        relevance = [(q, True if q.relevant is None else self.relevance(q, state, values))
+                     for q in self.outline.asked_questions]
         self._relevance_memo = (values, relevance)
         return relevance
 
