@@ -176,6 +176,17 @@ def adopt(session: AsyncSession, model: type[M], row: Sequence[Any]) -> M:
     return made
 
 
+async def held_or_get(session: AsyncSession, model: type[M], key: Any) -> M | None:
+    """`session.get`, looking first in the session's identity map without the async session's
+    trip into SQLAlchemy's greenlet (an object read earlier in the event: the officer's unit)."""
+    held = session.sync_session.identity_map.get(_mapper(model).identity_key_from_primary_key((key,)))
+    if held is not None:
+        state = instance_state(held)
+        if not state.expired_attributes and not state.deleted and held not in session.sync_session.deleted:
+            return cast(M, held)
+    return await session.get(model, key)
+
+
 def adopt_row(session: AsyncSession, models: Sequence[type[Base]], row: Sequence[Any]) -> list[Any]:
     """`adopt` for a row of several models' columns one after another; a model whose primary
     key is NULL (an outer join that found nothing) gives None."""

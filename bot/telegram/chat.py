@@ -24,6 +24,7 @@ from handlers.render import recorded_text, render_notices
 from handlers.report import Report, open_report, remember_asked, resume, take_turn
 from handlers.rounds import moved_on, no_open_round
 from locales.translation import Translator
+from storage.direct_sql import held_or_get
 from storage.models import Identity, Officer, Role, Unit
 
 CHANNEL = "telegram"
@@ -85,7 +86,7 @@ class Chat:
         self.replies.send(self.chat_id, TelegramMessage(text))
 
     async def report(self) -> Report | None:
-        unit = await self.session.get(Unit, self.officer.unit_id)
+        unit = await held_or_get(self.session, Unit, self.officer.unit_id)
         if unit is None:
             return None
         return await open_report(self.session, self.officer, unit, CHANNEL)
