@@ -177,8 +177,10 @@ class Database:
                         await session.commit()
                     except BaseException:
                         writer, self._writer = self._writer, None
-                        await session.close()
-                        await writer.close()  # back to the pool, which rolls back what is left
+                        try:
+                            await session.close()
+                        finally:
+                            await writer.close()  # back to the pool, which rolls back what is left
                         raise
                     # Closed here rather than by `async with session`, which closes in a task of
                     # its own so that a cancellation cannot cut the close short: on SQLite the

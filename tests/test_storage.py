@@ -21,6 +21,7 @@ import time_machine
 from alembic.script import ScriptDirectory
 from openpyxl import Workbook
 from sqlalchemy import func, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
@@ -506,6 +507,46 @@ async def test_units_reporting_at_once_do_not_lock_each_other_out(seeded: Databa
                     write_answers(another, campaign, outline, other, actors[1], questions[:1]), 10)
         finally:
             await another.close()
+
+
+class EventFailed(Exception):
+    pass
+
+
+async def test_a_transaction_that_fails_midway_leaves_nothing_and_the_next_event_goes_on(
+        db: Database, database_url: DatabaseUrl) -> None:
+    """What a failed event wrote is gone and holds no lock: this process's next event commits,
+    and so does another process's at once (on SQLite every write transaction of a process shares
+    one connection, replaced after a failure)."""
+
+    def unit(code: str) -> Unit:
+        return Unit(code=code, name=f"Xã {code}", level=UnitLevel.COMMUNE)
+
+    with pytest.raises(IntegrityError):  # the database itself refuses, midway
+        async with db.transaction() as session:
+            session.add(unit("T2"))
+            await session.flush()
+            session.add(unit("T2"))
+            await session.flush()
+    with pytest.raises(EventFailed):
+        async with db.transaction() as session:
+            session.add(unit("T1"))
+            await session.flush()
+            raise EventFailed
+    async with db.transaction() as session:
+        session.add(unit("T3"))
+    url, schema = database_url
+    another = Database(url, schema=schema)  # as another process would
+    try:
+        async def write_elsewhere() -> None:
+            async with another.transaction() as other:
+                other.add(unit("T4"))
+        await asyncio.wait_for(write_elsewhere(), 10)
+    finally:
+        await another.close()
+    async with db.transaction() as session:
+        codes = set(await session.scalars(select(Unit.code).where(Unit.code.in_(["T1", "T2", "T3", "T4"]))))
+    assert codes == {"T3", "T4"}
 
 
 async def test_officers_of_one_unit_answering_at_once_share_one_submission(seeded: Database) -> None:
