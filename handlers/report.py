@@ -21,7 +21,7 @@ from handlers.outline_versions import OUTLINES_DIR as OUTLINES_DIR
 from handlers.outline_versions import outline_engine as outline_engine
 from handlers.outline_versions import outline_of
 from storage.campaigns import campaign_period
-from storage.direct_sql import DirectStatement, adopt, columns_of
+from storage.direct_sql import DirectStatement, adopt, columns_of, flush_changes
 from storage.models import (
     HANDED_IN,
     Campaign,
@@ -191,7 +191,7 @@ async def _save(
     else:
         await write_through(session, conversation, cursor=outcome.state.cursor,
                             mode=outcome.state.mode.value)
-    await session.flush()
+    await flush_changes(session)
 
 
 async def with_drafts(session: AsyncSession, report: Report, state: State,

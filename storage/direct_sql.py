@@ -92,8 +92,7 @@ class DirectStatement:
             if self.statement.is_select:
                 return DirectResult([tuple(row) for row in result], 0)
             return DirectResult([], cast(CursorResult[Any], result).rowcount)
-        if not session.sync_session._is_clean():
-            await session.flush()  # as the session's autoflush would before a statement
+        await flush_changes(session)  # as the session's autoflush would before a statement
         connection, dialect = direct
         return self._compiled_for(dialect, params).run(connection, params)
 
@@ -174,6 +173,13 @@ def adopt(session: AsyncSession, model: type[M], row: Sequence[Any]) -> M:
     state.session_id = session.sync_session.hash_key
     identity_map._add_unpresent(state, key)
     return made
+
+
+async def flush_changes(session: AsyncSession) -> None:
+    """`session.flush()`, without the trip into SQLAlchemy's greenlet when there is nothing to
+    flush (an answer's writes go out as statements: most turns have nothing)."""
+    if not session.sync_session._is_clean():
+        await session.flush()
 
 
 async def held_or_get(session: AsyncSession, model: type[M], key: Any) -> M | None:

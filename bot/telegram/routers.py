@@ -245,9 +245,9 @@ def answer_router() -> Router:
     return router
 
 
-def build_router() -> Router:
-    root = Router(name="kstthc")
+def build_routers() -> list[Router]:
+    """In the order they are tried, for the dispatcher to hold directly (a router holding them all
+    cost every update one more level of aiogram's propagation)."""
     # Files before the VP office's catch-all help (its /tailieu is there).
-    root.include_routers(answer_router(), registration_router(), common_router(), attachment_router(),
-                         admin_router(), officer_router())
-    return root
+    return [answer_router(), registration_router(), common_router(), attachment_router(),
+            admin_router(), officer_router()]

@@ -45,7 +45,7 @@ from bot.telegram.middleware import CHANNEL, EventContext
 from bot.telegram.prompts import PromptIds, Waiting
 from bot.telegram.render import escape
 from bot.telegram.replies import AnswerCallback, Edit, Replies, Reply, Send, SendStoredFile, SetMenu
-from bot.telegram.routers import build_router
+from bot.telegram.routers import build_routers
 from bot.telegram.session import RetryRequests, is_timeout, repeat_after_timeout
 from bot.webhook_guard import MAX_UPDATE_ID, Refused, json_body, secret_matches, storable_key
 from engine.i18n import N_
@@ -113,7 +113,7 @@ class TelegramChannel:
         # No aiogram FSM: where an officer is in the report lives in the database.
         self.dispatcher = Dispatcher(disable_fsm=True)
         self.dispatcher.update.outer_middleware(EventContext(settings.locale))
-        self.dispatcher.include_router(build_router())
+        self.dispatcher.include_routers(*build_routers())
         # Files are downloaded before their event's transaction (bot.prefetched_files).
         self.files = PrefetchedFiles(FileStore(settings.attachments_dir), settings.attachment_max_bytes)
         self.prompts = PromptIds(db)
