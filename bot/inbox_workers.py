@@ -43,6 +43,9 @@ Prefetch = Callable[[AsyncSession, TakenEvent], Awaitable[Download | None]]
 CarriesFile = Callable[[str], bool]
 # Events whose download was tried: their turn comes next, whatever the download gave.
 TRIED_REMEMBERED = 1024
+# Replies being said at once, per worker: a worker goes on to other chats' turns while its
+# replies travel, and waits only when this many are still on their way.
+REPLIES_PER_WORKER = 8
 # What the sender of a set-aside event is told, in the channel's default language (the
 # database, where their own language is kept, may be what failed).
 NOT_PROCESSED = N_("Xin lỗi, do sự cố kỹ thuật, hệ thống chưa xử lý được tin nhắn vừa rồi của "
@@ -90,8 +93,11 @@ class InboxWorkers:
         # chat's turns peek (a text answer's turn costs no extra read).
         self.look_ahead: dict[str, int] = {}
         self.download_slots = asyncio.Semaphore(max(2, workers))
-        self.downloading: dict[str, int] = {}  # chat → its turns waiting for the download
+        self.reply_slots = asyncio.Semaphore(workers * REPLIES_PER_WORKER)
+        # Chat → its turns waiting for what the chat has under way: its download or its replies.
+        self.held: dict[str, int] = {}
         self.downloads: dict[str, asyncio.Task[None]] = {}  # chat → its download
+        self.replying: dict[str, asyncio.Task[None]] = {}  # chat → its replies being said
         self.tried: dict[int, None] = {}  # inbox ids, oldest first
 
     async def receive(self, events: Sequence[IncomingEvent]) -> None:
@@ -142,16 +148,19 @@ class InboxWorkers:
 
     async def work(self, queue: asyncio.Queue[Item]) -> None:
         while (chat_key := await queue.get()) is not None:
-            if chat_key in self.downloading:
-                self.downloading[chat_key] += 1  # taken once the file is in, in order
+            if chat_key in self.held:
+                self.held[chat_key] += 1  # taken once the file is in or the replies said, in order
             elif not await self.download_first(chat_key):
                 await self.turn(chat_key)
-        # Told to finish: the turns waiting for a download are part of what this worker holds.
-        while mine := [task for chat, task in self.downloads.items()
-                       if self.queue_of(chat) is queue and not task.done()]:
-            await asyncio.wait(mine)
-        while not queue.empty():
-            if (chat_key := queue.get_nowait()) is not None:
+        # Told to finish: the turns waiting for a download or for replies are part of what this
+        # worker holds, and so are the replies themselves.
+        while True:
+            if mine := [task for chat, task in (*self.downloads.items(), *self.replying.items())
+                        if self.queue_of(chat) is queue and not task.done()]:
+                await asyncio.wait(mine)
+            elif queue.empty():
+                return
+            elif (chat_key := queue.get_nowait()) is not None:
                 await self.turn(chat_key)
 
     async def download_first(self, chat_key: str) -> bool:
@@ -175,7 +184,7 @@ class InboxWorkers:
             return False
         if download is None:
             return False
-        self.downloading[chat_key] = 1
+        self.held[chat_key] = 1  # this turn, once the file is in
         self.downloads[chat_key] = asyncio.create_task(self.download_then_turn(chat_key, download))
         return True
 
@@ -197,8 +206,12 @@ class InboxWorkers:
             log.warning("%s: a download ahead of its turn failed: %s", self.channel, type(error).__name__)
         finally:
             self.downloads.pop(chat_key, None)
-            for _ in range(self.downloading.pop(chat_key, 1)):
-                self.dispatch(chat_key)
+            self.release(chat_key)
+
+    def release(self, chat_key: str) -> None:
+        """What the chat had under way is done: its turns held meanwhile come now."""
+        for _ in range(self.held.pop(chat_key, 0)):
+            self.dispatch(chat_key)
 
     async def turn(self, chat_key: str) -> None:
         for delay in (*self.retry_delays, None):
@@ -218,12 +231,23 @@ class InboxWorkers:
                 await asyncio.sleep(delay)
                 continue
             if after_commit is not None:
-                try:
-                    await after_commit()
-                except Exception:
-                    # Applied and committed: never applied again for a failed reply.
-                    log.exception("%s event %s: replying failed", self.channel, taken.id)
+                await self.reply_slots.acquire()
+                self.held[chat_key] = 0
+                self.replying[chat_key] = asyncio.create_task(
+                    self.say_then_release(chat_key, taken.id, after_commit))
             return
+
+    async def say_then_release(self, chat_key: str, inbox_id: int,
+                               after_commit: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await after_commit()
+        except Exception:
+            # Applied and committed: never applied again for a failed reply.
+            log.exception("%s event %s: replying failed", self.channel, inbox_id)
+        finally:
+            self.reply_slots.release()
+            self.replying.pop(chat_key, None)
+            self.release(chat_key)
 
     async def set_aside(self, taken: TakenEvent, error: Exception) -> None:
         try:
@@ -259,6 +283,8 @@ class InboxWorkers:
             task.cancel()
         for download in list(self.downloads.values()):
             download.cancel()  # its event stays pending, for the next start
+        for replies in list(self.replying.values()):
+            replies.cancel()  # applied and committed: only what was still to be said is lost
         if self.sweeper is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.sweeper

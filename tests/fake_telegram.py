@@ -1159,9 +1159,11 @@ class FakeTelegram(RecordedState, _Waiting):
         client cannot decode (HTML, as a proxy in front of the Bot API may answer)."""
         self._faults.append(_Fault(method, None, None, None, times, chat_id, 0.0, garbled=True))
 
-    def delay_next(self, method: str | None, seconds: float, times: int | None = 1) -> None:
-        """The next `times` requests of `method` are answered normally, but `seconds` late."""
-        self._faults.append(_Fault(method, None, None, None, times, None, seconds))
+    def delay_next(self, method: str | None, seconds: float, times: int | None = 1, *,
+                   chat_id: int | None = None) -> None:
+        """The next `times` requests of `method` (only to chat_id if given) are answered
+        normally, but `seconds` late."""
+        self._faults.append(_Fault(method, None, None, None, times, chat_id, seconds))
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -2089,8 +2091,9 @@ class RemoteFakeTelegram(_Waiting):
     def garble_next(self, method: str | None, times: int | None = 1, *, chat_id: int | None = None) -> None:
         self._call("garble_next", method, times, chat_id=chat_id)
 
-    def delay_next(self, method: str | None, seconds: float, times: int | None = 1) -> None:
-        self._call("delay_next", method, seconds, times)
+    def delay_next(self, method: str | None, seconds: float, times: int | None = 1, *,
+                   chat_id: int | None = None) -> None:
+        self._call("delay_next", method, seconds, times, chat_id=chat_id)
 
     def clear_faults(self) -> None:
         self._call("clear_faults")

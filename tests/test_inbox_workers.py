@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,3 +101,50 @@ async def test_an_update_whose_text_holds_a_lone_surrogate_is_stored_and_applied
     await run(chat.workers(), [IncomingEvent("1", "42", odd), *events("answer 2")])
     assert chat.applied == [odd, "answer 2"]
     assert json.loads(chat.applied[0]) == {"text": "42 h\ud800ồ sơ"}
+
+
+class SlowReplies:
+    """Each applied event's replies are said after its commit; those of "slow 1" only once
+    `arrive` is set (the platform slow to answer that chat)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.arrive = asyncio.Event()
+        self.applied: list[str] = []
+        self.said: list[str] = []
+        self.said_before_commit: list[str] = []
+
+    async def process(self, session: AsyncSession, event: TakenEvent) -> Callable[[], Awaitable[None]]:
+        self.applied.append(event.payload)
+
+        async def say() -> None:
+            async with self.db.reading() as reading:
+                row = await reading.get(InboxUpdate, event.id)
+                if row is None or row.processed_at is None:
+                    self.said_before_commit.append(event.payload)
+            if event.payload == "slow 1":
+                await self.arrive.wait()
+            self.said.append(event.payload)
+        return say
+
+
+async def test_a_chat_slow_to_reply_to_holds_up_only_its_own_next_events(db: Database) -> None:
+    """One worker, two chats: while the platform keeps the first chat's reply waiting, the other
+    chat's answers are applied and replied to; the first chat's next answer waits for its reply,
+    so that its replies keep their order."""
+    chats = SlowReplies(db)
+    workers = InboxWorkers(db, CHANNEL, 1, chats.process)
+    await workers.start()
+    await workers.receive([*events("slow 1", "slow 2", chat="slow"),
+                           *events("quick 1", "quick 2", chat="quick")])
+    async with asyncio.timeout(10):
+        while chats.said != ["quick 1", "quick 2"]:
+            await asyncio.sleep(0.01)
+    assert chats.applied == ["slow 1", "quick 1", "quick 2"]
+    # Told to finish with the reply still on its way: it is said, then the chat's next event.
+    finishing = asyncio.gather(*workers.finish())
+    chats.arrive.set()
+    await asyncio.wait_for(finishing, 10)
+    assert chats.applied == ["slow 1", "quick 1", "quick 2", "slow 2"]
+    assert chats.said == ["quick 1", "quick 2", "slow 1", "slow 2"]
+    assert chats.said_before_commit == []

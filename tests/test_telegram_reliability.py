@@ -39,7 +39,7 @@ from storage.officers import create_invite
 from storage.units import unit_by_code
 from tests.commands import command
 from tests.fake_telegram import FakeTelegram
-from tests.scripted_officer import typed_answer
+from tests.scripted_officer import script_for, typed_answer
 from tests.telegram_harness import Officer, bot_environment, cli, query, running_bot, stop_within
 
 OFFICERS = 50
@@ -798,3 +798,30 @@ async def test_on_a_slow_network_the_next_question_does_not_wait_for_the_edit(
         await tg.wait_for(lambda s: "15/KH-UBND" in officer.messages()[1].text, timeout=10,
                           message="the first question edited into its record")
         assert first.label.vi in officer.messages()[1].text
+
+
+async def test_telegram_slow_to_answer_one_officer_keeps_no_other_waiting(
+    tg: FakeTelegram, tmp_path: Path, outline: Outline
+) -> None:
+    """One worker for every chat: while Telegram takes 3 seconds to accept the question sent to
+    one officer, another officer's answer is saved and answered at once; the first officer's
+    next answer waits its turn, and their questions come in order."""
+    first, second = script_for(ReportEngine(outline), "commune")[:2]
+    invites = await invites_for(tmp_path, commune_codes(tmp_path, tg, 2))
+    slow, quick = Officer(tg, 7_100_003, outline), Officer(tg, 7_100_004, outline)
+    async with running_bot(tmp_path, tg, KSTTHC_TELEGRAM_WORKERS="1"):
+        for officer, invite in ((slow, invites[0]), (quick, invites[1])):
+            await officer.says(f"/start {invite}", expect="câu 1/")
+        tg.delay_next("sendMessage", 3.0, chat_id=slow.user_id)
+        since = len(slow.messages())
+        for line in (first, second):
+            tg.user_sends_text(slow.user_id, line, first_name="Cán bộ")
+        started = time.monotonic()
+        await quick.says(first, expect="câu 2/", timeout=2.5)
+        assert time.monotonic() - started < 2.5
+        await slow.next_message(since, "câu 3/", timeout=15)
+        # As sent: the answered question has since been edited into its record.
+        sent = [edits[0].old_text if (edits := tg.edits_of(slow.user_id, m.message_id)) else m.text
+                for m in slow.messages()[since:] if m.from_bot]
+        asked = [text for text in sent if "câu " in text]
+        assert len(asked) == 2 and "câu 2/" in asked[0] and "câu 3/" in asked[1]
