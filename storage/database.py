@@ -5,29 +5,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, MissingGreenlet
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_only
 
 from storage.schema_version import is_current
 from storage.sqlite_connection import LoopThreadConnection, loop_thread_connector
+from storage.sqlite_writer import SqliteWriter
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Seconds between tries for another connection's write lock: SQLite's own busy handler's steps.
+BUSY_DELAYS = (0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.025, 0.025, 0.05, 0.05, 0.1)
+BEGIN_IMMEDIATE = "BEGIN IMMEDIATE"
 
 
 # Set for a transaction whose loss in a power cut costs nothing that matters (see
@@ -68,27 +75,67 @@ def _prepare_sqlite(engine: AsyncEngine, synchronous: str) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        driver = connection.connection.driver_connection
+        grouped = isinstance(driver, LoopThreadConnection) and driver.groups_writes
+        if grouped and driver.group_open:
+            _run_on_sqlite(driver.begin_member, "SAVEPOINT")  # a later member of the group
+            return
         # The safety level cannot change inside a transaction: set before it begins, per
         # connection, and only when it differs from the last one set there.
         wanted = "OFF" if _not_durable.get() else synchronous
-        driver = connection.connection.driver_connection
         if connection.info.get(_SYNCHRONOUS) != wanted:
             connection.exec_driver_sql(f"PRAGMA synchronous={wanted}")
             connection.info[_SYNCHRONOUS] = wanted
             if isinstance(driver, LoopThreadConnection):
                 driver.commit_waits_for_disk = wanted in SYNCING_COMMITS
         # A read-only peek (Database.reading) neither waits for the write lock nor holds it.
-        begin = "BEGIN" if _read_only.get() else "BEGIN IMMEDIATE"
+        begin = "BEGIN" if _read_only.get() else BEGIN_IMMEDIATE
         sqlite = driver.sqlite if isinstance(driver, LoopThreadConnection) else None
         if sqlite is None:
             connection.exec_driver_sql(begin)
             return
         # Straight to sqlite3, whose calls run on this thread anyway: through the connection,
         # SQLAlchemy's statement machinery cost every transaction more than the BEGIN itself.
-        try:
-            sqlite.execute(begin)
-        except sqlite3.Error as error:
-            raise DBAPIError.instance(begin, (), error, sqlite3.Error) from error
+        if _read_only.get():
+            _run_on_sqlite(partial(sqlite.execute, begin), begin)
+        else:
+            _begin_immediate(sqlite)
+        if grouped and not _not_durable.get():  # the first member of a group
+            driver.group_open = True
+            _run_on_sqlite(driver.begin_member, "SAVEPOINT")
+
+
+def _begin_immediate(sqlite: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, waiting for another connection's write lock the way SQLite's busy
+    timeout would, but asleep on the event loop rather than in sqlite3: a group of this
+    process's transactions (storage/sqlite_writer.py) holds the lock across turns of the loop,
+    and a wait that blocked the loop would hold up whatever holds the lock in this process."""
+    waited = 0.0
+    sqlite.execute("PRAGMA busy_timeout=0")
+    try:
+        for attempt in itertools.count():
+            try:
+                sqlite.execute(BEGIN_IMMEDIATE)
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or waited >= SQLITE_BUSY_TIMEOUT_MS / 1000:
+                    raise DBAPIError.instance(BEGIN_IMMEDIATE, (), error, sqlite3.Error) from error
+            delay = BUSY_DELAYS[min(attempt, len(BUSY_DELAYS) - 1)]
+            try:
+                await_only(asyncio.sleep(delay))
+            except MissingGreenlet:  # not called from the event loop's side: sleep here
+                time.sleep(delay)
+            waited += delay
+    finally:
+        sqlite.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def _run_on_sqlite(call: Callable[[], object], statement: str) -> None:
+    """A statement run on sqlite3 directly, its error raised as SQLAlchemy's would be."""
+    try:
+        call()
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(statement, (), error, sqlite3.Error) from error
 
 
 def _create_private(path: Path) -> None:
@@ -137,14 +184,10 @@ class Database:
         self.url = url
         self.engine = create_engine(url, sqlite_synchronous=sqlite_synchronous, schema=schema)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite lets one writer in at a time, and a writer that finds the lock taken sleeps in
-        # growing steps before trying again. Queueing this process's transactions here instead
-        # hands the lock over at once; the busy timeout still arbitrates between processes.
-        self._sqlite_turn = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
-        # On SQLite, the connection every write transaction of this process uses in its turn:
-        # taking one from the pool and giving it back cost each transaction a third of its own
-        # cost. Replaced after a transaction that failed, whatever state that left it in.
-        self._writer: AsyncConnection | None = None
+        # SQLite lets one writer in at a time: this process's write transactions take turns on one
+        # connection, and commit in groups (storage/sqlite_writer.py).
+        self._writer = (SqliteWriter(self.engine, self._sessions)
+                        if self.engine.dialect.name == "sqlite" else None)
         self._after_commit: list[Callable[[AsyncSession], None]] = []
 
     def after_commit(self, listener: Callable[[AsyncSession], None]) -> None:
@@ -161,32 +204,15 @@ class Database:
         more than the write itself. A later durable commit makes it durable too."""
         token = _not_durable.set(not durable)
         try:
-            if self._sqlite_turn is None:
+            if self._writer is None:
                 async with self._sessions() as session:
                     if not durable:
                         await session.execute(NOT_DURABLE_POSTGRES)
                     yield session
                     await session.commit()
             else:
-                async with self._sqlite_turn:
-                    if self._writer is None:
-                        self._writer = await self.engine.connect()
-                    session = self._sessions(bind=self._writer)
-                    try:
-                        yield session
-                        await session.commit()
-                    except BaseException:
-                        writer, self._writer = self._writer, None
-                        try:
-                            await session.close()
-                        finally:
-                            await writer.close()  # back to the pool, which rolls back what is left
-                        raise
-                    # Closed here rather than by `async with session`, which closes in a task of
-                    # its own so that a cancellation cannot cut the close short: on SQLite the
-                    # close never waits (storage/sqlite_connection.py runs each call at once),
-                    # and the task cost every event a turn of the loop.
-                    await session.close()
+                async with self._writer.transaction() as session:
+                    yield session
         finally:
             _not_durable.reset(token)
         for listener in self._after_commit:
@@ -220,6 +246,5 @@ class Database:
 
     async def close(self) -> None:
         if self._writer is not None:
-            writer, self._writer = self._writer, None
-            await writer.close()
+            await self._writer.close()
         await self.engine.dispose()

@@ -9,12 +9,13 @@ statements per answer (about ten now), so the hand-over, not SQLite, limited ans
 A commit that waits for the disk (synchronous FULL or EXTRA) is the exception: it goes to the
 worker thread, as the fsync is long beside everything else an answer costs (measured with the
 answers benchmark, a quarter of the loop's time), and the loop has other chats' replies to send
-meanwhile. The process's next writer still waits for it (storage/database.py queues writers).
+meanwhile. The writers queued behind it commit with the next fsync, together
+(storage/sqlite_writer.py).
 
-What is given up: while SQLite waits for another *process's* write lock (the busy timeout),
-the loop waits too. Within the process, `Database.transaction()` queues writers before they
-reach SQLite, so that wait only happens when a second process writes (a CLI command, a short
-transaction), which is how a single-server SQLite deployment runs."""
+A statement that had to wait for another connection's lock would wait on the loop's thread, and
+so hold up the whole process: the one that does, BEGIN IMMEDIATE, waits for it asleep on the
+loop instead (storage/database.py). Nothing else waits for a lock: readers never do in WAL mode,
+and a writer holds the write lock from its BEGIN IMMEDIATE on."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import aiosqlite
 
 # aiosqlite's own way: the call queued to the connection's thread, its result awaited.
 _ON_WORKER_THREAD: Callable[..., Awaitable[Any]] = aiosqlite.Connection._execute
+MEMBER = "kstthc_member"  # the savepoint of one transaction in a group
 
 
 class LoopThreadConnection(aiosqlite.Connection):
@@ -39,17 +41,48 @@ class LoopThreadConnection(aiosqlite.Connection):
     # Set before each transaction begins (storage/database.py): False when its commit does not
     # wait for the disk (synchronous OFF, or NORMAL in WAL mode), and so is as short as any other.
     commit_waits_for_disk = True
+    # The process's writer connection, whose durable transactions commit in groups
+    # (storage/sqlite_writer.py): each one a savepoint in the group's open transaction, so that
+    # SQLAlchemy's commit of it releases the savepoint and its rollback undoes only its writes.
+    groups_writes = False
+    group_open = False  # a group's transaction is open (BEGIN IMMEDIATE done, COMMIT not yet)
+    in_member = False  # one transaction of the group is under way (its savepoint is open)
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
         return fn(*args, **kwargs)
 
+    def begin_member(self) -> None:
+        self._conn.execute(f"SAVEPOINT {MEMBER}")
+        self.in_member = True
+
     async def commit(self) -> None:
-        if self.commit_waits_for_disk:
+        if self.in_member:
+            self.in_member = False
+            self._conn.execute(f"RELEASE {MEMBER}")  # its writes stay in the group, for its COMMIT
+        elif self.commit_waits_for_disk:
             await _ON_WORKER_THREAD(self, self._conn.commit)
         else:
             await self._execute(self._conn.commit)
+
+    async def rollback(self) -> None:
+        if self.in_member:
+            self.in_member = False
+            # Raises if SQLite itself ended the group's transaction (a full disk, an I/O error).
+            self._conn.execute(f"ROLLBACK TO {MEMBER}")
+            self._conn.execute(f"RELEASE {MEMBER}")
+            return
+        self.group_open = False
+        await self._execute(self._conn.rollback)
+
+    async def commit_group(self) -> None:
+        """COMMIT the group's transaction: every member's writes at once, in one wait for the disk."""
+        self.group_open = False
+        if self.commit_waits_for_disk:
+            await _ON_WORKER_THREAD(self, self._conn.commit)
+        else:
+            self._conn.commit()
 
     @property
     def sqlite(self) -> sqlite3.Connection | None:

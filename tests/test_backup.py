@@ -60,9 +60,11 @@ async def test_backup_during_answers_then_restore(tmp_path: Path, outline: Outli
             async def answer(officer: Officer) -> None:
                 for _ in range(ANSWERS_EACH):
                     await officer.answer_current()
-                # The bot may answer faster than a backup command starts: go on answering until
-                # one is made, and once more after, so that it is taken while answers come in.
+                # The bot may answer faster than a backup command starts: go on answering, at a
+                # person's pace, until one is made, and once more after, so that it is taken
+                # while answers come in.
                 while not first_backup_made.is_set() and len(officer.answered) < MOST_ANSWERS:
+                    await asyncio.sleep(0.1)
                     await officer.answer_current()
                 await officer.answer_current()
 
