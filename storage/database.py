@@ -118,7 +118,8 @@ def _begin_immediate(sqlite: sqlite3.Connection) -> None:
                 sqlite.execute(BEGIN_IMMEDIATE)
                 return
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or waited >= SQLITE_BUSY_TIMEOUT_MS / 1000:
+                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # SQLITE_BUSY_RECOVERY too
+                if not busy or waited >= SQLITE_BUSY_TIMEOUT_MS / 1000:
                     raise DBAPIError.instance(BEGIN_IMMEDIATE, (), error, sqlite3.Error) from error
             delay = BUSY_DELAYS[min(attempt, len(BUSY_DELAYS) - 1)]
             try:

@@ -90,3 +90,32 @@ async def test_a_commit_that_fails_fails_every_transaction_it_carried(kv: tuple[
     # The writer goes on: the transactions that failed succeed when tried again.
     assert all(await asyncio.gather(*(write(db, path, key) for key in sorted(failed - {3}))))
     assert rows_seen_elsewhere(path) == set(range(AT_ONCE)) - {3}
+
+
+async def test_waiting_for_another_connections_write_lock_leaves_the_event_loop_free(
+        kv: tuple[Database, Path]) -> None:
+    """Another process holds the write lock for half a second: the write waits for it without
+    holding up the process's other work (here, the other connection's COMMIT itself)."""
+    db, path = kv
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO kv VALUES (100, 'other')")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    asyncio.get_running_loop().call_later(0.5, other.execute, "COMMIT")
+    started = asyncio.get_running_loop().time()
+    try:
+        assert await write(db, path, 1)
+    finally:
+        ticker.cancel()
+        other.close()
+    assert asyncio.get_running_loop().time() - started >= 0.45
+    assert ticks >= 20, "the event loop stood still while the write waited"
+    assert rows_seen_elsewhere(path) == {1, 100}
