@@ -42,6 +42,14 @@ async def _committed(driver: LoopThreadConnection) -> None:
         raise DBAPIError.instance("COMMIT", (), error, sqlite3.Error) from error
 
 
+def _tell_failed(group: _Group, error: BaseException) -> None:
+    """The members waiting for the group's COMMIT raise: its error, or, if the one committing
+    was cancelled, an error of their own (a cancellation would end their tasks, not fail them)."""
+    if not group.committed.done():
+        group.committed.set_exception(
+            error if isinstance(error, Exception) else RuntimeError("the group's COMMIT was interrupted"))
+
+
 @dataclass
 class _Group:
     committed: asyncio.Future[None] = field(
@@ -121,8 +129,8 @@ class SqliteWriter:
         try:
             await _committed(self.driver)
         except BaseException as error:
-            if group.members > 1:
-                group.committed.set_exception(error)
+            if group.members > 1:  # others wait for it
+                _tell_failed(group, error)
             await self._recycle()
             raise
         group.committed.set_result(None)
@@ -142,8 +150,8 @@ class SqliteWriter:
                 await _committed(driver)
                 group.committed.set_result(None)
         except BaseException as error:
-            if group is not None and not group.committed.done():
-                group.committed.set_exception(error)
+            if group is not None:
+                _tell_failed(group, error)
             if not isinstance(error, Exception):
                 raise
         finally:
