@@ -12,13 +12,12 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, MissingGreenlet
+from sqlalchemy.exc import MissingGreenlet, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.util import await_only
 
 from storage.schema_version import is_current
-from storage.sqlite_connection import LoopThreadConnection, loop_thread_connector
+from storage.sqlite_connection import LoopThreadConnection, loop_thread_connector, raised_as_sqlalchemy
 from storage.sqlite_writer import SqliteWriter
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -78,7 +77,8 @@ def _prepare_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         driver = connection.connection.driver_connection
         grouped = isinstance(driver, LoopThreadConnection) and driver.groups_writes
         if grouped and driver.group_open:
-            _run_on_sqlite(driver.begin_member, "SAVEPOINT")  # a later member of the group
+            with raised_as_sqlalchemy("SAVEPOINT"):
+                driver.begin_member()  # a later member of the group
             return
         # The safety level cannot change inside a transaction: set before it begins, per
         # connection, and only when it differs from the last one set there.
@@ -97,12 +97,14 @@ def _prepare_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         # Straight to sqlite3, whose calls run on this thread anyway: through the connection,
         # SQLAlchemy's statement machinery cost every transaction more than the BEGIN itself.
         if _read_only.get():
-            _run_on_sqlite(partial(sqlite.execute, begin), begin)
+            with raised_as_sqlalchemy(begin):
+                sqlite.execute(begin)
         else:
             _begin_immediate(sqlite)
         if grouped and not _not_durable.get():  # the first member of a group
             driver.group_open = True
-            _run_on_sqlite(driver.begin_member, "SAVEPOINT")
+            with raised_as_sqlalchemy("SAVEPOINT"):
+                driver.begin_member()
 
 
 def _begin_immediate(sqlite: sqlite3.Connection) -> None:
@@ -115,12 +117,13 @@ def _begin_immediate(sqlite: sqlite3.Connection) -> None:
     try:
         for attempt in itertools.count():
             try:
-                sqlite.execute(BEGIN_IMMEDIATE)
+                with raised_as_sqlalchemy(BEGIN_IMMEDIATE):
+                    sqlite.execute(BEGIN_IMMEDIATE)
                 return
-            except sqlite3.OperationalError as error:
-                busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # SQLITE_BUSY_RECOVERY too
-                if not busy or waited >= SQLITE_BUSY_TIMEOUT_MS / 1000:
-                    raise DBAPIError.instance(BEGIN_IMMEDIATE, (), error, sqlite3.Error) from error
+            except OperationalError as error:
+                code = getattr(error.orig, "sqlite_errorcode", 0)
+                if code & 0xFF != sqlite3.SQLITE_BUSY or waited >= SQLITE_BUSY_TIMEOUT_MS / 1000:
+                    raise  # SQLITE_BUSY's extended codes (SQLITE_BUSY_RECOVERY) wait too
             delay = BUSY_DELAYS[min(attempt, len(BUSY_DELAYS) - 1)]
             try:
                 await_only(asyncio.sleep(delay))
@@ -129,14 +132,6 @@ def _begin_immediate(sqlite: sqlite3.Connection) -> None:
             waited += delay
     finally:
         sqlite.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-
-
-def _run_on_sqlite(call: Callable[[], object], statement: str) -> None:
-    """A statement run on sqlite3 directly, its error raised as SQLAlchemy's would be."""
-    try:
-        call()
-    except sqlite3.Error as error:
-        raise DBAPIError.instance(statement, (), error, sqlite3.Error) from error
 
 
 def _create_private(path: Path) -> None:

@@ -20,15 +20,26 @@ and a writer holds the write lock from its BEGIN IMMEDIATE on."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
 import aiosqlite
+from sqlalchemy.exc import DBAPIError
 
 # aiosqlite's own way: the call queued to the connection's thread, its result awaited.
 _ON_WORKER_THREAD: Callable[..., Awaitable[Any]] = aiosqlite.Connection._execute
 MEMBER = "kstthc_member"  # the savepoint of one transaction in a group
+
+
+@contextmanager
+def raised_as_sqlalchemy(statement: str) -> Iterator[None]:
+    """A statement run on sqlite3 directly: its error raised as SQLAlchemy raises one."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(statement, (), error, sqlite3.Error) from error
 
 
 class LoopThreadConnection(aiosqlite.Connection):

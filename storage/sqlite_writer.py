@@ -19,15 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.sqlite_connection import LoopThreadConnection
+from storage.sqlite_connection import LoopThreadConnection, raised_as_sqlalchemy
 
 log = logging.getLogger(__name__)
 # Transactions per COMMIT at most: the group's first one is told it committed only with the last.
@@ -36,10 +34,8 @@ GROUP_MAX = 16
 
 async def _committed(driver: LoopThreadConnection) -> None:
     """The group's COMMIT, its failure raised as SQLAlchemy raises a failed commit."""
-    try:
+    with raised_as_sqlalchemy("COMMIT"):
         await driver.commit_group()
-    except sqlite3.Error as error:
-        raise DBAPIError.instance("COMMIT", (), error, sqlite3.Error) from error
 
 
 def _tell_failed(group: _Group, error: BaseException) -> None:
