@@ -63,6 +63,7 @@ class ReportEngine(ReportReading):
             Action.SUBMIT: self._submit,
             Action.CONFIRM: self._confirm,
             Action.HELP: self._help,
+            Action.ACCEPT_DRAFT: self._accept_draft,
         }
 
     # ----- navigation ----------------------------------------------------------------------
@@ -263,6 +264,15 @@ class ReportEngine(ReportReading):
         notice = _info(N_("Đã để lại câu này; bot sẽ hỏi lại sau khi đi hết đề cương."))
         return replace(outcome, saved=saved, notices=(notice,) if saved else ())
 
+    def _accept_draft(self, state: State, turn: Turn) -> Outcome:
+        """The draft shown with the question, saved as its answer; with none (answered since, or a
+        forged button) the question is shown again and nothing is saved."""
+        cursor = self._current(state)
+        draft = None if cursor is None else draft_for(state, cursor)
+        if draft is None:
+            return self._at(state, cursor)
+        return self._answer(state, replace(turn, action=Action.ANSWER, text=draft))
+
     def _continue(self, state: State, turn: Turn) -> Outcome:
         return self._at(state, self._current(state))
 
@@ -365,7 +375,7 @@ def looks_like_target(text: str) -> bool:
 
 
 # What answers the question on screen: typed against an older one, it is not applied.
-BOUND_TO_QUESTION = frozenset({Action.ANSWER, Action.NONE, Action.SKIP})
+BOUND_TO_QUESTION = frozenset({Action.ANSWER, Action.NONE, Action.SKIP, Action.ACCEPT_DRAFT})
 MOVED_ON = N_("Câu trả lời vừa gửi chưa được lưu vì câu hỏi đó không còn là câu đang mở (câu hỏi đã "
               "được trả lời hoặc chuyển tiếp trên thiết bị, kênh khác). Câu hỏi hiện tại như sau; "
               "anh/chị vui lòng trả lời lại.")

@@ -29,6 +29,7 @@ class Action(StrEnum):
     SUBMIT = "submit"
     CONFIRM = "confirm"
     HELP = "help"
+    ACCEPT_DRAFT = "draft"  # the draft shown with the question, accepted (engine/drafts.py)
 
 
 class Mode(StrEnum):

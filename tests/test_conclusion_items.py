@@ -17,15 +17,17 @@ import pytest
 
 from bot.config import Settings, get_settings
 from bot.seed import seed_if_empty
+from bot.telegram.render import Act, question_keyboard
 from deadlines.workdays import WorkingCalendar
 from engine.answers import Answer
 from engine.conclusion_items import measures_name, status_name, with_conclusion_items
 from engine.conversation import ReportEngine
 from engine.outline import load_outline
-from engine.views import Outcome, QuestionView, State
+from engine.views import Action, Outcome, QuestionView, State, Turn
 from handlers.campaigns import create_campaign, outline_for, record_conclusion_items, set_conclusion
 from handlers.documents import report_of, unit_report_docx
 from handlers.render import question_text
+from handlers.report import Report, take_turn
 from locales.translation import translator
 from storage.database import Database
 from storage.models import UnitLevel
@@ -182,10 +184,9 @@ async def test_items_are_the_units_own_and_survive_being_recorded_again(db: Data
         ["3", "Rà soát quy trình nội bộ", "Chưa báo cáo", "Chưa báo cáo"]]
 
 
-async def test_the_next_inspection_drafts_its_follow_up_from_the_remediation_report(db: Database) -> None:
-    """Issue 15: 11.1 (follow-up of the last inspection) of the next self-inspection report shows
-    a draft of the unit's handed-in remediation report, item by item or by its counts; "đồng ý"
-    saves it. A unit that handed in no remediation report is asked the plain question."""
+async def remediation_handed_in(db: Database) -> tuple[str, str, str]:
+    """A remediation report handed in with its items and one with its counts only, and the
+    self-inspection after it: the codes of those two units and of one that handed in none."""
     async with db.transaction() as session:
         await seed_if_empty(session, Settings(_env_file=None), date(2026, 11, 1))  # type: ignore[call-arg]
         remediation = await create_campaign(session, "khac-phuc", "Báo cáo khắc phục", "after_conclusion",
@@ -207,6 +208,15 @@ async def test_the_next_inspection_drafts_its_follow_up_from_the_remediation_rep
                                  report.actor)
         plan = outline_for("fixed_date", Settings(_env_file=None).outline_file)  # type: ignore[call-arg]
         await create_campaign(session, "tu-kiem-tra", "Tự kiểm tra", "fixed_date", date(2027, 10, 31), plan)
+
+    return codes
+
+
+async def test_the_next_inspection_drafts_its_follow_up_from_the_remediation_report(db: Database) -> None:
+    """Issue 15: 11.1 (follow-up of the last inspection) of the next self-inspection report shows
+    a draft of the unit's handed-in remediation report, item by item or by its counts; "đồng ý"
+    saves it. A unit that handed in no remediation report is asked the plain question."""
+    codes = await remediation_handed_in(db)
 
     def shown_at_followup(outcome: Outcome) -> str:
         assert asking(outcome) == "prior_inspection_followup"
@@ -235,3 +245,41 @@ async def test_the_next_inspection_drafts_its_follow_up_from_the_remediation_rep
     text = shown_at_followup(await say(db, report, "mục lục 11.1"))
     assert "Dự thảo" not in text and "đồng ý" not in text
     assert (await say(db, report, "đồng ý")).saved["prior_inspection_followup"].value == "đồng ý"
+
+
+async def test_on_telegram_the_draft_is_taken_by_its_button_shown_only_while_there_is_one(
+        db: Database) -> None:
+    """Telegram shows 11.1's draft with a "Dùng dự thảo" button that saves it; once 11.1 is
+    answered there is no button, and an old one pressed again changes nothing."""
+    codes = await remediation_handed_in(db)
+    report = await officer_report(db, codes[0], "telegram", "items")
+    shown = await say(db, report, "mục lục 11.1")
+    assert isinstance(shown.view, QuestionView) and shown.view.draft is not None
+    first_row = question_keyboard(shown.view, VI).inline_keyboard[0]
+    assert [b.text for b in first_row] == ["📋 Dùng dự thảo"]
+    assert question_keyboard(shown.view, translator("en")).inline_keyboard[0][0].text == "📋 Use the draft"
+    pressed = Act.unpack(first_row[0].callback_data or "")
+    saved = (await press(db, report, pressed)).saved["prior_inspection_followup"].value
+    assert saved.startswith("Kết quả thực hiện Kết luận kiểm tra") and MEASURES_1 in saved
+    assert (await stored_answers(db, report))["prior_inspection_followup"].value == saved
+
+    again = await say(db, report, "mục lục 11.1")
+    assert isinstance(again.view, QuestionView) and again.view.draft is None
+    assert all(b.text != "📋 Dùng dự thảo" for row in question_keyboard(again.view, VI).inline_keyboard
+               for b in row)
+    assert (await press(db, report, pressed)).saved == {}
+    assert (await stored_answers(db, report))["prior_inspection_followup"].value == saved
+
+    # A unit with no remediation report handed in: no draft, no button, and the press saves nothing.
+    plain = await officer_report(db, codes[2], "telegram", "none")
+    shown = await say(db, plain, "mục lục 11.1")
+    assert isinstance(shown.view, QuestionView) and shown.view.draft is None
+    assert (await press(db, plain, pressed)).saved == {}
+
+
+async def press(db: Database, report: Report, button: Act) -> Outcome:
+    """A Telegram action button pressed, in its own transaction, as the channel applies it."""
+    async with db.transaction() as session:
+        outcome = await take_turn(session, report, Turn(Action(button.act)), on_question=button.q or None)
+    assert outcome is not None
+    return outcome

@@ -96,7 +96,11 @@ def button(text: str, data: CallbackData) -> InlineKeyboardButton:
 
 
 def question_keyboard(view: QuestionView, t: Translator) -> InlineKeyboardMarkup:
-    return _question_keyboard(view.question, t.locale)
+    keyboard = _question_keyboard(view.question, t.locale)
+    if view.draft is None:
+        return keyboard
+    accept = button("📋 " + t.gettext("Dùng dự thảo"), Act(act=Action.ACCEPT_DRAFT, q=view.question.name))
+    return InlineKeyboardMarkup(inline_keyboard=[[accept], *keyboard.inline_keyboard])
 
 
 @lru_cache(maxsize=1024)
