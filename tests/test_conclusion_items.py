@@ -17,7 +17,7 @@ import pytest
 
 from bot.config import Settings, get_settings
 from bot.seed import seed_if_empty
-from bot.telegram.render import Act, question_keyboard
+from bot.telegram.render import Act, question_keyboard, view_messages
 from deadlines.workdays import WorkingCalendar
 from engine.answers import Answer
 from engine.conclusion_items import measures_name, status_name, with_conclusion_items
@@ -255,7 +255,9 @@ async def test_on_telegram_the_draft_is_taken_by_its_button_shown_only_while_the
     report = await officer_report(db, codes[0], "telegram", "items")
     shown = await say(db, report, "mục lục 11.1")
     assert isinstance(shown.view, QuestionView) and shown.view.draft is not None
-    first_row = question_keyboard(shown.view, VI).inline_keyboard[0]
+    sent = view_messages(shown.view, VI)[-1]  # what the chat shows: the question and its buttons
+    assert "Dự thảo từ báo cáo khắc phục đơn vị đã nộp:" in sent.text and sent.keyboard is not None
+    first_row = sent.keyboard.inline_keyboard[0]
     assert [b.text for b in first_row] == ["📋 Dùng dự thảo"]
     assert question_keyboard(shown.view, translator("en")).inline_keyboard[0][0].text == "📋 Use the draft"
     pressed = Act.unpack(first_row[0].callback_data or "")
