@@ -72,10 +72,8 @@ class LoopThreadConnection(aiosqlite.Connection):
         if self.in_member:
             self.in_member = False
             self._conn.execute(f"RELEASE {MEMBER}")  # its writes stay in the group, for its COMMIT
-        elif self.commit_waits_for_disk:
-            await _ON_WORKER_THREAD(self, self._conn.commit)
         else:
-            await self._execute(self._conn.commit)
+            await self._commit()
 
     async def rollback(self) -> None:
         if self.in_member:
@@ -85,15 +83,18 @@ class LoopThreadConnection(aiosqlite.Connection):
             self._conn.execute(f"RELEASE {MEMBER}")
             return
         self.group_open = False
-        await self._execute(self._conn.rollback)
+        await super().rollback()
 
     async def commit_group(self) -> None:
         """COMMIT the group's transaction: every member's writes at once, in one wait for the disk."""
         self.group_open = False
+        await self._commit()
+
+    async def _commit(self) -> None:
         if self.commit_waits_for_disk:
             await _ON_WORKER_THREAD(self, self._conn.commit)
         else:
-            self._conn.commit()
+            await self._execute(self._conn.commit)
 
     @property
     def sqlite(self) -> sqlite3.Connection | None:
